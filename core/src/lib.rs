@@ -1,0 +1,30 @@
+//! # wirekit-core
+//!
+//! The pure, *sans-IO* half of Wirekit. Every protocol endpoint here is a
+//! [`Machine`]: bytes and time go in, bytes and events come out. Nothing in
+//! this crate opens a socket, reads a clock, spawns a thread or touches a
+//! disk, which is why the same code runs under the native drivers, inside the
+//! network simulator and in the browser.
+//!
+//! Where to find things:
+//!
+//! | concern | module |
+//! |---|---|
+//! | time as an input | [`time`] |
+//! | the contract every protocol obeys | [`machine`] |
+//! | wire formats (nom parsers, `bytes` encoders) | [`wire`] |
+//! | retry schedules with backoff | [`retry`] |
+//! | two machines wired together in memory | [`pair`] |
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod machine;
+pub mod pair;
+pub mod retry;
+pub mod time;
+pub mod wire;
+
+pub use machine::{Input, Machine, PeerId, Transmit, drain};
+pub use time::{Instant, Now, UnixTime};

@@ -1,0 +1,4 @@
+//! The `wirekit` command.
+fn main() {
+    println!("wirekit {}", env!("CARGO_PKG_VERSION"));
+}

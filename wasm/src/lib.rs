@@ -1,0 +1,1 @@
+//! The browser lab's bridge to the core. It grows with the simulator.

@@ -1,0 +1,78 @@
+//! `cargo xtask`: the project's builds and orchestration, in Rust so they run
+//! the same on every machine (no shell glue).
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod lab;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Wirekit's builds and orchestration")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Run every check CI runs: formatting, clippy, all tests, the wasm32 build.
+    Test,
+    /// Start the lab: see the protocols at work.
+    Lab,
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().task {
+        Task::Test => test(),
+        Task::Lab => lab::run(),
+    }
+}
+
+/// The workspace root (the parent of this crate's folder).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Runs `cargo ARGS` in the workspace root, failing if it fails.
+pub fn cargo(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("==> cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("could not start {cargo}"))?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    cargo(&["test", "--workspace"])?;
+    // The core must stay free of std, sockets and clocks: building it for a
+    // target without an operating system is the proof.
+    cargo(&[
+        "build",
+        "-p",
+        "wirekit-core",
+        "--target",
+        "wasm32-unknown-unknown",
+    ])?;
+    eprintln!("==> all checks passed");
+    Ok(())
+}
