@@ -71,6 +71,7 @@ pub enum Input<'a> {
     Timeout,
 }
 
+// ANCHOR: machine
 /// A protocol endpoint without I/O. See the module docs for the rules.
 pub trait Machine {
     /// What the local application asks for: send this message, here is the
@@ -102,7 +103,9 @@ pub trait Machine {
     /// A machine serving many datagram peers is never done.
     fn is_done(&self) -> bool;
 }
+// ANCHOR_END: machine
 
+// ANCHOR: drain
 /// Drains a machine after it was fed: every transmit goes to `transmit`, then
 /// every event to `event`. Returns when the machine next wants a timeout.
 ///
@@ -121,6 +124,7 @@ pub fn drain<M: Machine + ?Sized>(
     }
     machine.poll_timeout()
 }
+// ANCHOR_END: drain
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod book;
 mod lab;
+mod tools;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Wirekit's builds and orchestration")]
@@ -21,12 +23,17 @@ enum Task {
     Test,
     /// Start the lab: see the protocols at work.
     Lab,
+    /// Render the book (installs mdbook and mdbook-mermaid on first use).
+    Book,
 }
 
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Test => test(),
         Task::Lab => lab::run(),
+        Task::Book => book::build().map(|out| {
+            println!("book: {}", out.join("index.html").display());
+        }),
     }
 }
 
