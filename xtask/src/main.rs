@@ -9,6 +9,7 @@ use std::process::Command;
 mod book;
 mod lab;
 mod tools;
+mod web;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Wirekit's builds and orchestration")]
@@ -21,8 +22,8 @@ struct Cli {
 enum Task {
     /// Run every check CI runs: formatting, clippy, all tests, the wasm32 build.
     Test,
-    /// Start the lab: see the protocols at work.
-    Lab,
+    /// Start the lab: the book and the servers, until Ctrl-C.
+    Lab(lab::LabArgs),
     /// Render the book (installs mdbook and mdbook-mermaid on first use).
     Book,
 }
@@ -30,7 +31,7 @@ enum Task {
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Test => test(),
-        Task::Lab => lab::run(),
+        Task::Lab(args) => lab::run(args),
         Task::Book => book::build().map(|out| {
             println!("book: {}", out.join("index.html").display());
         }),
