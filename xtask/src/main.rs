@@ -81,6 +81,10 @@ fn test() -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ])?;
+    // The README's first command, end to end: renders the book (catching
+    // what the book tests cannot, like an include mdBook rejects), starts
+    // the lab on free ports, probes it and stops.
+    lab::run(lab::LabArgs::check())?;
     eprintln!("==> all checks passed");
     Ok(())
 }
