@@ -1,1 +1,3 @@
 //! Integration tests live in `tests/tests/`; book samples are compiled here.
+
+pub mod peers;
