@@ -1,3 +1,4 @@
 //! Integration tests live in `tests/tests/`; book samples are compiled here.
 
+pub mod contract;
 pub mod peers;
