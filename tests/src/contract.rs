@@ -80,14 +80,14 @@ where
                 match machine.poll_timeout() {
                     Some(at) if at <= now.mono => {
                         let r = machine.handle_input(now, Input::Timeout);
-                        if let Some(next) = machine.poll_timeout().filter(|n| *n <= now.mono) {
-                            if r.is_ok() {
-                                return Err(Violation::TimeoutNotAdvanced {
-                                    step,
-                                    at: now.mono.as_micros(),
-                                    next: next.as_micros(),
-                                });
-                            }
+                        if let Some(next) = machine.poll_timeout().filter(|n| *n <= now.mono)
+                            && r.is_ok()
+                        {
+                            return Err(Violation::TimeoutNotAdvanced {
+                                step,
+                                at: now.mono.as_micros(),
+                                next: next.as_micros(),
+                            });
                         }
                         (r, 0)
                     }
