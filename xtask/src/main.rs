@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod book;
+mod fuzz;
 mod lab;
 mod tools;
 mod web;
@@ -26,12 +27,15 @@ enum Task {
     Lab(lab::LabArgs),
     /// Render the book (installs mdbook and mdbook-mermaid on first use).
     Book,
+    /// Fuzz every parser and machine for a bounded time (installs cargo-fuzz).
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Test => test(),
         Task::Lab(args) => lab::run(args),
+        Task::Fuzz(args) => fuzz::run(args),
         Task::Book => book::build().map(|out| {
             println!("book: {}", out.join("index.html").display());
         }),
@@ -85,6 +89,8 @@ fn test() -> Result<()> {
     // what the book tests cannot, like an include mdBook rejects), starts
     // the lab on free ports, probes it and stops.
     lab::run(lab::LabArgs::check())?;
+    // A few seconds per fuzz target: each still builds and survives mutation.
+    fuzz::run(fuzz::FuzzArgs::smoke())?;
     eprintln!("==> all checks passed");
     Ok(())
 }
