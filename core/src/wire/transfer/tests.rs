@@ -1,6 +1,6 @@
 use super::*;
-use alloc::vec::Vec;
 use alloc::vec;
+use alloc::vec::Vec;
 use proptest::prelude::*;
 
 fn req(input: &[u8]) -> Result<(usize, Request), Err<WireError>> {
