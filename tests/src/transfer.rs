@@ -49,6 +49,8 @@ pub struct MemStore {
     pub partials: BTreeMap<String, Vec<u8>>,
     /// Largest upload accepted (`413` above).
     pub quota: u64,
+    /// Answer reads with fewer bytes than asked, at random.
+    pub short_reads: bool,
     /// Paths committed, in order.
     pub commits: Vec<String>,
     pub protocol_errors: Vec<ProtocolError>,
@@ -68,13 +70,13 @@ fn gate(path: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn chunk_of(data: &[u8], pos: &mut usize, max: usize, rng: &mut Rng) -> Bytes {
+fn chunk_of(data: &[u8], pos: &mut usize, max: usize, rng: Option<&mut Rng>) -> Bytes {
     let left = data.len().saturating_sub(*pos);
     // A store may return less than asked; at least one byte if any is left.
-    let n = if left == 0 {
-        0
-    } else {
-        1 + rng.upto(max.min(left) - 1)
+    let n = match rng {
+        _ if left == 0 => 0,
+        Some(rng) => 1 + rng.upto(max.min(left) - 1),
+        None => max.min(left),
     };
     let b = Bytes::copy_from_slice(&data[*pos..*pos + n]);
     *pos += n;
@@ -85,6 +87,7 @@ impl MemStore {
     pub fn new() -> Self {
         MemStore {
             quota: 1 << 30,
+            short_reads: true,
             ..Default::default()
         }
     }
@@ -136,7 +139,10 @@ impl MemStore {
             })),
             E::ReadChunk { max } => match &mut self.reading {
                 Some((_, _, true)) => C::ReadFailed(StoreError::new(ErrorCode::Internal, "EIO")),
-                Some((data, pos, false)) => C::Chunk(chunk_of(data, pos, max, rng)),
+                Some((data, pos, false)) => {
+                    let rng = self.short_reads.then_some(rng);
+                    C::Chunk(chunk_of(data, pos, max, rng))
+                }
                 None => panic!("ReadChunk without an open file"),
             },
             E::CloseRead => {
@@ -167,7 +173,7 @@ impl MemStore {
             E::ReadPrefix { max } => {
                 let (path, pos) = self.upload.as_mut().expect("ReadPrefix outside an upload");
                 let data = self.partials.get(path.as_str()).expect("partial").clone();
-                C::Chunk(chunk_of(&data, pos, max, rng))
+                C::Chunk(chunk_of(&data, pos, max, self.short_reads.then_some(rng)))
             }
             E::WriteChunk(bytes) => {
                 if self.write_failed {
@@ -235,12 +241,17 @@ impl MemLocal {
         match ev {
             E::ReadPrefix { max } => {
                 let dest = self.dest.clone();
-                Some(C::Chunk(chunk_of(&dest, &mut self.read_pos, max, rng)))
+                Some(C::Chunk(chunk_of(
+                    &dest,
+                    &mut self.read_pos,
+                    max,
+                    Some(rng),
+                )))
             }
             E::ReadChunk { max } => {
                 let len = self.source_len.unwrap_or(self.source.len());
                 let src = self.source[..len].to_vec();
-                Some(C::Chunk(chunk_of(&src, &mut self.read_pos, max, rng)))
+                Some(C::Chunk(chunk_of(&src, &mut self.read_pos, max, Some(rng))))
             }
             E::Download { offset, .. } => {
                 self.dest.truncate(offset as usize);

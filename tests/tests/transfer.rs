@@ -482,3 +482,45 @@ fn misuse_is_an_error_not_a_panic() {
         Err(Misuse::Unexpected)
     );
 }
+
+/// The `nc` session in the specification, replayed against the server
+/// machine and an in-memory store: what it says the server answers is what
+/// the server answers.
+#[test]
+fn the_spec_session_is_exact() {
+    let spec = include_str!("../../book/src/spec/file-transfer.md");
+    let start = spec.find("$ nc 127.0.0.1 7021\n").expect("the session");
+    let session = &spec[start..spec[start..].find("```").expect("its end") + start];
+    let (mut typed, mut answered) = (String::new(), String::new());
+    for line in session.lines().skip(1) {
+        if let Some(t) = line.strip_prefix('>') {
+            typed.push_str(t.strip_prefix(' ').unwrap_or(t));
+            typed.push('\n');
+        } else if let Some(a) = line.strip_prefix('<') {
+            answered.push_str(a.strip_prefix(' ').unwrap_or(a));
+            answered.push('\n');
+        }
+    }
+    let mut srv = Server::new();
+    let mut store = MemStore::new();
+    store.short_reads = false;
+    let mut rng = wirekit_tests::transfer::Rng(0);
+    let mut out = String::new();
+    // A person types one line at a time, waiting for each answer.
+    for line in typed.split_inclusive('\n') {
+        let input = Input::Data {
+            from: PeerId::STREAM,
+            bytes: line.as_bytes(),
+        };
+        srv.handle_input(Now::default(), input).unwrap();
+        loop {
+            out.push_str(&transmitted(&mut srv));
+            let Some(e) = srv.poll_event() else { break };
+            if let Some(cmd) = store.answer(e, &mut rng) {
+                srv.handle_command(Now::default(), cmd).unwrap();
+            }
+        }
+    }
+    assert_eq!(out, answered);
+    assert!(srv.is_done());
+}
