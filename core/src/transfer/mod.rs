@@ -25,6 +25,7 @@ use alloc::string::String;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
+// ANCHOR: pending
 /// Output a machine lets pile up before it stops asking for file chunks.
 /// The driver empties it with `poll_transmit`; the machine then asks for more.
 pub const MAX_PENDING_OUTPUT: usize = 4 * (MAX_CHUNK + MAX_LINE);
@@ -33,6 +34,7 @@ pub const MAX_PENDING_OUTPUT: usize = 4 * (MAX_CHUNK + MAX_LINE);
 /// while it waits for its driver; a peer that sends more meanwhile (pipelining
 /// past one request) is refused with [`ProtocolError::InputOverflow`].
 pub const MAX_BUFFERED_INPUT: usize = 2 * crate::wire::transfer::MAX_MESSAGE_BYTES;
+// ANCHOR_END: pending
 
 // ANCHOR: store_error
 /// A store's refusal, as the driver reports it. It reaches the peer as
