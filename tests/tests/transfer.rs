@@ -524,3 +524,86 @@ fn the_spec_session_is_exact() {
     assert_eq!(out, answered);
     assert!(srv.is_done());
 }
+
+#[test]
+fn upload_byte_counts_are_enforced() {
+    // More data than announced: 400, close, partial kept.
+    let mut srv = Server::new();
+    let mut events = Vec::new();
+    feed_server(
+        &mut srv,
+        b"HELLO 1\nPUT x 2\nDATA 3\nabc\n",
+        &[4],
+        &mut events,
+    );
+    assert!(srv.is_done());
+    assert!(transmitted(&mut srv).ends_with("ERR 400 more data than the size announced\n"));
+    assert!(events.contains(&server::Event::AbortUpload { keep_partial: true }));
+    assert!(events.contains(&server::Event::Protocol(ProtocolError::TooMuchData)));
+    // DONE before all of it: 422, partial discarded, session open.
+    let mut srv = Server::new();
+    let mut events = Vec::new();
+    let done = format!("DONE {}\n", Digest::of(b"ab"));
+    let stream = format!("HELLO 1\nPUT x 3\nDATA 2\nab\n{done}");
+    feed_server(&mut srv, stream.as_bytes(), &[5], &mut events);
+    assert!(!srv.is_done());
+    assert!(transmitted(&mut srv).ends_with("ERR 422 fewer bytes than the size: nothing stored\n"));
+    assert_eq!(
+        events.last(),
+        Some(&server::Event::AbortUpload {
+            keep_partial: false
+        })
+    );
+}
+
+#[test]
+fn a_misbehaving_server_fails_the_request_and_the_client_closes() {
+    let ready = |c: &mut Client| {
+        feed(c, b"HELLO 1\n", &[8]);
+        assert_eq!(c.poll_event(), Some(client::Event::Ready));
+    };
+    let failure = |c: &mut Client| -> Vec<client::Event> {
+        assert!(c.is_done());
+        std::iter::from_fn(|| c.poll_event()).collect()
+    };
+    let protocol = |e| vec![client::Event::Failed(Failure::Protocol(e))];
+
+    let mut c = Client::new();
+    feed(&mut c, b"HELLO 2\n", &[3]);
+    assert_eq!(
+        failure(&mut c),
+        protocol(ProtocolError::Version { theirs: 2 })
+    );
+
+    let mut c = Client::new();
+    ready(&mut c);
+    c.handle_command(Now::default(), get("x", 0)).unwrap();
+    feed(&mut c, b"FILE 10 3\n", &[3]);
+    assert_eq!(failure(&mut c), protocol(ProtocolError::BadOffer));
+
+    let mut c = Client::new();
+    ready(&mut c);
+    c.handle_command(Now::default(), get("x", 0)).unwrap();
+    feed(&mut c, b"FILE 1 0\nDATA 2\nab\n", &[3]);
+    let evs = failure(&mut c);
+    assert_eq!(evs.last(), protocol(ProtocolError::TooMuchData).last());
+
+    let mut c = Client::new();
+    ready(&mut c);
+    feed(&mut c, b"BYE\n", &[1]);
+    assert_eq!(failure(&mut c), protocol(ProtocolError::OutOfTurn));
+
+    // A chunk longer than asked is the local driver's mistake: an Err.
+    let mut c = Client::new();
+    ready(&mut c);
+    c.handle_command(Now::default(), put("x", 5, 0)).unwrap();
+    feed(&mut c, b"READY 0\n", &[8]);
+    assert_eq!(c.poll_event(), Some(client::Event::ReadChunk { max: 5 }));
+    assert_eq!(
+        c.handle_command(
+            Now::default(),
+            client::Command::Chunk(Bytes::from_static(b"toolong"))
+        ),
+        Err(wirekit_core::transfer::Misuse::ChunkTooLong { max: 5, got: 7 })
+    );
+}

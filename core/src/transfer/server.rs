@@ -272,7 +272,7 @@ impl Server {
         };
         let actual: Digest = hasher.finalize().into();
         let problem = if left > 0 {
-            Some(format!("{left} bytes short: nothing stored"))
+            Some(String::from("fewer bytes than the size: nothing stored"))
         } else if actual != claimed {
             Some(String::from("digest mismatch: nothing stored"))
         } else {
