@@ -3,6 +3,23 @@
 //! The machine speaks the protocol; its driver owns the store. Every store
 //! operation is an [`Event`] the driver answers with a [`Command`], in order,
 //! whenever it likes: the machine holds further input meanwhile.
+//!
+//! A driver's checklist:
+//!
+//! - At most one question is outstanding at a time (`List`, `Stat`,
+//!   `OpenRead`, `ReadChunk`, `BeginUpload`, `ReadPrefix`, `CommitUpload`);
+//!   answer it with the command its docs name. `WriteChunk`, `CloseRead`,
+//!   `AbortUpload` and `Protocol` need no answer.
+//! - A store keeps an unfinished upload as a *partial* beside the final name
+//!   (a temporary file), reports it from `Stat` and `List` as
+//!   [`Kind::Partial`](crate::wire::transfer::Kind) with the bytes it holds, and
+//!   renames it into place only on `CommitUpload`.
+//! - `WriteChunk` appends to the partial of the upload begun last.
+//! - When [`Machine::is_done`] turns true, send what `poll_transmit` still
+//!   yields, then close the connection. Answers to questions raised before
+//!   the end are accepted and ignored.
+//! - On end of stream from the socket, feed [`Input::Eof`]: an upload in
+//!   progress ends with `AbortUpload { keep_partial: true }`.
 
 use super::flow::{Inbox, Outbox, Reader, Taken};
 use super::{Misuse, ProtocolError, StoreError};
