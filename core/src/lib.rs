@@ -15,6 +15,7 @@
 //! | wire formats (nom parsers, `bytes` encoders) | [`wire`] |
 //! | retry schedules with backoff | [`retry`] |
 //! | two machines wired together in memory | [`pair`] |
+//! | WKFT/1 file transfer: server and client machines | [`transfer`] |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -24,6 +25,7 @@ pub mod machine;
 pub mod pair;
 pub mod retry;
 pub mod time;
+pub mod transfer;
 pub mod wire;
 
 pub use machine::{Input, Machine, PeerId, Transmit, drain};

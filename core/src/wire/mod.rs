@@ -11,3 +11,4 @@
 //! - Message types derive `serde` traits so traces and the browser can show them.
 
 pub mod line;
+pub mod transfer;

@@ -1,0 +1,530 @@
+//! The WKFT/1 client: one session, one request at a time.
+//!
+//! The application asks with a [`Command`] (`List`, `Stat`, `Get`, `Put`,
+//! `Quit`); the machine sends `HELLO` on its own at birth and reports
+//! [`Event::Ready`] once the server answered. File bytes cross the boundary
+//! the same way as on the server: the machine asks for local chunks
+//! ([`Event::ReadPrefix`], [`Event::ReadChunk`]) and hands received ones over
+//! ([`Event::WriteChunk`]).
+
+use super::flow::{Inbox, Outbox, Reader, Taken};
+use super::{Misuse, ProtocolError};
+use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::time::{Instant, Now};
+use crate::wire::transfer::{
+    self, Digest, Entry, ErrorCode, MAX_FILE_SIZE, MAX_PATH, Reply, Request, Stat, VERSION,
+};
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::{Bytes, BytesMut};
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+// ANCHOR: client_command
+/// What the application asks of the client machine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// List a directory (the root for `None`). Ends in [`Event::Listing`].
+    List { path: Option<String> },
+    /// Look at a path. Ends in [`Event::Status`].
+    Stat { path: String },
+    /// Download `path`. `offset > 0` resumes: the local file holds the first
+    /// `offset` bytes, which the machine reads back ([`Event::ReadPrefix`])
+    /// to hash them. Ends in [`Event::Done`] or [`Event::Failed`].
+    Get { path: String, offset: u64 },
+    /// Upload a local file of `size` bytes as `path`, sending from `offset`
+    /// (a resume; learn it with `Stat`, which reports the server's partial).
+    /// The machine reads the local file from byte 0 ([`Event::ReadChunk`]).
+    /// Ends in [`Event::Done`] or [`Event::Failed`].
+    Put {
+        path: String,
+        size: u64,
+        offset: u64,
+    },
+    /// Answers [`Event::ReadPrefix`] and [`Event::ReadChunk`]: at most `max`
+    /// bytes, fewer is fine, none means the local file ended early.
+    Chunk(Bytes),
+    /// End the session politely (`QUIT`).
+    Quit,
+}
+// ANCHOR_END: client_command
+
+// ANCHOR: client_event
+/// What the client machine tells the application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The handshake is done: requests may be sent.
+    Ready,
+    /// The answer to `List`.
+    Listing(Vec<Entry>),
+    /// The answer to `Stat`.
+    Status(Stat),
+    /// `Get` resume: read the next at most `max` bytes of the kept local
+    /// file, from byte 0. Answer: [`Command::Chunk`].
+    ReadPrefix { max: usize },
+    /// `Get` accepted: the remote file has `size` bytes; keep the first
+    /// `offset` local bytes and append what follows.
+    Download { size: u64, offset: u64 },
+    /// `Get` data: append it to the local file.
+    WriteChunk(Bytes),
+    /// `Put`: read the next at most `max` bytes of the local file, from
+    /// byte 0. Answer: [`Command::Chunk`].
+    ReadChunk { max: usize },
+    /// The transfer is complete and the whole-file digest verified (a
+    /// download), or the server stored it with our digest (an upload).
+    Done { size: u64, digest: Digest },
+    /// The request failed. After [`Failure::Protocol`] and
+    /// [`Failure::ConnectionClosed`] the session is over.
+    Failed(Failure),
+}
+// ANCHOR_END: client_event
+
+/// Why a request failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Failure {
+    /// The server said `ERR`.
+    Remote { code: ErrorCode, message: String },
+    /// A download's bytes do not hash to the server's digest: discard the
+    /// local file, it cannot be trusted (not even its kept prefix).
+    DigestMismatch { expected: Digest, actual: Digest },
+    /// The local file ended before the size or offset given. For an upload
+    /// the machine closes the session so that the server keeps its partial.
+    LocalShort,
+    /// The server broke the protocol; the machine closes.
+    Protocol(ProtocolError),
+    /// The connection ended in the middle of a request.
+    ConnectionClosed,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Remote { code, message } => write!(f, "server: {} {message}", code.code()),
+            Failure::DigestMismatch { expected, actual } => {
+                write!(f, "digest mismatch: server {expected}, received {actual}")
+            }
+            Failure::LocalShort => f.write_str("local file shorter than announced"),
+            Failure::Protocol(e) => write!(f, "protocol error: {e}"),
+            Failure::ConnectionClosed => f.write_str("connection closed mid-request"),
+        }
+    }
+}
+
+impl core::error::Error for Failure {}
+
+#[derive(Debug)]
+enum State {
+    Greeting,
+    Idle,
+    Listing {
+        expected: Option<u32>,
+        entries: Vec<Entry>,
+    },
+    Stating,
+    /// Hashing the kept local prefix before sending `GET`.
+    Prefix {
+        path: String,
+        reader: Reader,
+    },
+    Requested {
+        offset: u64,
+        hasher: blake3::Hasher,
+    },
+    Receiving {
+        size: u64,
+        left: u64,
+        hasher: blake3::Hasher,
+    },
+    Offering {
+        size: u64,
+        offset: u64,
+    },
+    Uploading(Reader),
+    Finishing {
+        size: u64,
+        digest: Digest,
+    },
+    Quitting,
+    Closed,
+}
+
+/// One WKFT/1 session, client side.
+#[derive(Debug)]
+pub struct Client {
+    state: State,
+    inbox: Inbox,
+    outbox: Outbox,
+    events: VecDeque<Event>,
+    /// A chunk was asked for, and the request it was for has ended.
+    swallow_chunk: bool,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Client {
+    /// A session that greets the server at once (`HELLO 1`).
+    pub fn new() -> Self {
+        let mut c = Client {
+            state: State::Greeting,
+            inbox: Inbox::default(),
+            outbox: Outbox::default(),
+            events: VecDeque::new(),
+            swallow_chunk: false,
+        };
+        c.send(&Request::Hello { version: VERSION });
+        c
+    }
+
+    /// True between [`Event::Ready`] and the next request.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Idle)
+    }
+
+    fn send(&mut self, req: &Request) {
+        let mut out = BytesMut::new();
+        // Paths are checked when a command arrives and chunks are bounded
+        // by what the machine asked for: encoding cannot fail here.
+        if req.encode(&mut out).is_ok() {
+            self.outbox.push(out);
+        }
+    }
+
+    fn pump(&mut self) {
+        while !matches!(self.state, State::Closed) {
+            let parsed = match transfer::reply(&self.inbox.buf) {
+                Ok((rest, rep)) => Ok((self.inbox.buf.len() - rest.len(), rep)),
+                Err(nom::Err::Incomplete(_)) => return,
+                Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e),
+            };
+            match parsed {
+                Ok((used, rep)) => {
+                    let _ = self.inbox.buf.split_to(used);
+                    self.on_reply(rep);
+                }
+                Err(e) => return self.protocol_error(ProtocolError::Wire(e)),
+            }
+        }
+    }
+
+    fn protocol_error(&mut self, e: ProtocolError) {
+        self.events.push_back(Event::Failed(Failure::Protocol(e)));
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.state = State::Closed;
+        self.inbox.buf.clear();
+    }
+
+    fn finish(&mut self, event: Event) {
+        if let State::Uploading(r) | State::Prefix { reader: r, .. } = &self.state {
+            self.swallow_chunk = r.is_waiting();
+        }
+        self.state = State::Idle;
+        self.events.push_back(event);
+    }
+
+    fn on_reply(&mut self, rep: Reply) {
+        match (&mut self.state, rep) {
+            (State::Greeting, Reply::Hello { version }) if version == VERSION => {
+                self.state = State::Idle;
+                self.events.push_back(Event::Ready);
+            }
+            (State::Greeting, Reply::Hello { version }) => {
+                self.protocol_error(ProtocolError::Version { theirs: version });
+            }
+            (State::Greeting, Reply::Error { code, message }) => {
+                self.events
+                    .push_back(Event::Failed(Failure::Remote { code, message }));
+                self.close();
+            }
+            (State::Idle | State::Closed | State::Prefix { .. }, _) => {
+                self.protocol_error(ProtocolError::OutOfTurn);
+            }
+            (_, Reply::Error { code, message }) => {
+                self.finish(Event::Failed(Failure::Remote { code, message }));
+            }
+            (State::Listing { expected, .. }, Reply::Entries { count }) if expected.is_none() => {
+                *expected = Some(count);
+                self.maybe_listed();
+            }
+            (
+                State::Listing {
+                    expected: Some(n),
+                    entries,
+                },
+                Reply::Entry(e),
+            ) if entries.len() < *n as usize => {
+                entries.push(e);
+                self.maybe_listed();
+            }
+            (State::Stating, Reply::Stat(stat)) => self.finish(Event::Status(stat)),
+            (
+                &mut State::Requested { offset, .. },
+                Reply::File {
+                    size,
+                    offset: theirs,
+                },
+            ) => {
+                if theirs != offset || size < offset || size > MAX_FILE_SIZE {
+                    return self.protocol_error(ProtocolError::BadOffer);
+                }
+                let State::Requested { hasher, .. } =
+                    core::mem::replace(&mut self.state, State::Idle)
+                else {
+                    return;
+                };
+                self.state = State::Receiving {
+                    size,
+                    left: size - offset,
+                    hasher,
+                };
+                self.events.push_back(Event::Download { size, offset });
+            }
+            (State::Receiving { left, hasher, .. }, Reply::Data(bytes)) => {
+                let len = bytes.len() as u64;
+                if len > *left {
+                    return self.protocol_error(ProtocolError::TooMuchData);
+                }
+                *left -= len;
+                hasher.update(&bytes);
+                self.events.push_back(Event::WriteChunk(bytes));
+            }
+            (&mut State::Receiving { size, left, .. }, Reply::Done { digest }) => {
+                if left > 0 {
+                    return self.protocol_error(ProtocolError::TooLittleData);
+                }
+                let State::Receiving { hasher, .. } =
+                    core::mem::replace(&mut self.state, State::Idle)
+                else {
+                    return;
+                };
+                let actual: Digest = hasher.finalize().into();
+                if actual == digest {
+                    self.finish(Event::Done { size, digest });
+                } else {
+                    self.finish(Event::Failed(Failure::DigestMismatch {
+                        expected: digest,
+                        actual,
+                    }));
+                }
+            }
+            (&mut State::Offering { size, offset }, Reply::Ready { offset: theirs }) => {
+                if theirs != offset {
+                    return self.protocol_error(ProtocolError::BadOffer);
+                }
+                self.state = State::Uploading(Reader::new(size, offset));
+                self.upload_step();
+            }
+            (&mut State::Finishing { size, digest }, Reply::Stored { size: s, digest: d }) => {
+                if (s, d) != (size, digest) {
+                    return self.protocol_error(ProtocolError::StoredMismatch);
+                }
+                self.finish(Event::Done { size, digest });
+            }
+            (State::Quitting, Reply::Bye) => self.close(),
+            _ => self.protocol_error(ProtocolError::OutOfTurn),
+        }
+    }
+
+    fn maybe_listed(&mut self) {
+        if let State::Listing {
+            expected: Some(n),
+            entries,
+        } = &mut self.state
+            && entries.len() == *n as usize
+        {
+            let entries = core::mem::take(entries);
+            self.finish(Event::Listing(entries));
+        }
+    }
+
+    /// Finishes an upload whose bytes are all sent, or asks for more.
+    fn upload_step(&mut self) {
+        let room = self.outbox.has_room();
+        match &mut self.state {
+            State::Uploading(r) if r.is_done() => {
+                let (size, digest) = (r.total(), r.digest());
+                self.send(&Request::Done { digest });
+                self.state = State::Finishing { size, digest };
+            }
+            State::Uploading(r) => {
+                if let Some(max) = r.ask(room) {
+                    self.events.push_back(Event::ReadChunk { max });
+                }
+            }
+            State::Prefix { reader, .. } if reader.is_done() => {
+                let State::Prefix { path, reader } =
+                    core::mem::replace(&mut self.state, State::Idle)
+                else {
+                    return;
+                };
+                let offset = reader.total();
+                self.send(&Request::Get { path, offset });
+                self.state = State::Requested {
+                    offset,
+                    hasher: reader.into_hasher(),
+                };
+            }
+            State::Prefix { reader, .. } => {
+                if let Some(max) = reader.ask(true) {
+                    self.events.push_back(Event::ReadPrefix { max });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_chunk(&mut self, chunk: Bytes) -> Result<(), Misuse> {
+        if self.swallow_chunk {
+            self.swallow_chunk = false;
+            return Ok(());
+        }
+        let taken = match &mut self.state {
+            State::Uploading(r) | State::Prefix { reader: r, .. } => r.take(chunk)?,
+            State::Closed => return Ok(()),
+            _ => return Err(Misuse::Unexpected),
+        };
+        match taken {
+            Taken::Send(bytes) => {
+                if !bytes.is_empty() {
+                    self.send(&Request::Data(bytes));
+                }
+                self.upload_step();
+            }
+            Taken::Short => {
+                let uploading = matches!(self.state, State::Uploading(_));
+                self.finish(Event::Failed(Failure::LocalShort));
+                if uploading {
+                    // The server expects more bytes than we have: only
+                    // closing ends the upload with its partial kept.
+                    self.close();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn start(&mut self) -> Result<(), Misuse> {
+        match self.state {
+            State::Idle => Ok(()),
+            State::Greeting | State::Closed | State::Quitting => Err(Misuse::NotReady),
+            _ => Err(Misuse::Busy),
+        }
+    }
+}
+
+fn check(path: &str) -> Result<(), Misuse> {
+    transfer::check_path(path.as_bytes(), MAX_PATH)
+        .map(|_| ())
+        .map_err(Misuse::BadPath)
+}
+
+impl Machine for Client {
+    type Command = Command;
+    type Event = Event;
+    type Error = Misuse;
+
+    fn handle_input(&mut self, _now: Now, input: Input<'_>) -> Result<(), Misuse> {
+        match input {
+            Input::Data { bytes, .. } => {
+                let mut rest = bytes;
+                while !rest.is_empty() && !matches!(self.state, State::Closed) {
+                    rest = self.inbox.fill(rest);
+                    self.pump();
+                    if !rest.is_empty() && self.inbox.is_full() {
+                        self.protocol_error(ProtocolError::InputOverflow);
+                    }
+                }
+            }
+            Input::Eof { .. } => {
+                if !matches!(self.state, State::Idle | State::Closed | State::Quitting) {
+                    self.events
+                        .push_back(Event::Failed(Failure::ConnectionClosed));
+                }
+                self.close();
+            }
+            Input::Timeout => {}
+        }
+        Ok(())
+    }
+
+    fn handle_command(&mut self, _now: Now, cmd: Command) -> Result<(), Misuse> {
+        match cmd {
+            Command::Chunk(chunk) => return self.on_chunk(chunk),
+            Command::List { path } => {
+                self.start()?;
+                if let Some(p) = &path {
+                    check(p)?;
+                }
+                self.send(&Request::List { path });
+                self.state = State::Listing {
+                    expected: None,
+                    entries: Vec::new(),
+                };
+            }
+            Command::Stat { path } => {
+                self.start()?;
+                check(&path)?;
+                self.send(&Request::Stat { path });
+                self.state = State::Stating;
+            }
+            Command::Get { path, offset } => {
+                self.start()?;
+                check(&path)?;
+                if offset > MAX_FILE_SIZE {
+                    return Err(Misuse::TooLarge);
+                }
+                self.state = State::Prefix {
+                    path,
+                    reader: Reader::new(offset, offset),
+                };
+                self.upload_step();
+            }
+            Command::Put { path, size, offset } => {
+                self.start()?;
+                check(&path)?;
+                if size > MAX_FILE_SIZE {
+                    return Err(Misuse::TooLarge);
+                }
+                if offset > size {
+                    return Err(Misuse::BadOffset);
+                }
+                self.send(&Request::Put { path, size, offset });
+                self.state = State::Offering { size, offset };
+            }
+            Command::Quit => {
+                self.start()?;
+                self.send(&Request::Quit);
+                self.state = State::Quitting;
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        let payload = self.outbox.pop()?;
+        self.upload_step();
+        Some(Transmit {
+            to: PeerId::STREAM,
+            payload,
+        })
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn is_done(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+}

@@ -1,0 +1,580 @@
+//! The WKFT/1 server: one session (one TCP connection) per machine.
+//!
+//! The machine speaks the protocol; its driver owns the store. Every store
+//! operation is an [`Event`] the driver answers with a [`Command`], in order,
+//! whenever it likes: the machine holds further input meanwhile.
+//!
+//! A driver's checklist:
+//!
+//! - At most one question is outstanding at a time (`List`, `Stat`,
+//!   `OpenRead`, `ReadChunk`, `BeginUpload`, `ReadPrefix`, `CommitUpload`);
+//!   answer it with the command its docs name. `WriteChunk`, `CloseRead`,
+//!   `AbortUpload` and `Protocol` need no answer.
+//! - A store keeps an unfinished upload as a *partial* beside the final name
+//!   (a temporary file), reports it from `Stat` and `List` as
+//!   [`Kind::Partial`](crate::wire::transfer::Kind) with the bytes it holds, and
+//!   renames it into place only on `CommitUpload`.
+//! - `WriteChunk` appends to the partial of the upload begun last.
+//! - When [`Machine::is_done`] turns true, send what `poll_transmit` still
+//!   yields, then close the connection. Answers to questions raised before
+//!   the end are accepted and ignored.
+//! - On end of stream from the socket, feed [`Input::Eof`]: an upload in
+//!   progress ends with `AbortUpload { keep_partial: true }`.
+
+use super::flow::{Inbox, Outbox, Reader, Taken};
+use super::{Misuse, ProtocolError, StoreError};
+use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::time::{Instant, Now};
+use crate::wire::transfer::{
+    self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_NAME, Reply, Request, Stat,
+    VERSION,
+};
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::{Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+
+// ANCHOR: server_event
+/// What the server machine asks of its driver (the store), or tells it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// List a directory (the root for `None`).
+    /// Answer: [`Command::Listing`].
+    List { path: Option<String> },
+    /// Look at a path. Answer: [`Command::Status`].
+    Stat { path: String },
+    /// Open a complete file for reading from byte 0.
+    /// Answer: [`Command::Opened`] with its size.
+    OpenRead { path: String },
+    /// Read the next at most `max` bytes of the open file.
+    /// Answer: [`Command::Chunk`] (empty if the file ended early) or
+    /// [`Command::ReadFailed`].
+    ReadChunk { max: usize },
+    /// The open file is no longer needed.
+    CloseRead,
+    /// An upload of a file of `size` bytes, data from `offset`.
+    /// `offset == 0`: start a new partial (drop any old one); `Exists` if a
+    /// complete file is there. `offset > 0`: resume the kept partial, which
+    /// must hold at least `offset` bytes (`NotFound` otherwise); cut it to
+    /// `offset` bytes. Answer: [`Command::UploadReady`].
+    BeginUpload {
+        path: String,
+        size: u64,
+        offset: u64,
+    },
+    /// Read the next at most `max` bytes of the kept partial, from byte 0
+    /// (only when resuming: the machine hashes the prefix).
+    /// Answer: [`Command::Chunk`] or [`Command::ReadFailed`].
+    ReadPrefix { max: usize },
+    /// Append these bytes to the partial. No answer, unless the write fails:
+    /// then [`Command::WriteFailed`], and ignore the rest of this upload's events.
+    WriteChunk(Bytes),
+    /// Size and digest are verified: make the partial the file at `path`.
+    /// Answer: [`Command::Committed`].
+    CommitUpload {
+        path: String,
+        size: u64,
+        digest: Digest,
+    },
+    /// The upload ended without a commit. Keep the partial for a resume
+    /// (`keep_partial`: the connection ended or broke), or delete it (the
+    /// digest or byte count did not match, so its contents are suspect).
+    AbortUpload { keep_partial: bool },
+    /// The client broke the protocol; the machine sent `ERR 400` and is closing.
+    Protocol(ProtocolError),
+}
+// ANCHOR_END: server_event
+
+// ANCHOR: server_command
+/// The driver's answers, and its own wishes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// Answers [`Event::List`]. Entries whose names the protocol cannot carry
+    /// (spaces, control characters, over `MAX_NAME`) are left out.
+    Listing(Result<Vec<Entry>, StoreError>),
+    /// Answers [`Event::Stat`].
+    Status(Result<Stat, StoreError>),
+    /// Answers [`Event::OpenRead`] with the file's size.
+    Opened(Result<u64, StoreError>),
+    /// Answers [`Event::ReadChunk`] and [`Event::ReadPrefix`]: at most `max`
+    /// bytes; fewer is fine, none means the file ended early.
+    Chunk(Bytes),
+    /// Answers [`Event::ReadChunk`] or [`Event::ReadPrefix`]: reading failed.
+    ReadFailed(StoreError),
+    /// Answers [`Event::BeginUpload`].
+    UploadReady(Result<(), StoreError>),
+    /// A [`Event::WriteChunk`] failed. The session ends (the client is still
+    /// sending and cannot be stopped mid-stream); the partial is kept.
+    WriteFailed(StoreError),
+    /// Answers [`Event::CommitUpload`].
+    Committed(Result<(), StoreError>),
+    /// Close the session (server shutting down).
+    Close,
+}
+// ANCHOR_END: server_command
+
+#[derive(Debug)]
+enum State {
+    /// Before `HELLO`.
+    Greeting,
+    Idle,
+    Listing,
+    Stating,
+    Opening {
+        offset: u64,
+    },
+    Sending(Reader),
+    Accepting {
+        path: String,
+        size: u64,
+        offset: u64,
+    },
+    /// Hashing the kept prefix of a resumed upload.
+    Prefix {
+        path: String,
+        size: u64,
+        reader: Reader,
+    },
+    Receiving {
+        path: String,
+        size: u64,
+        left: u64,
+        hasher: blake3::Hasher,
+    },
+    Committing {
+        size: u64,
+        digest: Digest,
+    },
+    Closed,
+}
+
+/// One WKFT/1 session, server side.
+#[derive(Debug)]
+pub struct Server {
+    state: State,
+    inbox: Inbox,
+    outbox: Outbox,
+    events: VecDeque<Event>,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Server {
+    /// A session waiting for the client's `HELLO`.
+    pub fn new() -> Self {
+        Server {
+            state: State::Greeting,
+            inbox: Inbox::default(),
+            outbox: Outbox::default(),
+            events: VecDeque::new(),
+        }
+    }
+
+    fn send(&mut self, reply: &Reply) {
+        let mut out = BytesMut::new();
+        // Replies built here are valid by construction (names are filtered,
+        // chunks bounded); a failure would only drop the message.
+        if reply.encode(&mut out).is_ok() {
+            self.outbox.push(out);
+        }
+    }
+
+    fn send_error(&mut self, code: ErrorCode, message: &str) {
+        self.send(&Reply::Error {
+            code,
+            message: String::from(message),
+        });
+    }
+
+    fn refuse(&mut self, e: &StoreError) {
+        self.send_error(e.code, &e.message);
+    }
+
+    /// Parses and handles buffered requests while the state can take them.
+    fn pump(&mut self) {
+        while matches!(
+            self.state,
+            State::Greeting | State::Idle | State::Receiving { .. }
+        ) {
+            let parsed = match transfer::request(&self.inbox.buf) {
+                Ok((rest, req)) => Ok((self.inbox.buf.len() - rest.len(), req)),
+                Err(nom::Err::Incomplete(_)) => return,
+                Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e),
+            };
+            match parsed {
+                Ok((used, req)) => {
+                    let _ = self.inbox.buf.split_to(used);
+                    self.on_request(req);
+                }
+                Err(e) => return self.protocol_error(ProtocolError::Wire(e)),
+            }
+        }
+    }
+
+    fn on_request(&mut self, req: Request) {
+        match (&mut self.state, req) {
+            (State::Greeting, Request::Hello { version }) => {
+                if version == VERSION {
+                    self.send(&Reply::Hello { version: VERSION });
+                    self.state = State::Idle;
+                } else {
+                    let text =
+                        format!("unsupported version {version}; this server speaks {VERSION}");
+                    self.send_error(ErrorCode::BadRequest, &text);
+                }
+            }
+            (State::Idle, Request::List { path }) => {
+                self.state = State::Listing;
+                self.events.push_back(Event::List { path });
+            }
+            (State::Idle, Request::Stat { path }) => {
+                self.state = State::Stating;
+                self.events.push_back(Event::Stat { path });
+            }
+            (State::Idle, Request::Get { path, offset }) => {
+                if offset > MAX_FILE_SIZE {
+                    self.send_error(ErrorCode::BadRequest, "offset past the end");
+                } else {
+                    self.state = State::Opening { offset };
+                    self.events.push_back(Event::OpenRead { path });
+                }
+            }
+            (State::Idle, Request::Put { path, size, offset }) => {
+                if size > MAX_FILE_SIZE {
+                    self.send_error(ErrorCode::TooLarge, "size over MAX_FILE_SIZE");
+                } else if offset > size {
+                    self.send_error(ErrorCode::BadRequest, "offset past the size");
+                } else {
+                    self.events.push_back(Event::BeginUpload {
+                        path: path.clone(),
+                        size,
+                        offset,
+                    });
+                    self.state = State::Accepting { path, size, offset };
+                }
+            }
+            (State::Idle, Request::Quit) => {
+                self.send(&Reply::Bye);
+                self.state = State::Closed;
+            }
+            (State::Receiving { left, hasher, .. }, Request::Data(bytes)) => {
+                let len = bytes.len() as u64;
+                if len > *left {
+                    return self.protocol_error(ProtocolError::TooMuchData);
+                }
+                *left -= len;
+                hasher.update(&bytes);
+                self.events.push_back(Event::WriteChunk(bytes));
+            }
+            (State::Receiving { .. }, Request::Done { digest }) => self.on_done(digest),
+            _ => self.protocol_error(ProtocolError::OutOfTurn),
+        }
+    }
+
+    fn on_done(&mut self, claimed: Digest) {
+        let State::Receiving {
+            path,
+            size,
+            left,
+            hasher,
+        } = core::mem::replace(&mut self.state, State::Idle)
+        else {
+            return;
+        };
+        let actual: Digest = hasher.finalize().into();
+        let problem = if left > 0 {
+            Some(String::from("fewer bytes than the size: nothing stored"))
+        } else if actual != claimed {
+            Some(String::from("digest mismatch: nothing stored"))
+        } else {
+            None
+        };
+        match problem {
+            Some(text) => {
+                self.events.push_back(Event::AbortUpload {
+                    keep_partial: false,
+                });
+                self.send_error(ErrorCode::Mismatch, &text);
+            }
+            None => {
+                self.events.push_back(Event::CommitUpload {
+                    path,
+                    size,
+                    digest: actual,
+                });
+                self.state = State::Committing {
+                    size,
+                    digest: actual,
+                };
+            }
+        }
+    }
+
+    /// Tells the driver what to drop when the session ends mid-operation.
+    fn release(&mut self) {
+        match self.state {
+            State::Accepting { .. } | State::Prefix { .. } | State::Receiving { .. } => {
+                self.events
+                    .push_back(Event::AbortUpload { keep_partial: true });
+            }
+            State::Sending(_) => self.events.push_back(Event::CloseRead),
+            _ => {}
+        }
+        self.state = State::Closed;
+    }
+
+    fn protocol_error(&mut self, e: ProtocolError) {
+        self.release();
+        let text = format!("{e}");
+        self.send_error(ErrorCode::BadRequest, &text);
+        self.events.push_back(Event::Protocol(e));
+        self.inbox.buf.clear();
+    }
+
+    /// Asks for the next chunk when it is time.
+    fn ask(&mut self) {
+        let room = self.outbox.has_room();
+        match &mut self.state {
+            State::Sending(r) => {
+                if let Some(max) = r.ask(room) {
+                    self.events.push_back(Event::ReadChunk { max });
+                }
+            }
+            State::Prefix { reader, .. } => {
+                if let Some(max) = reader.ask(true) {
+                    self.events.push_back(Event::ReadPrefix { max });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start_sending(&mut self, size: u64, offset: u64) {
+        self.send(&Reply::File { size, offset });
+        self.state = State::Sending(Reader::new(size, offset));
+        self.finish_or_ask();
+    }
+
+    fn start_prefix(&mut self, path: String, size: u64, offset: u64) {
+        self.state = State::Prefix {
+            path,
+            size,
+            reader: Reader::new(offset, offset),
+        };
+        self.finish_or_ask();
+    }
+
+    /// After a reader moved: finish the transfer it belongs to, or ask on.
+    fn finish_or_ask(&mut self) {
+        match &self.state {
+            State::Sending(r) if r.is_done() => {
+                let digest = r.digest();
+                self.send(&Reply::Done { digest });
+                self.events.push_back(Event::CloseRead);
+                self.state = State::Idle;
+            }
+            State::Prefix { reader, .. } if reader.is_done() => {
+                let State::Prefix { path, size, reader } =
+                    core::mem::replace(&mut self.state, State::Idle)
+                else {
+                    return;
+                };
+                let offset = reader.total();
+                self.send(&Reply::Ready { offset });
+                self.state = State::Receiving {
+                    path,
+                    size,
+                    left: size - offset,
+                    hasher: reader.into_hasher(),
+                };
+            }
+            _ => self.ask(),
+        }
+    }
+
+    fn on_chunk(&mut self, chunk: Bytes) -> Result<(), Misuse> {
+        let taken = match &mut self.state {
+            State::Sending(r) => r.take(chunk)?,
+            State::Prefix { reader, .. } => reader.take(chunk)?,
+            _ => return Err(Misuse::Unexpected),
+        };
+        match taken {
+            Taken::Send(bytes) => {
+                if !bytes.is_empty() {
+                    self.send(&Reply::Data(bytes));
+                }
+                self.finish_or_ask();
+            }
+            Taken::Short => self.read_failed(&StoreError::new(
+                ErrorCode::Internal,
+                "file shorter than its size",
+            )),
+        }
+        Ok(())
+    }
+
+    fn read_failed(&mut self, e: &StoreError) {
+        match self.state {
+            State::Sending(_) => self.events.push_back(Event::CloseRead),
+            State::Prefix { .. } => self
+                .events
+                .push_back(Event::AbortUpload { keep_partial: true }),
+            _ => {}
+        }
+        self.state = State::Idle;
+        self.refuse(e);
+    }
+}
+
+impl Machine for Server {
+    type Command = Command;
+    type Event = Event;
+    type Error = Misuse;
+
+    fn handle_input(&mut self, _now: Now, input: Input<'_>) -> Result<(), Misuse> {
+        match input {
+            Input::Data { bytes, .. } => {
+                let mut rest = bytes;
+                while !rest.is_empty() && !matches!(self.state, State::Closed) {
+                    rest = self.inbox.fill(rest);
+                    self.pump();
+                    if !rest.is_empty() && self.inbox.is_full() {
+                        self.protocol_error(ProtocolError::InputOverflow);
+                    }
+                }
+            }
+            Input::Eof { .. } => {
+                self.release();
+                self.inbox.buf.clear();
+            }
+            Input::Timeout => {}
+        }
+        Ok(())
+    }
+
+    fn handle_command(&mut self, _now: Now, cmd: Command) -> Result<(), Misuse> {
+        if matches!(self.state, State::Closed) {
+            // Answers to events raised before the session ended are moot.
+            return Ok(());
+        }
+        match (&self.state, cmd) {
+            (_, Command::Close) => {
+                self.release();
+                return Ok(());
+            }
+            (State::Listing, Command::Listing(result)) => {
+                self.state = State::Idle;
+                match result {
+                    Ok(entries) => self.send_listing(entries),
+                    Err(e) => self.refuse(&e),
+                }
+            }
+            (State::Stating, Command::Status(result)) => {
+                self.state = State::Idle;
+                match result {
+                    Ok(stat) => self.send(&Reply::Stat(stat)),
+                    Err(e) => self.refuse(&e),
+                }
+            }
+            (&State::Opening { offset }, Command::Opened(result)) => match result {
+                Ok(size) if size > MAX_FILE_SIZE => {
+                    self.state = State::Idle;
+                    self.events.push_back(Event::CloseRead);
+                    self.send_error(ErrorCode::TooLarge, "file over MAX_FILE_SIZE");
+                }
+                Ok(size) if offset > size => {
+                    self.state = State::Idle;
+                    self.events.push_back(Event::CloseRead);
+                    self.send_error(ErrorCode::BadRequest, "offset past the end");
+                }
+                Ok(size) => self.start_sending(size, offset),
+                Err(e) => {
+                    self.state = State::Idle;
+                    self.refuse(&e);
+                }
+            },
+            (State::Sending(_) | State::Prefix { .. }, Command::Chunk(chunk)) => {
+                self.on_chunk(chunk)?;
+            }
+            (State::Sending(r), Command::ReadFailed(e)) if r.is_waiting() => self.read_failed(&e),
+            (State::Prefix { reader, .. }, Command::ReadFailed(e)) if reader.is_waiting() => {
+                self.read_failed(&e);
+            }
+            (State::Accepting { .. }, Command::UploadReady(result)) => {
+                let State::Accepting { path, size, offset } =
+                    core::mem::replace(&mut self.state, State::Idle)
+                else {
+                    return Ok(());
+                };
+                match result {
+                    Ok(()) => self.start_prefix(path, size, offset),
+                    Err(e) => self.refuse(&e),
+                }
+            }
+            (State::Receiving { .. } | State::Committing { .. }, Command::WriteFailed(e)) => {
+                self.events
+                    .push_back(Event::AbortUpload { keep_partial: true });
+                self.refuse(&e);
+                self.state = State::Closed;
+                self.inbox.buf.clear();
+            }
+            (&State::Committing { size, digest }, Command::Committed(result)) => {
+                self.state = State::Idle;
+                match result {
+                    Ok(()) => self.send(&Reply::Stored { size, digest }),
+                    Err(e) => self.refuse(&e),
+                }
+            }
+            _ => return Err(Misuse::Unexpected),
+        }
+        self.pump();
+        Ok(())
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        let payload = self.outbox.pop()?;
+        // Output drained: maybe time to ask for the next chunk.
+        self.ask();
+        Some(Transmit {
+            to: PeerId::STREAM,
+            payload,
+        })
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn is_done(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+}
+
+impl Server {
+    fn send_listing(&mut self, entries: Vec<Entry>) {
+        let fit: Vec<Entry> = entries
+            .into_iter()
+            .filter(|e| transfer::check_path(e.name.as_bytes(), MAX_NAME).is_ok())
+            .collect();
+        let Ok(count) = u32::try_from(fit.len()) else {
+            return self.send_error(ErrorCode::TooLarge, "too many entries");
+        };
+        if count > MAX_ENTRIES {
+            return self.send_error(ErrorCode::TooLarge, "too many entries");
+        }
+        self.send(&Reply::Entries { count });
+        for e in fit {
+            self.send(&Reply::Entry(e));
+        }
+    }
+}

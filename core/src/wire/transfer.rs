@@ -1,0 +1,729 @@
+//! WKFT/1, Wirekit's file-transfer protocol: messages, limits, parsers and
+//! encoders. The specification is `book/src/spec/file-transfer.md`.
+//!
+//! Every message is a text header line a person can type; `DATA` carries a
+//! body whose length the header states, followed by a line end. The parsers
+//! are nom *streaming* parsers: a prefix of a message is
+//! `Err::Incomplete`, never an error, so the machines can feed them whatever
+//! piece of the stream has arrived.
+
+use alloc::string::{String, ToString};
+use bytes::{BufMut, Bytes, BytesMut};
+use core::fmt;
+use nom::error::{ErrorKind, ParseError};
+use nom::{Err, IResult, Needed};
+use serde::{Deserialize, Serialize};
+
+// ANCHOR: limits
+/// The protocol version this module speaks (`HELLO 1`).
+pub const VERSION: u32 = 1;
+/// Longest header line, not counting its line end.
+pub const MAX_LINE: usize = 1024;
+/// Longest path in a request.
+pub const MAX_PATH: usize = 512;
+/// Longest name in a listing entry.
+pub const MAX_NAME: usize = 255;
+/// Longest human-readable text of an `ERR`; longer texts are cut when encoded.
+pub const MAX_MESSAGE: usize = 200;
+/// Largest body of one `DATA` message.
+pub const MAX_CHUNK: usize = 64 * 1024;
+/// Most entries in one listing.
+pub const MAX_ENTRIES: u32 = 1024;
+/// Largest file size and offset the machines accept.
+pub const MAX_FILE_SIZE: u64 = 1 << 40;
+// ANCHOR_END: limits
+
+/// The longest encoded message: a header line, its end, a full body and its end.
+pub const MAX_MESSAGE_BYTES: usize = MAX_LINE + 2 + MAX_CHUNK + 2;
+
+/// A BLAKE3-256 digest of a whole file.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// The digest of `bytes`, in one go (tests; machines hash incrementally).
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest(*blake3::hash(bytes).as_bytes())
+    }
+
+    fn from_hex(hex: &[u8]) -> Option<Digest> {
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            let hi = char::from(*pair.first()?).to_digit(16)?;
+            let lo = char::from(*pair.get(1)?).to_digit(16)?;
+            *byte = u8::try_from(hi * 16 + lo).ok()?;
+        }
+        Some(Digest(out))
+    }
+}
+
+impl From<blake3::Hash> for Digest {
+    fn from(h: blake3::Hash) -> Digest {
+        Digest(*h.as_bytes())
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({self})")
+    }
+}
+
+/// What a path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    /// A complete file.
+    File,
+    /// A directory (size 0).
+    Dir,
+    /// No complete file, but a kept upload of `size` bytes that `PUT` can resume.
+    Partial,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Kind::File => "file",
+            Kind::Dir => "dir",
+            Kind::Partial => "partial",
+        }
+    }
+
+    fn from_word(w: &[u8]) -> Option<Kind> {
+        [Kind::File, Kind::Dir, Kind::Partial]
+            .into_iter()
+            .find(|k| k.word().as_bytes().eq_ignore_ascii_case(w))
+    }
+}
+
+/// The answer to `STAT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stat {
+    /// What is there.
+    pub kind: Kind,
+    /// Bytes in the file, or kept of a partial; 0 for a directory.
+    pub size: u64,
+}
+
+/// One line of a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The name inside the listed directory (no `/`).
+    pub name: String,
+    /// What it is.
+    pub kind: Kind,
+    /// As in [`Stat::size`].
+    pub size: u64,
+}
+
+// ANCHOR: codes
+/// Why a request failed: the numeric code of `ERR <code> <message>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// 400: malformed, out of turn, unsupported version, bad offset.
+    BadRequest,
+    /// 403: the store refuses the path.
+    Denied,
+    /// 404: no such file or directory, or no partial to resume.
+    NotFound,
+    /// 409: `PUT` of a path that holds a complete file.
+    Exists,
+    /// 413: a size or length over its limit.
+    TooLarge,
+    /// 422: an upload's digest or byte count does not match; nothing committed.
+    Mismatch,
+    /// 500: the store failed.
+    Internal,
+    /// 503: the path is in use; try later.
+    Busy,
+}
+// ANCHOR_END: codes
+
+impl ErrorCode {
+    /// Every code, in numeric order.
+    pub const ALL: [ErrorCode; 8] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Denied,
+        ErrorCode::NotFound,
+        ErrorCode::Exists,
+        ErrorCode::TooLarge,
+        ErrorCode::Mismatch,
+        ErrorCode::Internal,
+        ErrorCode::Busy,
+    ];
+
+    /// The number on the wire.
+    pub const fn code(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Denied => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Exists => 409,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::Mismatch => 422,
+            ErrorCode::Internal => 500,
+            ErrorCode::Busy => 503,
+        }
+    }
+
+    /// The code with that number, if version 1 defines one.
+    pub fn from_code(n: u16) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|c| c.code() == n)
+    }
+
+    /// A short default text.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad request",
+            ErrorCode::Denied => "denied",
+            ErrorCode::NotFound => "not found",
+            ErrorCode::Exists => "exists",
+            ErrorCode::TooLarge => "too large",
+            ErrorCode::Mismatch => "mismatch",
+            ErrorCode::Internal => "internal error",
+            ErrorCode::Busy => "busy",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code(), self.reason())
+    }
+}
+
+// ANCHOR: messages
+/// What a client sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// `HELLO <version>`: the first message of a session.
+    Hello { version: u32 },
+    /// `LIST [<path>]`: a directory, the root without a path.
+    List { path: Option<String> },
+    /// `STAT <path>`.
+    Stat { path: String },
+    /// `GET <path> [<offset>]`: download, sending from `offset`.
+    Get { path: String, offset: u64 },
+    /// `PUT <path> <size> [<offset>]`: upload `size` bytes, sending from `offset`.
+    Put {
+        path: String,
+        size: u64,
+        offset: u64,
+    },
+    /// `DATA <length>` and a body: the next bytes of an upload.
+    Data(Bytes),
+    /// `DONE <digest>`: the end of an upload, the digest of the whole file.
+    Done { digest: Digest },
+    /// `QUIT`.
+    Quit,
+}
+
+/// What a server sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    /// `HELLO <version>`.
+    Hello { version: u32 },
+    /// `ENTRIES <count>`: that many `ENTRY` lines follow.
+    Entries { count: u32 },
+    /// `ENTRY <kind> <size> <name>`.
+    Entry(Entry),
+    /// `STAT <kind> <size>`.
+    Stat(Stat),
+    /// `FILE <size> <offset>`: a download starts.
+    File { size: u64, offset: u64 },
+    /// `DATA <length>` and a body: the next bytes of a download.
+    Data(Bytes),
+    /// `DONE <digest>`: a download is complete.
+    Done { digest: Digest },
+    /// `READY <offset>`: send upload data from `offset`.
+    Ready { offset: u64 },
+    /// `STORED <size> <digest>`: the upload is verified and committed.
+    Stored { size: u64, digest: Digest },
+    /// `ERR <code> <message>`.
+    Error { code: ErrorCode, message: String },
+    /// `BYE`: the server closes.
+    Bye,
+}
+// ANCHOR_END: messages
+
+/// A message a peer sent that breaks the grammar or a limit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireError {
+    /// A header line longer than [`MAX_LINE`].
+    LineTooLong,
+    /// The keyword is not one this side understands.
+    UnknownKeyword,
+    /// Missing, extra or malformed arguments.
+    BadArguments,
+    /// A number with non-digits or over 64 bits.
+    BadNumber,
+    /// A path or name that is empty, not UTF-8, or holds a space or control character.
+    BadPath,
+    /// A path longer than [`MAX_PATH`].
+    PathTooLong,
+    /// A listing name longer than [`MAX_NAME`].
+    NameTooLong,
+    /// A `DATA` length of 0 or over [`MAX_CHUNK`].
+    BadChunkLength,
+    /// A body not followed by a line end.
+    MissingBodyEnd,
+    /// A digest that is not 64 hex digits.
+    BadDigest,
+    /// An `ERR` code version 1 does not define.
+    UnknownErrorCode,
+    /// An `ERR` text over [`MAX_MESSAGE`] bytes or not UTF-8.
+    BadMessage,
+    /// An `ENTRIES` count over [`MAX_ENTRIES`].
+    TooManyEntries,
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            WireError::LineTooLong => "header line longer than MAX_LINE",
+            WireError::UnknownKeyword => "unknown message",
+            WireError::BadArguments => "malformed arguments",
+            WireError::BadNumber => "malformed number",
+            WireError::BadPath => "malformed path",
+            WireError::PathTooLong => "path longer than MAX_PATH",
+            WireError::NameTooLong => "name longer than MAX_NAME",
+            WireError::BadChunkLength => "DATA length must be 1..=MAX_CHUNK",
+            WireError::MissingBodyEnd => "no line end after the body",
+            WireError::BadDigest => "digest is not 64 hex digits",
+            WireError::UnknownErrorCode => "unknown error code",
+            WireError::BadMessage => "malformed error text",
+            WireError::TooManyEntries => "more than MAX_ENTRIES entries",
+        };
+        f.write_str(s)
+    }
+}
+
+impl core::error::Error for WireError {}
+
+impl<I> ParseError<I> for WireError {
+    fn from_error_kind(_input: I, _kind: ErrorKind) -> Self {
+        WireError::BadArguments
+    }
+    fn append(_input: I, _kind: ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+type Res<'a, T> = IResult<&'a [u8], T, WireError>;
+
+fn fail<T>(e: WireError) -> Result<T, Err<WireError>> {
+    Err(Err::Failure(e))
+}
+
+/// Skips empty lines, then takes one header line (without its end).
+fn header_line(mut input: &[u8]) -> Res<'_, &[u8]> {
+    loop {
+        match input {
+            [b'\n', rest @ ..] | [b'\r', b'\n', rest @ ..] => input = rest,
+            [b'\r'] => return Err(Err::Incomplete(Needed::new(1))),
+            _ => break,
+        }
+    }
+    // Look no further than a full line could reach: a peer that never sends
+    // a newline is refused once it is clearly over the limit.
+    let window = &input[..input.len().min(MAX_LINE + 2)];
+    let (line, rest) = match nom::bytes::streaming::take_until::<_, _, WireError>("\n")(window) {
+        Ok((_, line)) => (line, &input[line.len() + 1..]),
+        Err(Err::Incomplete(n)) if window.len() <= MAX_LINE + 1 => {
+            return Err(Err::Incomplete(n));
+        }
+        Err(_) => return fail(WireError::LineTooLong),
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() > MAX_LINE {
+        return fail(WireError::LineTooLong);
+    }
+    Ok((rest, line))
+}
+
+/// A body of `len` bytes and the line end after it.
+fn body(input: &[u8], len: usize) -> Res<'_, Bytes> {
+    let (rest, bytes) = nom::bytes::streaming::take(len)(input)?;
+    let rest = match rest {
+        [] | [b'\r'] => return Err(Err::Incomplete(Needed::Unknown)),
+        [b'\n', r @ ..] | [b'\r', b'\n', r @ ..] => r,
+        _ => return fail(WireError::MissingBodyEnd),
+    };
+    Ok((rest, Bytes::copy_from_slice(bytes)))
+}
+
+/// The words of a header line: the keyword and its arguments.
+struct Words<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Words<'a> {
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let start = self.rest.iter().position(|b| !is_blank(*b))?;
+        let rest = self.rest.get(start..)?;
+        let end = rest.iter().position(|b| is_blank(*b)).unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(end);
+        self.rest = tail;
+        Some(word)
+    }
+
+    /// The rest of the line after one separator (the text of `ERR`).
+    fn tail(&mut self) -> &'a [u8] {
+        let start = self
+            .rest
+            .iter()
+            .position(|b| !is_blank(*b))
+            .unwrap_or(self.rest.len());
+        self.rest.get(start..).unwrap_or_default()
+    }
+
+    fn end(&mut self) -> Result<(), Err<WireError>> {
+        match self.next() {
+            None => Ok(()),
+            Some(_) => fail(WireError::BadArguments),
+        }
+    }
+
+    fn required(&mut self) -> Result<&'a [u8], Err<WireError>> {
+        self.next().ok_or(Err::Failure(WireError::BadArguments))
+    }
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn number(word: &[u8]) -> Result<u64, Err<WireError>> {
+    let digits: Res<'_, &[u8]> = nom::character::complete::digit1(word);
+    match digits {
+        Ok(([], d)) if d.len() <= 20 => core::str::from_utf8(d)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(Err::Failure(WireError::BadNumber)),
+        _ => fail(WireError::BadNumber),
+    }
+}
+
+fn small<T: TryFrom<u64>>(word: &[u8]) -> Result<T, Err<WireError>> {
+    T::try_from(number(word)?).map_err(|_| Err::Failure(WireError::BadNumber))
+}
+
+/// Checks a path (or, with `limit` = [`MAX_NAME`], a listing name).
+pub fn check_path(path: &[u8], limit: usize) -> Result<&str, WireError> {
+    let too_long = if limit == MAX_NAME {
+        WireError::NameTooLong
+    } else {
+        WireError::PathTooLong
+    };
+    if path.len() > limit {
+        return Err(too_long);
+    }
+    let s = core::str::from_utf8(path).map_err(|_| WireError::BadPath)?;
+    if s.is_empty() || s.chars().any(|c| c == ' ' || c.is_control()) {
+        return Err(WireError::BadPath);
+    }
+    Ok(s)
+}
+
+fn path(word: &[u8]) -> Result<String, Err<WireError>> {
+    check_path(word, MAX_PATH)
+        .map(ToString::to_string)
+        .map_err(Err::Failure)
+}
+
+fn digest(word: &[u8]) -> Result<Digest, Err<WireError>> {
+    Digest::from_hex(word).ok_or(Err::Failure(WireError::BadDigest))
+}
+
+fn chunk_len(word: &[u8]) -> Result<usize, Err<WireError>> {
+    match small::<usize>(word)? {
+        n @ 1..=MAX_CHUNK => Ok(n),
+        _ => fail(WireError::BadChunkLength),
+    }
+}
+
+fn keyword(words: &mut Words<'_>) -> Result<String, Err<WireError>> {
+    let word = words.required()?;
+    if word.is_empty() || !word.iter().all(u8::is_ascii_alphabetic) {
+        return fail(WireError::UnknownKeyword);
+    }
+    let mut k = String::from_utf8_lossy(word).into_owned();
+    k.make_ascii_uppercase();
+    Ok(k)
+}
+
+// ANCHOR: parse_request
+/// Parses one request from the front of `input` (streaming).
+pub fn request(input: &[u8]) -> Res<'_, Request> {
+    let (rest, line) = header_line(input)?;
+    let mut w = Words { rest: line };
+    let req = match keyword(&mut w)?.as_str() {
+        "HELLO" => Request::Hello {
+            version: small(w.required()?)?,
+        },
+        "LIST" => Request::List {
+            path: w.next().map(path).transpose()?,
+        },
+        "STAT" => Request::Stat {
+            path: path(w.required()?)?,
+        },
+        "GET" => Request::Get {
+            path: path(w.required()?)?,
+            offset: w.next().map(number).transpose()?.unwrap_or(0),
+        },
+        "PUT" => Request::Put {
+            path: path(w.required()?)?,
+            size: number(w.required()?)?,
+            offset: w.next().map(number).transpose()?.unwrap_or(0),
+        },
+        "DATA" => {
+            let len = chunk_len(w.required()?)?;
+            w.end()?;
+            let (rest, bytes) = body(rest, len)?;
+            return Ok((rest, Request::Data(bytes)));
+        }
+        "DONE" => Request::Done {
+            digest: digest(w.required()?)?,
+        },
+        "QUIT" => Request::Quit,
+        _ => return fail(WireError::UnknownKeyword),
+    };
+    w.end()?;
+    Ok((rest, req))
+}
+// ANCHOR_END: parse_request
+
+/// Parses one reply from the front of `input` (streaming).
+pub fn reply(input: &[u8]) -> Res<'_, Reply> {
+    let (rest, line) = header_line(input)?;
+    let mut w = Words { rest: line };
+    let rep = match keyword(&mut w)?.as_str() {
+        "HELLO" => Reply::Hello {
+            version: small(w.required()?)?,
+        },
+        "ENTRIES" => {
+            let count = small(w.required()?)?;
+            if count > MAX_ENTRIES {
+                return fail(WireError::TooManyEntries);
+            }
+            Reply::Entries { count }
+        }
+        "ENTRY" => {
+            let kind = kind(w.required()?)?;
+            let size = number(w.required()?)?;
+            let name = check_path(w.required()?, MAX_NAME)
+                .map_err(Err::Failure)?
+                .to_string();
+            Reply::Entry(Entry { name, kind, size })
+        }
+        "STAT" => Reply::Stat(Stat {
+            kind: kind(w.required()?)?,
+            size: number(w.required()?)?,
+        }),
+        "FILE" => Reply::File {
+            size: number(w.required()?)?,
+            offset: number(w.required()?)?,
+        },
+        "DATA" => {
+            let len = chunk_len(w.required()?)?;
+            w.end()?;
+            let (rest, bytes) = body(rest, len)?;
+            return Ok((rest, Reply::Data(bytes)));
+        }
+        "DONE" => Reply::Done {
+            digest: digest(w.required()?)?,
+        },
+        "READY" => Reply::Ready {
+            offset: number(w.required()?)?,
+        },
+        "STORED" => Reply::Stored {
+            size: number(w.required()?)?,
+            digest: digest(w.required()?)?,
+        },
+        "ERR" => {
+            let code = small::<u16>(w.required()?)?;
+            let code =
+                ErrorCode::from_code(code).ok_or(Err::Failure(WireError::UnknownErrorCode))?;
+            let text = w.tail();
+            if text.len() > MAX_MESSAGE {
+                return fail(WireError::BadMessage);
+            }
+            let message = core::str::from_utf8(text)
+                .map_err(|_| Err::Failure(WireError::BadMessage))?
+                .to_string();
+            return Ok((rest, Reply::Error { code, message }));
+        }
+        "BYE" => Reply::Bye,
+        _ => return fail(WireError::UnknownKeyword),
+    };
+    w.end()?;
+    Ok((rest, rep))
+}
+
+fn kind(word: &[u8]) -> Result<Kind, Err<WireError>> {
+    Kind::from_word(word).ok_or(Err::Failure(WireError::BadArguments))
+}
+
+/// A local message that cannot be encoded: a field breaks a limit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncodeError(pub WireError);
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot encode: {}", self.0)
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+struct Line<'a>(&'a mut BytesMut);
+
+impl Line<'_> {
+    fn word(&mut self, w: impl fmt::Display) -> &mut Self {
+        use core::fmt::Write;
+        if !self.0.is_empty() && !self.0.ends_with(b"\n") {
+            self.0.put_u8(b' ');
+        }
+        // Writing into a BytesMut cannot fail.
+        let _ = write!(Writer(self.0), "{w}");
+        self
+    }
+    fn end(&mut self) {
+        self.0.put_u8(b'\n');
+    }
+}
+
+struct Writer<'a>(&'a mut BytesMut);
+
+impl fmt::Write for Writer<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.put_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn check_body(b: &Bytes) -> Result<(), EncodeError> {
+    if b.is_empty() || b.len() > MAX_CHUNK {
+        return Err(EncodeError(WireError::BadChunkLength));
+    }
+    Ok(())
+}
+
+fn put_body(out: &mut BytesMut, b: &Bytes) {
+    Line(out).word("DATA").word(b.len()).end();
+    out.put_slice(b);
+    out.put_u8(b'\n');
+}
+
+fn checked(path: &str) -> Result<&str, EncodeError> {
+    check_path(path.as_bytes(), MAX_PATH).map_err(EncodeError)
+}
+
+/// An `ERR` text fit for one line: trimmed, control characters become
+/// spaces, and the text is cut to [`MAX_MESSAGE`] bytes on a character boundary.
+pub fn clean_message(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = if c.is_control() { ' ' } else { c };
+        if out.len() + c.len_utf8() > MAX_MESSAGE {
+            break;
+        }
+        out.push(c);
+    }
+    // The parser drops blanks around the text, so the encoder does too.
+    let trimmed = out.trim_matches(|c: char| c == ' ' || c == '\t');
+    String::from(trimmed)
+}
+
+impl Request {
+    /// Appends the encoding to `out`; on error nothing is appended.
+    pub fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        let mut buf = BytesMut::new();
+        let mut l = Line(&mut buf);
+        match self {
+            Request::Hello { version } => l.word("HELLO").word(version).end(),
+            Request::List { path: None } => l.word("LIST").end(),
+            Request::List { path: Some(p) } => l.word("LIST").word(checked(p)?).end(),
+            Request::Stat { path } => l.word("STAT").word(checked(path)?).end(),
+            Request::Get { path, offset } => {
+                l.word("GET").word(checked(path)?).word(offset).end();
+            }
+            Request::Put { path, size, offset } => {
+                let l = l.word("PUT").word(checked(path)?).word(size);
+                if *offset > 0 {
+                    l.word(offset);
+                }
+                l.end();
+            }
+            Request::Data(b) => {
+                check_body(b)?;
+                put_body(&mut buf, b);
+            }
+            Request::Done { digest } => l.word("DONE").word(digest).end(),
+            Request::Quit => l.word("QUIT").end(),
+        }
+        out.extend_from_slice(&buf);
+        Ok(())
+    }
+}
+
+impl Reply {
+    /// Appends the encoding to `out`; on error nothing is appended. An `ERR`
+    /// text is cleaned with [`clean_message`] rather than refused.
+    pub fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        let mut buf = BytesMut::new();
+        let mut l = Line(&mut buf);
+        match self {
+            Reply::Hello { version } => l.word("HELLO").word(version).end(),
+            Reply::Entries { count } => {
+                if *count > MAX_ENTRIES {
+                    return Err(EncodeError(WireError::TooManyEntries));
+                }
+                l.word("ENTRIES").word(count).end();
+            }
+            Reply::Entry(e) => {
+                let name = check_path(e.name.as_bytes(), MAX_NAME).map_err(EncodeError)?;
+                l.word("ENTRY")
+                    .word(e.kind.word())
+                    .word(e.size)
+                    .word(name)
+                    .end();
+            }
+            Reply::Stat(s) => l.word("STAT").word(s.kind.word()).word(s.size).end(),
+            Reply::File { size, offset } => l.word("FILE").word(size).word(offset).end(),
+            Reply::Data(b) => {
+                check_body(b)?;
+                put_body(&mut buf, b);
+            }
+            Reply::Done { digest } => l.word("DONE").word(digest).end(),
+            Reply::Ready { offset } => l.word("READY").word(offset).end(),
+            Reply::Stored { size, digest } => l.word("STORED").word(size).word(digest).end(),
+            Reply::Error { code, message } => {
+                let l = l.word("ERR").word(code.code());
+                let text = clean_message(message);
+                if !text.is_empty() {
+                    l.word(text);
+                }
+                l.end();
+            }
+            Reply::Bye => l.word("BYE").end(),
+        }
+        out.extend_from_slice(&buf);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

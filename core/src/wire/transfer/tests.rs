@@ -1,0 +1,294 @@
+use super::*;
+use alloc::vec;
+use alloc::vec::Vec;
+use proptest::prelude::*;
+
+fn req(input: &[u8]) -> Result<(usize, Request), Err<WireError>> {
+    request(input).map(|(rest, r)| (input.len() - rest.len(), r))
+}
+
+fn rep(input: &[u8]) -> Result<(usize, Reply), Err<WireError>> {
+    reply(input).map(|(rest, r)| (input.len() - rest.len(), r))
+}
+
+#[test]
+fn typed_requests_parse() {
+    let cases: Vec<(&[u8], Request)> = vec![
+        (b"HELLO 1\n", Request::Hello { version: 1 }),
+        (b"\r\n\nlist\r\n", Request::List { path: None }),
+        (
+            b"LIST  docs\t\n",
+            Request::List {
+                path: Some("docs".into()),
+            },
+        ),
+        (
+            b"get a/b.txt\n",
+            Request::Get {
+                path: "a/b.txt".into(),
+                offset: 0,
+            },
+        ),
+        (
+            b"PUT x 10 4\n",
+            Request::Put {
+                path: "x".into(),
+                size: 10,
+                offset: 4,
+            },
+        ),
+        (
+            b"DATA 6\r\nhello\n\r\n",
+            Request::Data(Bytes::from_static(b"hello\n")),
+        ),
+        (b"QUIT\n", Request::Quit),
+    ];
+    for (bytes, want) in cases {
+        assert_eq!(req(bytes).unwrap(), (bytes.len(), want), "{bytes:?}");
+    }
+}
+
+#[test]
+fn bad_requests_are_named() {
+    let cases: Vec<(&[u8], WireError)> = vec![
+        (b"FETCH x\n", WireError::UnknownKeyword),
+        (b"GET\n", WireError::BadArguments),
+        (b"GET x 1 2\n", WireError::BadArguments),
+        (b"GET x -1\n", WireError::BadNumber),
+        (b"GET x 99999999999999999999999\n", WireError::BadNumber),
+        (b"STAT a\x01b\n", WireError::BadPath),
+        (b"STAT \xff\n", WireError::BadPath),
+        (b"DATA 0\n\n", WireError::BadChunkLength),
+        (b"DATA 65537\n", WireError::BadChunkLength),
+        (b"DATA 2\nabc\n", WireError::MissingBodyEnd),
+        (b"DONE abc\n", WireError::BadDigest),
+    ];
+    for (bytes, want) in cases {
+        assert_eq!(req(bytes), Err(Err::Failure(want)), "{bytes:?}");
+    }
+    let long_path = [&b"STAT "[..], &[b'a'; MAX_PATH + 1], b"\n"].concat();
+    assert_eq!(req(&long_path), Err(Err::Failure(WireError::PathTooLong)));
+    let mut long_line = vec![b'x'; MAX_LINE + 2];
+    assert_eq!(req(&long_line), Err(Err::Failure(WireError::LineTooLong)));
+    long_line.truncate(MAX_LINE + 1);
+    assert!(matches!(req(&long_line), Err(Err::Incomplete(_))));
+    let err_line = [&b"ERR 400 "[..], &[b'm'; MAX_MESSAGE + 1], b"\n"].concat();
+    assert_eq!(rep(&err_line), Err(Err::Failure(WireError::BadMessage)));
+    assert_eq!(
+        rep(b"ERR 418 teapot\n"),
+        Err(Err::Failure(WireError::UnknownErrorCode))
+    );
+    assert_eq!(
+        rep(b"ENTRIES 1025\n"),
+        Err(Err::Failure(WireError::TooManyEntries))
+    );
+    let long_name = [&b"ENTRY file 1 "[..], &[b'n'; MAX_NAME + 1], b"\n"].concat();
+    assert_eq!(rep(&long_name), Err(Err::Failure(WireError::NameTooLong)));
+}
+
+#[test]
+fn err_text_is_cleaned_and_cut() {
+    let mut out = BytesMut::new();
+    let long = "é".repeat(MAX_MESSAGE);
+    Reply::Error {
+        code: ErrorCode::Busy,
+        message: alloc::format!(" two\nlines {long}"),
+    }
+    .encode(&mut out)
+    .unwrap();
+    let (_, parsed) = rep(&out).unwrap();
+    let Reply::Error { code, message } = parsed else {
+        panic!("not an error: {parsed:?}")
+    };
+    assert_eq!(code, ErrorCode::Busy);
+    assert!(message.starts_with("two lines é"));
+    assert!(message.len() <= MAX_MESSAGE);
+}
+
+#[test]
+fn digest_is_hex_blake3() {
+    // Known answer: BLAKE3 of the empty input.
+    assert_eq!(
+        Digest::of(b"").to_string(),
+        "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+    );
+    let d = Digest::of(b"hello\n");
+    let line = alloc::format!("DONE {}\n", d.to_string().to_uppercase());
+    assert_eq!(req(line.as_bytes()).unwrap().1, Request::Done { digest: d });
+}
+
+fn path_strategy() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9._/é-]{1,40}"
+}
+
+fn name_strategy() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9._-]{1,30}"
+}
+
+fn body_strategy() -> impl Strategy<Value = Bytes> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 1..300),
+        proptest::collection::vec(any::<u8>(), MAX_CHUNK..=MAX_CHUNK),
+    ]
+    .prop_map(Bytes::from)
+}
+
+fn digest_strategy() -> impl Strategy<Value = Digest> {
+    any::<[u8; 32]>().prop_map(Digest)
+}
+
+fn kind_strategy() -> impl Strategy<Value = Kind> {
+    prop_oneof![Just(Kind::File), Just(Kind::Dir), Just(Kind::Partial)]
+}
+
+pub(crate) fn request_strategy() -> impl Strategy<Value = Request> {
+    prop_oneof![
+        any::<u32>().prop_map(|version| Request::Hello { version }),
+        proptest::option::of(path_strategy()).prop_map(|path| Request::List { path }),
+        path_strategy().prop_map(|path| Request::Stat { path }),
+        (path_strategy(), any::<u64>()).prop_map(|(path, offset)| Request::Get { path, offset }),
+        (path_strategy(), any::<u64>(), any::<u64>())
+            .prop_map(|(path, size, offset)| Request::Put { path, size, offset }),
+        body_strategy().prop_map(Request::Data),
+        digest_strategy().prop_map(|digest| Request::Done { digest }),
+        Just(Request::Quit),
+    ]
+}
+
+pub(crate) fn reply_strategy() -> impl Strategy<Value = Reply> {
+    let code = proptest::sample::select(ErrorCode::ALL.to_vec());
+    prop_oneof![
+        any::<u32>().prop_map(|version| Reply::Hello { version }),
+        (0..=MAX_ENTRIES).prop_map(|count| Reply::Entries { count }),
+        (name_strategy(), kind_strategy(), any::<u64>())
+            .prop_map(|(name, kind, size)| Reply::Entry(Entry { name, kind, size })),
+        (kind_strategy(), any::<u64>()).prop_map(|(kind, size)| Reply::Stat(Stat { kind, size })),
+        (any::<u64>(), any::<u64>()).prop_map(|(size, offset)| Reply::File { size, offset }),
+        body_strategy().prop_map(Reply::Data),
+        digest_strategy().prop_map(|digest| Reply::Done { digest }),
+        any::<u64>().prop_map(|offset| Reply::Ready { offset }),
+        (any::<u64>(), digest_strategy()).prop_map(|(size, digest)| Reply::Stored { size, digest }),
+        (code, "[ -~]{0,250}").prop_map(|(code, message)| Reply::Error { code, message }),
+        Just(Reply::Bye),
+    ]
+}
+
+/// What a parse should give back for a message: `ERR` texts come back cleaned.
+fn canonical(r: &Reply) -> Reply {
+    match r {
+        Reply::Error { code, message } => Reply::Error {
+            code: *code,
+            message: clean_message(message),
+        },
+        other => other.clone(),
+    }
+}
+
+/// Parses everything in `stream` that `parse` can, feeding it in pieces cut at `cuts`,
+/// the way a machine does: keep the unparsed tail, append the next piece.
+fn parse_pieces<T>(
+    stream: &[u8],
+    cuts: &[usize],
+    parse: impl Fn(&[u8]) -> Result<(usize, T), Err<WireError>>,
+) -> Vec<T> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
+    cuts.sort_unstable();
+    cuts.push(stream.len());
+    let mut buf = Vec::new();
+    let mut got = Vec::new();
+    let mut start = 0;
+    for end in cuts {
+        buf.extend_from_slice(&stream[start..end]);
+        start = end;
+        loop {
+            match parse(&buf) {
+                Ok((used, msg)) => {
+                    buf.drain(..used);
+                    got.push(msg);
+                }
+                Err(Err::Incomplete(_)) => break,
+                Err(e) => panic!("valid stream refused: {e:?}"),
+            }
+        }
+    }
+    assert!(buf.is_empty(), "left over: {buf:?}");
+    got
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn requests_round_trip(r in request_strategy()) {
+        let mut out = BytesMut::new();
+        r.encode(&mut out).unwrap();
+        prop_assert_eq!(req(&out).unwrap(), (out.len(), r));
+        // Every proper prefix is "need more", never an error or a message.
+        for cut in [0, 1, out.len() / 2, out.len() - 1] {
+            prop_assert!(matches!(req(&out[..cut]), Err(Err::Incomplete(_))), "cut {}", cut);
+        }
+    }
+
+    #[test]
+    fn replies_round_trip(r in reply_strategy()) {
+        let mut out = BytesMut::new();
+        r.encode(&mut out).unwrap();
+        prop_assert_eq!(rep(&out).unwrap(), (out.len(), canonical(&r)));
+        for cut in [0, 1, out.len() / 2, out.len() - 1] {
+            prop_assert!(matches!(rep(&out[..cut]), Err(Err::Incomplete(_))), "cut {}", cut);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        for parse in [|b: &[u8]| req(b).map(|(n, _)| n), |b: &[u8]| rep(b).map(|(n, _)| n)] {
+            if let Ok(n) = parse(&bytes) {
+                prop_assert!(n > 0 && n <= bytes.len());
+            }
+        }
+    }
+
+    #[test]
+    fn typed_looking_garbage_never_panics(
+        words in proptest::collection::vec(
+            prop_oneof![
+                Just("DATA".to_string()), Just("ERR".to_string()), Just("ENTRY".to_string()),
+                Just("PUT".to_string()), "[0-9]{0,25}", "[ -~]{0,8}", Just("\r\n".to_string()),
+            ],
+            0..12,
+        ),
+    ) {
+        let text = words.join(" ");
+        let _ = req(text.as_bytes());
+        let _ = rep(text.as_bytes());
+    }
+
+    #[test]
+    fn any_split_gives_the_same_requests(
+        msgs in proptest::collection::vec(request_strategy(), 1..6),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let mut stream = BytesMut::new();
+        for m in &msgs { m.encode(&mut stream).unwrap(); }
+        prop_assert_eq!(parse_pieces(&stream, &cuts, req), msgs);
+    }
+
+    #[test]
+    fn any_split_gives_the_same_replies(
+        msgs in proptest::collection::vec(reply_strategy(), 1..6),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let mut stream = BytesMut::new();
+        for m in &msgs { m.encode(&mut stream).unwrap(); }
+        let want: Vec<Reply> = msgs.iter().map(canonical).collect();
+        prop_assert_eq!(parse_pieces(&stream, &cuts, rep), want);
+    }
+
+    #[test]
+    fn serde_round_trips(r in request_strategy(), p in reply_strategy()) {
+        let json = serde_json::to_string(&r).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), r);
+        let json = serde_json::to_string(&p).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), p);
+    }
+}

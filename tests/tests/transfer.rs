@@ -1,0 +1,609 @@
+//! WKFT/1 client and server machines wired in memory under random chunking
+//! and random driver schedules: transfers are byte-exact with the digest
+//! verified, resumes work both ways from any offset, every error code is
+//! reachable, corruption is refused and never committed, and the contract
+//! holds under hostile input.
+// Helpers outside `#[test]` functions are test code too.
+#![allow(clippy::unwrap_used)]
+
+use bytes::{Bytes, BytesMut};
+use proptest::prelude::*;
+use wirekit_core::transfer::client::{self, Client, Failure};
+use wirekit_core::transfer::server::{self, Server};
+use wirekit_core::transfer::{ErrorCode, Kind, MAX_PENDING_OUTPUT, ProtocolError, Stat};
+use wirekit_core::wire::transfer::{Digest, MAX_CHUNK, MAX_FILE_SIZE, Reply, Request};
+use wirekit_core::{Input, Machine, Now, PeerId};
+use wirekit_tests::contract::{Op, exercise};
+use wirekit_tests::transfer::{MemStore, Session, remote_code, special};
+
+fn file(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+fn done(size: usize, data: &[u8]) -> client::Event {
+    client::Event::Done {
+        size: size as u64,
+        digest: Digest::of(data),
+    }
+}
+
+fn session(seed: u64, max_piece: usize) -> Session {
+    let mut s = Session::new(MemStore::new(), seed, max_piece);
+    s.connect().unwrap();
+    s
+}
+
+fn put(path: &str, size: usize, offset: usize) -> client::Command {
+    client::Command::Put {
+        path: path.into(),
+        size: size as u64,
+        offset: offset as u64,
+    }
+}
+
+fn get(path: &str, offset: usize) -> client::Command {
+    client::Command::Get {
+        path: path.into(),
+        offset: offset as u64,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Upload then download, fresh and resumed, under random schedules.
+    #[test]
+    fn files_transfer_byte_exact_and_resume_both_ways(
+        (len, max_piece) in prop_oneof![(0usize..64, 1usize..8), (0usize..300_000, 256usize..100_000)],
+        cut in any::<prop::sample::Index>(),
+        seed in any::<u64>(),
+    ) {
+        let data = file(len, seed as u8);
+        let k = cut.index(len + 1);
+        let mut s = session(seed, max_piece);
+
+        s.local.source = data.clone();
+        prop_assert_eq!(s.request(put("a.bin", len, 0)).unwrap(), [done(len, &data)]);
+        prop_assert_eq!(s.store.files.get("a.bin"), Some(&data));
+
+        prop_assert_eq!(s.request(get("a.bin", 0)).unwrap(), [done(len, &data)]);
+        prop_assert_eq!(&s.local.dest, &data);
+
+        // Resume a download: the client kept the first k bytes.
+        s.local.dest = data[..k].to_vec();
+        prop_assert_eq!(s.request(get("a.bin", k)).unwrap(), [done(len, &data)]);
+        prop_assert_eq!(&s.local.dest, &data);
+
+        // Resume an upload: the server kept the first k bytes of another path.
+        s.store.partials.insert("b.bin".into(), data[..k].to_vec());
+        let stat = s.request(client::Command::Stat { path: "b.bin".into() }).unwrap();
+        prop_assert_eq!(stat, [client::Event::Status(Stat { kind: Kind::Partial, size: k as u64 })]);
+        prop_assert_eq!(s.request(put("b.bin", len, k)).unwrap(), [done(len, &data)]);
+        prop_assert_eq!(s.store.files.get("b.bin"), Some(&data));
+        prop_assert!(s.store.partials.is_empty());
+        prop_assert_eq!(&s.store.commits, &["a.bin".to_string(), "b.bin".to_string()]);
+
+        prop_assert_eq!(s.request(client::Command::Quit).unwrap(), []);
+        prop_assert!(s.pair.client.is_done() && s.pair.server.is_done());
+    }
+
+    /// A connection that ends mid-upload leaves a partial; a new session
+    /// finds it with STAT and resumes it.
+    #[test]
+    fn an_interrupted_upload_resumes_in_a_new_session(
+        (len, max_piece) in prop_oneof![(1usize..64, 1usize..8), (1usize..200_000, 256usize..70_000)],
+        cut in any::<prop::sample::Index>(),
+        seed in any::<u64>(),
+    ) {
+        let data = file(len, 7);
+        let short = cut.index(len);
+        let mut s = session(seed, max_piece);
+        s.local.source = data.clone();
+        s.local.source_len = Some(short);
+        prop_assert_eq!(
+            s.request(put("big", len, 0)).unwrap(),
+            [client::Event::Failed(Failure::LocalShort)]
+        );
+        prop_assert!(s.pair.server.is_done());
+        prop_assert!(s.store.files.is_empty());
+        let kept = s.store.partials.get("big").cloned().unwrap_or_default();
+        prop_assert!(kept.len() <= short && data.starts_with(&kept));
+
+        let mut t = Session::new(std::mem::take(&mut s.store), seed ^ 1, max_piece);
+        t.connect().unwrap();
+        let stat = t.request(client::Command::Stat { path: "big".into() }).unwrap();
+        prop_assert_eq!(
+            stat,
+            [client::Event::Status(Stat { kind: Kind::Partial, size: kept.len() as u64 })]
+        );
+        t.local.source = data.clone();
+        prop_assert_eq!(t.request(put("big", len, kept.len())).unwrap(), [done(len, &data)]);
+        prop_assert_eq!(t.store.files.get("big"), Some(&data));
+    }
+
+    /// A damaged kept prefix is caught by the whole-file digest, both ways,
+    /// and nothing is committed.
+    #[test]
+    fn a_corrupt_prefix_is_refused(
+        len in 1usize..100_000,
+        flip in any::<prop::sample::Index>(),
+        seed in any::<u64>(),
+    ) {
+        let data = file(len, 3);
+        let at = flip.index(len);
+        let mut bad = data[..=at].to_vec();
+        bad[at] ^= 0x40;
+        let mut s = session(seed, 4096);
+        s.store.files.insert("f".into(), data.clone());
+
+        s.local.dest = bad.clone();
+        let out = s.request(get("f", bad.len())).unwrap();
+        prop_assert!(
+            matches!(out.as_slice(), [client::Event::Failed(Failure::DigestMismatch { expected, .. })] if *expected == Digest::of(&data)),
+            "{:?}", out
+        );
+
+        s.store.partials.insert("g".into(), bad.clone());
+        s.local.source = data.clone();
+        let out = s.request(put("g", len, bad.len())).unwrap();
+        prop_assert_eq!(remote_code(&out), Some(ErrorCode::Mismatch));
+        prop_assert!(!s.store.files.contains_key("g"));
+        prop_assert!(!s.store.partials.contains_key("g"), "a mismatched partial is discarded");
+        prop_assert!(s.store.commits.is_empty());
+        // The session goes on.
+        prop_assert_eq!(s.request(get("f", 0)).unwrap(), [done(len, &data)]);
+    }
+
+    /// A byte flipped in transit, in a body or a digest, is refused by the
+    /// server (422, nothing committed) and by the client (digest mismatch).
+    #[test]
+    fn corruption_in_transit_is_refused(
+        len in 1usize..5000,
+        flip in any::<prop::sample::Index>(),
+        bit in 0u8..8,
+        cuts in prop::collection::vec(1usize..600, 1..20),
+    ) {
+        let data = file(len, 9);
+        let enc = |r: Request| {
+            let mut b = BytesMut::new();
+            r.encode(&mut b).unwrap();
+            b.to_vec()
+        };
+        let mut pre = enc(Request::Hello { version: 1 });
+        pre.extend(enc(Request::Put { path: "x".into(), size: len as u64, offset: 0 }));
+        let mut body = enc(Request::Data(Bytes::from(data.clone())));
+        let mut done = enc(Request::Done { digest: Digest::of(&data) });
+        // Flip a body bit, or turn one digest hex digit into another.
+        let target = flip.index(len + 64);
+        if target < len {
+            let at = body.len() - 1 - len + target;
+            body[at] ^= 1 << bit;
+        } else {
+            let at = "DONE ".len() + target - len;
+            done[at] = if done[at] == b'0' { b'1' } else { b'0' };
+        }
+        let stream = [pre, body, done].concat();
+        let mut srv = Server::new();
+        let mut events = Vec::new();
+        feed_server(&mut srv, &stream, &cuts, &mut events);
+        let committed = events.iter().any(|e| matches!(e, server::Event::CommitUpload { .. }));
+        prop_assert!(!committed, "committed: {:?}", events);
+        let discarded = events.contains(&server::Event::AbortUpload { keep_partial: false });
+        prop_assert!(discarded, "not discarded: {:?}", events);
+        let out = transmitted(&mut srv);
+        prop_assert!(out.ends_with("ERR 422 digest mismatch: nothing stored\n"), "{}", out);
+
+        // Download side: a reply stream with a flipped body bit.
+        let enc = |r: Reply| {
+            let mut b = BytesMut::new();
+            r.encode(&mut b).unwrap();
+            b.to_vec()
+        };
+        let mut body = enc(Reply::Data(Bytes::from(data.clone())));
+        let at = body.len() - 1 - len + flip.index(len);
+        body[at] ^= 1 << bit;
+        let stream = [
+            enc(Reply::File { size: len as u64, offset: 0 }),
+            body,
+            enc(Reply::Done { digest: Digest::of(&data) }),
+        ]
+        .concat();
+        let mut c = Client::new();
+        feed(&mut c, &enc(Reply::Hello { version: 1 }), &cuts);
+        prop_assert_eq!(c.poll_event(), Some(client::Event::Ready));
+        c.handle_command(Now::default(), get("x", 0)).unwrap();
+        feed(&mut c, &stream, &cuts);
+        let evs: Vec<client::Event> = std::iter::from_fn(|| c.poll_event()).collect();
+        prop_assert!(
+            matches!(evs.last(), Some(client::Event::Failed(Failure::DigestMismatch { .. }))),
+            "{:?}", evs
+        );
+        let finished = evs.iter().any(|e| matches!(e, client::Event::Done { .. }));
+        prop_assert!(!finished, "{:?}", evs);
+    }
+
+    /// The contract checker's hostile scripts, over both machines, starting
+    /// from fresh machines and from machines mid-handshake.
+    #[test]
+    fn contract_holds_for_both_machines(
+        ops in prop::collection::vec(op_strategy(), 0..40),
+    ) {
+        let mut srv = Server::new();
+        exercise(&mut srv, Now::default(), &ops).unwrap();
+        let mut cli = Client::new();
+        exercise(&mut cli, Now::default(), &ops).unwrap();
+    }
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let valid = prop_oneof![
+        Just(b"HELLO 1\n".to_vec()),
+        Just(b"PUT x 10\nDATA 3\nabc\n".to_vec()),
+        Just(b"GET x\nLIST\nSTAT y\n".to_vec()),
+        Just(b"FILE 10 0\nDATA 2\nhi\nDONE 00\n".to_vec()),
+        Just(b"ENTRIES 2\nENTRY file 1 a\n".to_vec()),
+        Just(b"READY 0\nSTORED 1 x\nERR 404 nope\nBYE\n".to_vec()),
+    ];
+    prop_oneof![
+        4 => (any::<u8>(), valid).prop_map(|(from, bytes)| Op::Data { from, bytes }),
+        3 => (any::<u8>(), prop::collection::vec(any::<u8>(), 0..300))
+            .prop_map(|(from, bytes)| Op::Data { from, bytes }),
+        1 => (any::<u8>(), 1usize..200_000)
+            .prop_map(|(from, n)| Op::Data { from, bytes: vec![b'A'; n] }),
+        1 => any::<u8>().prop_map(|from| Op::Eof { from }),
+        1 => any::<u16>().prop_map(|ms| Op::Advance { ms }),
+        1 => Just(Op::EarlyTimeout),
+    ]
+}
+
+fn feed<M: Machine>(m: &mut M, bytes: &[u8], cuts: &[usize]) {
+    let mut rest = bytes;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let n = cuts[i % cuts.len()].min(rest.len());
+        i += 1;
+        let input = Input::Data {
+            from: PeerId::STREAM,
+            bytes: &rest[..n],
+        };
+        assert!(m.handle_input(Now::default(), input).is_ok());
+        rest = &rest[n..];
+    }
+}
+
+/// Feeds a server, answering its store events as an accepting store that
+/// keeps nothing would.
+fn feed_server(srv: &mut Server, bytes: &[u8], cuts: &[usize], events: &mut Vec<server::Event>) {
+    let mut rest = bytes;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let n = cuts[i % cuts.len()].min(rest.len());
+        i += 1;
+        let input = Input::Data {
+            from: PeerId::STREAM,
+            bytes: &rest[..n],
+        };
+        srv.handle_input(Now::default(), input).unwrap();
+        rest = &rest[n..];
+        while let Some(e) = srv.poll_event() {
+            if matches!(e, server::Event::BeginUpload { .. }) {
+                srv.handle_command(Now::default(), server::Command::UploadReady(Ok(())))
+                    .unwrap();
+            }
+            events.push(e);
+        }
+    }
+}
+
+fn transmitted(srv: &mut Server) -> String {
+    let mut out = Vec::new();
+    while let Some(t) = srv.poll_transmit() {
+        out.extend_from_slice(&t.payload);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn every_error_code_is_reachable() {
+    let mut s = session(1, 50);
+    s.store.files.insert("have".into(), file(10, 1));
+    s.store.files.insert("flaky.txt".into(), file(10, 1));
+    s.store.quota = 100;
+    s.local.dest = vec![0; 11];
+    let stat = |p: &str| client::Command::Stat { path: p.into() };
+    let cases: Vec<(client::Command, ErrorCode)> = vec![
+        (get("have", 11), ErrorCode::BadRequest),
+        (stat("secret/x"), ErrorCode::Denied),
+        (get("missing", 0), ErrorCode::NotFound),
+        (put("have", 10, 0), ErrorCode::Exists),
+        (put("huge", 101, 0), ErrorCode::TooLarge),
+        (get("flaky.txt", 0), ErrorCode::Internal),
+        (stat("locked/y"), ErrorCode::Busy),
+        (put("nopartial", 10, 5), ErrorCode::NotFound),
+    ];
+    for (cmd, want) in cases {
+        let out = s.request(cmd.clone()).unwrap();
+        assert_eq!(remote_code(&out), Some(want), "{cmd:?} gave {out:?}");
+    }
+    // 422 needs a lie about the data: a partial whose bytes differ.
+    s.store.partials.insert("p".into(), vec![0; 5]);
+    s.local.source = file(10, 2);
+    let out = s.request(put("p", 10, 5)).unwrap();
+    assert_eq!(remote_code(&out), Some(ErrorCode::Mismatch));
+    // 413 from the machine itself, for a size over the protocol limit.
+    let mut srv = Server::new();
+    feed(
+        &mut srv,
+        format!("HELLO 1\nPUT x {}\n", MAX_FILE_SIZE + 1).as_bytes(),
+        &[1000],
+    );
+    assert!(transmitted(&mut srv).ends_with("ERR 413 size over MAX_FILE_SIZE\n"));
+    // A failed write ends the session with 500 and keeps the partial.
+    s.local.source = file(10, 2);
+    let out = s.request(put("flaky.bin", 10, 0)).unwrap();
+    assert_eq!(remote_code(&out), Some(ErrorCode::Internal));
+    assert!(s.pair.server.is_done());
+    assert!(s.store.partials.contains_key("flaky.bin"));
+    assert!(s.store.commits.is_empty());
+}
+
+#[test]
+fn listings_round_trip_and_leave_out_unsayable_names() {
+    let mut s = session(5, 7);
+    s.store.files.insert("a.txt".into(), file(3, 0));
+    s.store.files.insert("with space".into(), file(3, 0));
+    s.store.partials.insert("half".into(), file(2, 0));
+    let out = s.request(client::Command::List { path: None }).unwrap();
+    let client::Event::Listing(entries) = &out[0] else {
+        panic!("{out:?}")
+    };
+    let names: Vec<(&str, Kind, u64)> = entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind, e.size))
+        .collect();
+    assert_eq!(
+        names,
+        [("a.txt", Kind::File, 3), ("half", Kind::Partial, 2)]
+    );
+    let out = s
+        .request(client::Command::List {
+            path: Some(special::DENIED.into()),
+        })
+        .unwrap();
+    assert_eq!(remote_code(&out), Some(ErrorCode::Denied));
+}
+
+#[test]
+fn garbage_gets_400_and_a_close() {
+    for (input, want) in [
+        (&b"LIST\n"[..], ProtocolError::OutOfTurn),
+        (b"HELLO 1\nDATA 3\nabc\n", ProtocolError::OutOfTurn),
+        (
+            b"HELLO 1\nFETCH x\n",
+            ProtocolError::Wire(wirekit_core::wire::transfer::WireError::UnknownKeyword),
+        ),
+    ] {
+        let mut srv = Server::new();
+        feed(&mut srv, input, &[3]);
+        let out = transmitted(&mut srv);
+        assert!(out.contains("ERR 400 "), "{out}");
+        assert!(srv.is_done());
+        let evs: Vec<_> = std::iter::from_fn(|| srv.poll_event()).collect();
+        assert_eq!(evs, [server::Event::Protocol(want)]);
+    }
+    // A client that sends while the server waits for its store overflows it.
+    let mut srv = Server::new();
+    feed(&mut srv, b"HELLO 1\nSTAT x\n", &[100]);
+    feed(&mut srv, &vec![b'Q'; 300_000], &[70_000]);
+    assert!(srv.is_done());
+    assert!(
+        std::iter::from_fn(|| srv.poll_event())
+            .any(|e| e == server::Event::Protocol(ProtocolError::InputOverflow))
+    );
+    // An unsupported version is refused but the session stays open.
+    let mut srv = Server::new();
+    feed(&mut srv, b"HELLO 2\nHELLO 1\n", &[5]);
+    assert_eq!(
+        transmitted(&mut srv),
+        "ERR 400 unsupported version 2; this server speaks 1\nHELLO 1\n"
+    );
+    assert!(!srv.is_done());
+}
+
+#[test]
+fn the_server_asks_for_chunks_only_while_output_is_small() {
+    let mut srv = Server::new();
+    feed(&mut srv, b"HELLO 1\nGET big\n", &[100]);
+    assert_eq!(
+        srv.poll_event(),
+        Some(server::Event::OpenRead { path: "big".into() })
+    );
+    srv.handle_command(
+        Now::default(),
+        server::Command::Opened(Ok(100 * MAX_CHUNK as u64)),
+    )
+    .unwrap();
+    let mut asked = 0;
+    while let Some(e) = srv.poll_event() {
+        let server::Event::ReadChunk { max } = e else {
+            panic!("{e:?}")
+        };
+        asked += 1;
+        srv.handle_command(
+            Now::default(),
+            server::Command::Chunk(Bytes::from(vec![1; max])),
+        )
+        .unwrap();
+    }
+    // Nobody took the output: the server stopped asking at its bound.
+    assert!(
+        asked >= 1 && asked * MAX_CHUNK <= MAX_PENDING_OUTPUT,
+        "{asked}"
+    );
+    let first = srv.poll_transmit().unwrap();
+    assert!(!first.payload.is_empty());
+    let _ = transmitted(&mut srv);
+    assert!(matches!(
+        srv.poll_event(),
+        Some(server::Event::ReadChunk { .. })
+    ));
+}
+
+#[test]
+fn misuse_is_an_error_not_a_panic() {
+    use wirekit_core::transfer::Misuse;
+    let mut c = Client::new();
+    let now = Now::default();
+    assert_eq!(c.handle_command(now, get("x", 0)), Err(Misuse::NotReady));
+    feed(&mut c, b"HELLO 1\n", &[2]);
+    assert_eq!(c.poll_event(), Some(client::Event::Ready));
+    assert!(matches!(
+        c.handle_command(now, get("a b", 0)),
+        Err(Misuse::BadPath(_))
+    ));
+    assert_eq!(
+        c.handle_command(now, put("x", 1, 2)),
+        Err(Misuse::BadOffset)
+    );
+    c.handle_command(now, get("x", 0)).unwrap();
+    assert_eq!(
+        c.handle_command(now, client::Command::Quit),
+        Err(Misuse::Busy)
+    );
+    assert_eq!(
+        c.handle_command(now, client::Command::Chunk(Bytes::new())),
+        Err(Misuse::Unexpected)
+    );
+    let mut srv = Server::new();
+    assert_eq!(
+        srv.handle_command(now, server::Command::Chunk(Bytes::new())),
+        Err(Misuse::Unexpected)
+    );
+}
+
+/// The `nc` session in the specification, replayed against the server
+/// machine and an in-memory store: what it says the server answers is what
+/// the server answers.
+#[test]
+fn the_spec_session_is_exact() {
+    let spec = include_str!("../../book/src/spec/file-transfer.md");
+    let start = spec.find("$ nc 127.0.0.1 7021\n").expect("the session");
+    let session = &spec[start..spec[start..].find("```").expect("its end") + start];
+    let (mut typed, mut answered) = (String::new(), String::new());
+    for line in session.lines().skip(1) {
+        if let Some(t) = line.strip_prefix('>') {
+            typed.push_str(t.strip_prefix(' ').unwrap_or(t));
+            typed.push('\n');
+        } else if let Some(a) = line.strip_prefix('<') {
+            answered.push_str(a.strip_prefix(' ').unwrap_or(a));
+            answered.push('\n');
+        }
+    }
+    let mut srv = Server::new();
+    let mut store = MemStore::new();
+    store.short_reads = false;
+    let mut rng = wirekit_tests::transfer::Rng(0);
+    let mut out = String::new();
+    // A person types one line at a time, waiting for each answer.
+    for line in typed.split_inclusive('\n') {
+        let input = Input::Data {
+            from: PeerId::STREAM,
+            bytes: line.as_bytes(),
+        };
+        srv.handle_input(Now::default(), input).unwrap();
+        loop {
+            out.push_str(&transmitted(&mut srv));
+            let Some(e) = srv.poll_event() else { break };
+            if let Some(cmd) = store.answer(e, &mut rng) {
+                srv.handle_command(Now::default(), cmd).unwrap();
+            }
+        }
+    }
+    assert_eq!(out, answered);
+    assert!(srv.is_done());
+}
+
+#[test]
+fn upload_byte_counts_are_enforced() {
+    // More data than announced: 400, close, partial kept.
+    let mut srv = Server::new();
+    let mut events = Vec::new();
+    feed_server(
+        &mut srv,
+        b"HELLO 1\nPUT x 2\nDATA 3\nabc\n",
+        &[4],
+        &mut events,
+    );
+    assert!(srv.is_done());
+    assert!(transmitted(&mut srv).ends_with("ERR 400 more data than the size announced\n"));
+    assert!(events.contains(&server::Event::AbortUpload { keep_partial: true }));
+    assert!(events.contains(&server::Event::Protocol(ProtocolError::TooMuchData)));
+    // DONE before all of it: 422, partial discarded, session open.
+    let mut srv = Server::new();
+    let mut events = Vec::new();
+    let done = format!("DONE {}\n", Digest::of(b"ab"));
+    let stream = format!("HELLO 1\nPUT x 3\nDATA 2\nab\n{done}");
+    feed_server(&mut srv, stream.as_bytes(), &[5], &mut events);
+    assert!(!srv.is_done());
+    assert!(transmitted(&mut srv).ends_with("ERR 422 fewer bytes than the size: nothing stored\n"));
+    assert_eq!(
+        events.last(),
+        Some(&server::Event::AbortUpload {
+            keep_partial: false
+        })
+    );
+}
+
+#[test]
+fn a_misbehaving_server_fails_the_request_and_the_client_closes() {
+    let ready = |c: &mut Client| {
+        feed(c, b"HELLO 1\n", &[8]);
+        assert_eq!(c.poll_event(), Some(client::Event::Ready));
+    };
+    let failure = |c: &mut Client| -> Vec<client::Event> {
+        assert!(c.is_done());
+        std::iter::from_fn(|| c.poll_event()).collect()
+    };
+    let protocol = |e| vec![client::Event::Failed(Failure::Protocol(e))];
+
+    let mut c = Client::new();
+    feed(&mut c, b"HELLO 2\n", &[3]);
+    assert_eq!(
+        failure(&mut c),
+        protocol(ProtocolError::Version { theirs: 2 })
+    );
+
+    let mut c = Client::new();
+    ready(&mut c);
+    c.handle_command(Now::default(), get("x", 0)).unwrap();
+    feed(&mut c, b"FILE 10 3\n", &[3]);
+    assert_eq!(failure(&mut c), protocol(ProtocolError::BadOffer));
+
+    let mut c = Client::new();
+    ready(&mut c);
+    c.handle_command(Now::default(), get("x", 0)).unwrap();
+    feed(&mut c, b"FILE 1 0\nDATA 2\nab\n", &[3]);
+    let evs = failure(&mut c);
+    assert_eq!(evs.last(), protocol(ProtocolError::TooMuchData).last());
+
+    let mut c = Client::new();
+    ready(&mut c);
+    feed(&mut c, b"BYE\n", &[1]);
+    assert_eq!(failure(&mut c), protocol(ProtocolError::OutOfTurn));
+
+    // A chunk longer than asked is the local driver's mistake: an Err.
+    let mut c = Client::new();
+    ready(&mut c);
+    c.handle_command(Now::default(), put("x", 5, 0)).unwrap();
+    feed(&mut c, b"READY 0\n", &[8]);
+    assert_eq!(c.poll_event(), Some(client::Event::ReadChunk { max: 5 }));
+    assert_eq!(
+        c.handle_command(
+            Now::default(),
+            client::Command::Chunk(Bytes::from_static(b"toolong"))
+        ),
+        Err(wirekit_core::transfer::Misuse::ChunkTooLong { max: 5, got: 7 })
+    );
+}
