@@ -607,3 +607,121 @@ fn a_misbehaving_server_fails_the_request_and_the_client_closes() {
         Err(wirekit_core::transfer::Misuse::ChunkTooLong { max: 5, got: 7 })
     );
 }
+
+#[derive(Clone, Debug)]
+enum Step {
+    Put { path: usize, len: usize, seed: u8 },
+    Get { path: usize, offset: usize },
+    Stat { path: usize },
+    List,
+}
+
+const PATHS: [&str; 5] = ["a", "b", "dir/c", "secret/d", "locked/e"];
+
+fn step_strategy() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (0..PATHS.len(), 0usize..20_000, any::<u8>()).prop_map(|(path, len, seed)| Step::Put {
+            path,
+            len,
+            seed
+        }),
+        (0..PATHS.len(), 0usize..25_000).prop_map(|(path, offset)| Step::Get { path, offset }),
+        (0..PATHS.len()).prop_map(|path| Step::Stat { path }),
+        Just(Step::List),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Any sequence of requests in one session: each ends in exactly the
+    /// outcome a simple model predicts, and the store matches the model.
+    #[test]
+    fn a_long_session_matches_a_model(
+        steps in prop::collection::vec(step_strategy(), 1..16),
+        seed in any::<u64>(),
+        max_piece in 1usize..20_000,
+    ) {
+        let mut s = session(seed, max_piece);
+        let mut model: std::collections::BTreeMap<&str, Vec<u8>> = Default::default();
+        let refused = |p: &str| {
+            if p.starts_with(special::DENIED) {
+                Some(ErrorCode::Denied)
+            } else if p.starts_with(special::BUSY) {
+                Some(ErrorCode::Busy)
+            } else {
+                None
+            }
+        };
+        for step in steps {
+            match step {
+                Step::Put { path, len, seed } => {
+                    let p = PATHS[path];
+                    let data = file(len, seed);
+                    s.local.source = data.clone();
+                    let out = s.request(put(p, len, 0)).unwrap();
+                    if let Some(code) = refused(p) {
+                        prop_assert_eq!(remote_code(&out), Some(code));
+                    } else if model.contains_key(p) {
+                        prop_assert_eq!(remote_code(&out), Some(ErrorCode::Exists));
+                    } else {
+                        prop_assert_eq!(out, [done(len, &data)]);
+                        model.insert(p, data);
+                    }
+                }
+                Step::Get { path, offset } => {
+                    let p = PATHS[path];
+                    let want = model.get(p).cloned();
+                    let offset = offset.min(want.as_ref().map_or(0, |d| d.len() + 1));
+                    // Resume from a kept prefix when the model has one to keep.
+                    s.local.dest = want.as_ref().map_or(vec![0; offset], |d| {
+                        let mut kept = d[..offset.min(d.len())].to_vec();
+                        kept.resize(offset, 0);
+                        kept
+                    });
+                    let out = s.request(get(p, offset)).unwrap();
+                    match (refused(p), want) {
+                        (Some(code), _) => prop_assert_eq!(remote_code(&out), Some(code)),
+                        (None, None) => prop_assert_eq!(remote_code(&out), Some(ErrorCode::NotFound)),
+                        (None, Some(d)) if offset > d.len() => {
+                            prop_assert_eq!(remote_code(&out), Some(ErrorCode::BadRequest));
+                        }
+                        (None, Some(d)) => {
+                            prop_assert_eq!(out, [done(d.len(), &d)]);
+                            prop_assert_eq!(&s.local.dest, &d);
+                        }
+                    }
+                }
+                Step::Stat { path } => {
+                    let p = PATHS[path];
+                    let out = s.request(client::Command::Stat { path: p.into() }).unwrap();
+                    match (refused(p), model.get(p)) {
+                        (Some(code), _) => prop_assert_eq!(remote_code(&out), Some(code)),
+                        (None, None) => prop_assert_eq!(remote_code(&out), Some(ErrorCode::NotFound)),
+                        (None, Some(d)) => prop_assert_eq!(
+                            out,
+                            [client::Event::Status(Stat { kind: Kind::File, size: d.len() as u64 })]
+                        ),
+                    }
+                }
+                Step::List => {
+                    let out = s.request(client::Command::List { path: None }).unwrap();
+                    let want: Vec<_> = model
+                        .iter()
+                        .map(|(n, d)| wirekit_core::transfer::Entry {
+                            name: n.to_string(),
+                            kind: Kind::File,
+                            size: d.len() as u64,
+                        })
+                        .collect();
+                    prop_assert_eq!(out, [client::Event::Listing(want)]);
+                }
+            }
+            prop_assert!(!s.pair.client.is_done() && !s.pair.server.is_done());
+        }
+        let stored: Vec<(&str, &Vec<u8>)> =
+            s.store.files.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let modelled: Vec<(&str, &Vec<u8>)> = model.iter().map(|(k, v)| (*k, v)).collect();
+        prop_assert_eq!(stored, modelled);
+    }
+}
