@@ -14,6 +14,9 @@
 //! | the contract every protocol obeys | [`machine`] |
 //! | wire formats (nom parsers, `bytes` encoders) | [`wire`] |
 //! | retry schedules with backoff | [`retry`] |
+//! | civil dates without `std` | [`calendar`] |
+//! | echo (RFC 862) and the seeds' hello and ack | [`echo`] |
+//! | daytime (RFC 867), time (RFC 868), stamped echo | [`timestamp`] |
 //! | two machines wired together in memory | [`pair`] |
 //! | WKFT/1 file transfer: server and client machines | [`transfer`] |
 #![cfg_attr(not(test), no_std)]
@@ -21,10 +24,13 @@
 
 extern crate alloc;
 
+pub mod calendar;
+pub mod echo;
 pub mod machine;
 pub mod pair;
 pub mod retry;
 pub mod time;
+pub mod timestamp;
 pub mod transfer;
 pub mod wire;
 

@@ -8,6 +8,8 @@
 //! The defaults are the seeds' schedule: wait 100 ms, then 200, 400, 800 and
 //! 1600 ms; the next wait (3200 ms) would pass 2 s, so the client gives up.
 
+use crate::time::Instant;
+use bytes::Bytes;
 use core::time::Duration;
 use rand_core::Rng;
 use rand_pcg::Pcg32;
@@ -149,6 +151,100 @@ impl Backoff {
         Duration::from_micros((micros - spread).saturating_add(offset))
     }
 }
+
+// ANCHOR: retrier
+/// One datagram request waiting for its reply: when to send it again, and
+/// when to give up. Every UDP client in the core keeps one.
+#[derive(Clone, Debug)]
+pub struct Retrier {
+    backoff: Backoff,
+    payload: Option<Bytes>,
+    deadline: Option<Instant>,
+}
+
+/// What a [`Retrier`] decides when its timeout fires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RetryStep {
+    /// The deadline has not come yet (an early or repeated timeout).
+    NotYet,
+    /// Send this again and wait `wait` for the reply.
+    Resend {
+        /// The request, again.
+        payload: Bytes,
+        /// How long to wait this time.
+        wait: Duration,
+        /// Sends so far, this one included.
+        attempt: u32,
+    },
+    /// The next wait would pass the ceiling: the peer looks down.
+    GiveUp {
+        /// Sends made.
+        attempts: u32,
+    },
+}
+
+impl Retrier {
+    /// A retrier with the given schedule; `seed` drives the jitter, if any.
+    pub fn new(config: BackoffConfig, seed: u64) -> Result<Self, BackoffError> {
+        Ok(Retrier {
+            backoff: Backoff::new(config, seed)?,
+            payload: None,
+            deadline: None,
+        })
+    }
+
+    /// True while a request waits for its reply.
+    pub fn is_waiting(&self) -> bool {
+        self.payload.is_some()
+    }
+
+    /// Starts a request at `now`: returns the first wait, or `None` when the
+    /// schedule allows no wait at all (the caller reports the peer down).
+    pub fn start(&mut self, now: Instant, payload: Bytes) -> Option<Duration> {
+        self.backoff.reset();
+        let wait = self.backoff.next_wait()?;
+        self.payload = Some(payload);
+        self.deadline = Some(now + wait);
+        Some(wait)
+    }
+
+    /// The reply came: stop waiting. Returns the number of sends it took.
+    pub fn finish(&mut self) -> u32 {
+        self.payload = None;
+        self.deadline = None;
+        self.backoff.attempts()
+    }
+
+    /// When the current wait ends.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Called on a timeout at `now`.
+    pub fn on_timeout(&mut self, now: Instant) -> RetryStep {
+        let (Some(deadline), Some(payload)) = (self.deadline, self.payload.clone()) else {
+            return RetryStep::NotYet;
+        };
+        if now < deadline {
+            return RetryStep::NotYet;
+        }
+        match self.backoff.next_wait() {
+            Some(wait) => {
+                self.deadline = Some(now + wait);
+                RetryStep::Resend {
+                    payload,
+                    wait,
+                    attempt: self.backoff.attempts(),
+                }
+            }
+            None => {
+                let attempts = self.finish();
+                RetryStep::GiveUp { attempts }
+            }
+        }
+    }
+}
+// ANCHOR_END: retrier
 
 #[cfg(test)]
 mod tests {

@@ -10,5 +10,7 @@
 //!   type system lets you build, except where a field has a limit.
 //! - Message types derive `serde` traits so traces and the browser can show them.
 
+pub mod echo;
 pub mod line;
+pub mod timestamp;
 pub mod transfer;
