@@ -46,8 +46,8 @@ impl Default for BackoffConfig {
 pub enum BackoffError {
     /// `initial` is zero: the client would spin.
     ZeroInitialWait,
-    /// `factor` is zero: the waits would vanish.
-    ZeroFactor,
+    /// `factor` is below 2: the waits would never grow past the ceiling, or vanish.
+    FactorBelowTwo,
     /// `jitter_percent` is over 100.
     JitterOver100,
 }
@@ -56,7 +56,9 @@ impl core::fmt::Display for BackoffError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             BackoffError::ZeroInitialWait => "the first wait must be longer than zero",
-            BackoffError::ZeroFactor => "the backoff factor must be at least 1",
+            BackoffError::FactorBelowTwo => {
+                "the backoff factor must be at least 2: a constant wait would retry forever"
+            }
             BackoffError::JitterOver100 => "jitter must be between 0 and 100 percent",
         })
     }
@@ -70,8 +72,8 @@ impl BackoffConfig {
         if self.initial.is_zero() {
             return Err(BackoffError::ZeroInitialWait);
         }
-        if self.factor == 0 {
-            return Err(BackoffError::ZeroFactor);
+        if self.factor < 2 {
+            return Err(BackoffError::FactorBelowTwo);
         }
         if self.jitter_percent > 100 {
             return Err(BackoffError::JitterOver100);
@@ -289,10 +291,10 @@ mod tests {
             Some(BackoffError::ZeroInitialWait)
         );
         let flat = BackoffConfig {
-            factor: 0,
+            factor: 1,
             ..Default::default()
         };
-        assert_eq!(flat.validate(), Err(BackoffError::ZeroFactor));
+        assert_eq!(flat.validate(), Err(BackoffError::FactorBelowTwo));
         let wild = BackoffConfig {
             jitter_percent: 101,
             ..Default::default()
