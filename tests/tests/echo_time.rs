@@ -42,7 +42,7 @@ where
                 bytes: piece,
             },
         )
-        .unwrap();
+        .expect("peer input is never an error");
         drain(
             &mut m,
             |t| out.extend_from_slice(&t.payload),
@@ -56,7 +56,7 @@ where
             from: PeerId::STREAM,
         },
     )
-    .unwrap();
+    .expect("peer input is never an error");
     drain(
         &mut m,
         |t| out.extend_from_slice(&t.payload),
