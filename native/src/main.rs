@@ -1,4 +1,5 @@
-//! The `wirekit` command.
+//! The `wirekit` command. Everything lives in the library; see `cli`.
+
 fn main() {
-    println!("wirekit {}", env!("CARGO_PKG_VERSION"));
+    std::process::exit(wirekit::cli::main());
 }

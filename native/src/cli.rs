@@ -1,0 +1,497 @@
+//! The command line: `wirekit serve` and the clients.
+
+use crate::client::{ClientError, resolve};
+use crate::drive::Model;
+use crate::server::{self, Config};
+use crate::services::{EchoMode, Service};
+use crate::{echo, nc, time, transfer};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use wirekit_core::retry::BackoffConfig;
+use wirekit_core::timestamp::Service as Clock;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  local error (a file could not be read or written, bad options)
+  2  usage error
+  3  server unreachable, or a UDP server never answered
+  4  the server refused the request (WKFT/1 ERR; the code is printed)
+  5  protocol or network error, or a timeout
+  6  verification failed: received bytes did not match their digest
+
+Logs go to standard error; set RUST_LOG=debug (or info, warn) to see them.";
+
+/// Echo, timestamp and file-transfer servers and clients, built on a sans-IO core.
+#[derive(Debug, Parser)]
+#[command(name = "wirekit", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every server: echo 7007, daytime 7013, time 7037, stamped echo 7012
+    /// (TCP and UDP each) and file transfer 7021 (TCP), on 127.0.0.1.
+    Serve(ServeArgs),
+    /// Echo messages through an echo server (TCP by default).
+    Echo(EchoArgs),
+    /// Ask a time server (RFC 868 by default) what time it is.
+    Time(TimeArgs),
+    /// List a directory on a file-transfer server.
+    Ls(LsArgs),
+    /// Show what is at a path on a file-transfer server.
+    Stat(StatArgs),
+    /// Download a file; the digest is checked before it gets its name.
+    Get(GetArgs),
+    /// Upload a file; the server commits it only if size and digest match.
+    Put(PutArgs),
+    /// Copy standard input to a server and its replies to standard output.
+    Nc(NcArgs),
+    /// Look a host name up (the seeds' gethostbyname).
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address every service binds.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Run only these services (comma-separated).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    only: Vec<Service>,
+    /// The file store's root directory.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Refuse uploads.
+    #[arg(long)]
+    read_only: bool,
+    /// Most TCP connections open at once; more are refused.
+    #[arg(long, default_value_t = 1024)]
+    max_conns: usize,
+    /// Close a connection after this many seconds without traffic.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    idle_timeout: f64,
+    /// The IO model that drives the sockets.
+    #[arg(long, value_enum, default_value_t = Model::Async)]
+    model: Model,
+    /// The echo variant.
+    #[arg(long, value_enum, default_value_t = EchoMode::Plain)]
+    echo_mode: EchoMode,
+    /// Echo port (0 picks a free one).
+    #[arg(long, value_name = "PORT")]
+    echo_port: Option<u16>,
+    /// Daytime port.
+    #[arg(long, value_name = "PORT")]
+    daytime_port: Option<u16>,
+    /// Time port.
+    #[arg(long, value_name = "PORT")]
+    time_port: Option<u16>,
+    /// Stamped-echo port.
+    #[arg(long, value_name = "PORT")]
+    stamp_port: Option<u16>,
+    /// File-transfer port.
+    #[arg(long, value_name = "PORT")]
+    transfer_port: Option<u16>,
+    /// Every port 0 (free ports; the banner tells which).
+    #[arg(long)]
+    any_port: bool,
+    /// Print the listening sockets as one JSON line instead of the banner.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Seconds without progress before giving up.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    timeout: f64,
+}
+
+#[derive(Debug, Args)]
+struct Retry {
+    /// UDP: first wait for a reply, in milliseconds (then doubling).
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    retry_initial: u64,
+    /// UDP: give up rather than wait longer than this, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    retry_max: u64,
+    /// UDP: spread each wait at random by up to this many percent.
+    #[arg(long, default_value_t = 0, value_name = "PERCENT")]
+    jitter: u8,
+}
+
+impl Retry {
+    fn config(&self) -> BackoffConfig {
+        BackoffConfig {
+            initial: Duration::from_millis(self.retry_initial),
+            factor: 2,
+            max_wait: Duration::from_millis(self.retry_max),
+            jitter_percent: self.jitter,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct EchoArgs {
+    /// Server address; the port defaults to 7007.
+    addr: String,
+    /// Messages, one line (or datagram) each.
+    #[arg(required = true)]
+    messages: Vec<String>,
+    /// Use UDP, retrying with exponential backoff.
+    #[arg(long)]
+    udp: bool,
+    /// Speak the hello dialogue (`Welcome!`, `Hello, <msg>!`, `exit`).
+    #[arg(long, conflicts_with = "udp")]
+    hello: bool,
+    #[command(flatten)]
+    retry: Retry,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct TimeArgs {
+    /// Server address; the port defaults to the service's (7037, 7013, 7012).
+    addr: String,
+    /// Ask the daytime service (RFC 867) instead.
+    #[arg(long, conflicts_with = "stamp")]
+    daytime: bool,
+    /// Stamped echo: send these lines, get them back with the server's time.
+    #[arg(long)]
+    stamp: bool,
+    /// Lines for --stamp.
+    lines: Vec<String>,
+    /// Use UDP.
+    #[arg(long)]
+    udp: bool,
+    #[command(flatten)]
+    retry: Retry,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct LsArgs {
+    /// Server address; the port defaults to 7021.
+    addr: String,
+    /// Directory (the root by default).
+    path: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct StatArgs {
+    /// Server address; the port defaults to 7021.
+    addr: String,
+    /// Remote path.
+    path: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct GetArgs {
+    /// Server address; the port defaults to 7021.
+    addr: String,
+    /// Remote path.
+    remote: String,
+    /// Local file (default: the remote name, in the current directory).
+    local: Option<PathBuf>,
+    /// Continue from the partial an interrupted download left.
+    #[arg(long)]
+    resume: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct PutArgs {
+    /// Server address; the port defaults to 7021.
+    addr: String,
+    /// Local file.
+    local: PathBuf,
+    /// Remote path (default: the local file's name).
+    remote: Option<String>,
+    /// Continue the partial an interrupted upload left on the server.
+    #[arg(long)]
+    resume: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct NcArgs {
+    /// Server address, with its port (HOST:PORT).
+    addr: String,
+    /// Use UDP: each input line is one datagram.
+    #[arg(long)]
+    udp: bool,
+    /// Seconds to wait for more replies once input has ended.
+    #[arg(long, short = 'w', default_value_t = 2.0, value_name = "SECONDS")]
+    wait: f64,
+}
+
+#[derive(Debug, Args)]
+struct ResolveArgs {
+    /// Host name.
+    name: String,
+    #[arg(long)]
+    json: bool,
+}
+
+fn secs(s: f64) -> Result<Duration, ClientError> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| ClientError::Local(format!("{s} is not a number of seconds")))
+}
+
+fn print_json(value: &impl Serialize) -> Result<(), ClientError> {
+    let text = serde_json::to_string(value).map_err(|e| ClientError::Local(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Runs the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("wirekit: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn show_progress(json: bool) -> bool {
+    !json && std::io::stdout().is_terminal()
+}
+
+fn run(command: Command) -> Result<(), ClientError> {
+    match command {
+        Command::Serve(a) => serve(a),
+        Command::Echo(a) => {
+            let addr = resolve(&a.addr, Service::Echo.default_port())?;
+            let timeout = secs(a.common.timeout)?;
+            let replies = if a.udp {
+                echo::udp(addr, &a.messages, a.retry.config(), |attempt, wait| {
+                    eprintln!("no reply yet: sent again (attempt {attempt}), waiting {wait:?}");
+                })?
+            } else if a.hello {
+                let (greeting, replies) = echo::hello(addr, &a.messages, timeout)?;
+                if !a.common.json {
+                    println!("{greeting}");
+                }
+                replies
+            } else {
+                echo::tcp(addr, &a.messages, timeout)?
+            };
+            if a.common.json {
+                return print_json(&replies);
+            }
+            for r in replies {
+                println!("{}", r.reply);
+            }
+            Ok(())
+        }
+        Command::Time(a) => {
+            let service = if a.stamp {
+                Service::Stamp
+            } else if a.daytime {
+                Service::Daytime
+            } else {
+                Service::Time
+            };
+            let addr = resolve(&a.addr, service.default_port())?;
+            let timeout = secs(a.common.timeout)?;
+            let answers = match (service, a.udp) {
+                (Service::Stamp, false) => time::stamp_tcp(addr, &a.lines, timeout)?,
+                (Service::Stamp, true) => time::stamp_udp(addr, &a.lines, a.retry.config())?,
+                (Service::Daytime, false) => vec![time::tcp(addr, Clock::Daytime, timeout)?],
+                (Service::Daytime, true) => {
+                    vec![time::udp(addr, Clock::Daytime, a.retry.config())?]
+                }
+                (_, false) => vec![time::tcp(addr, Clock::Time, timeout)?],
+                (_, true) => vec![time::udp(addr, Clock::Time, a.retry.config())?],
+            };
+            if a.common.json {
+                return print_json(&answers);
+            }
+            for t in answers {
+                match (&t.data, t.offset) {
+                    (Some(d), _) => println!("[{}] : {d}", t.text),
+                    (None, Some(off)) => println!("{}  (server clock {off:+} s from ours)", t.text),
+                    (None, None) => println!("{}", t.text),
+                }
+            }
+            Ok(())
+        }
+        Command::Ls(a) => {
+            let opts = transfer_opts(&a.addr, &a.common, false)?;
+            let entries = transfer::list(&opts, a.path)?;
+            if a.common.json {
+                return print_json(&entries);
+            }
+            for e in entries {
+                let kind = match e.kind {
+                    wirekit_core::transfer::Kind::File => "file",
+                    wirekit_core::transfer::Kind::Dir => "dir",
+                    wirekit_core::transfer::Kind::Partial => "partial",
+                };
+                println!("{kind:<8}{:>14}  {}", e.size, e.name);
+            }
+            Ok(())
+        }
+        Command::Stat(a) => {
+            let opts = transfer_opts(&a.addr, &a.common, false)?;
+            let stat = transfer::stat(&opts, a.path)?;
+            if a.common.json {
+                return print_json(&stat);
+            }
+            println!("{:?} {}", stat.kind, stat.size);
+            Ok(())
+        }
+        Command::Get(a) => {
+            let opts = transfer_opts(&a.addr, &a.common, show_progress(a.common.json))?;
+            let local = match a.local {
+                Some(l) => l,
+                None => PathBuf::from(a.remote.rsplit('/').next().unwrap_or(&a.remote)),
+            };
+            let done = transfer::get(&opts, &a.remote, &local, a.resume)?;
+            report(&done, a.common.json)
+        }
+        Command::Put(a) => {
+            let opts = transfer_opts(&a.addr, &a.common, show_progress(a.common.json))?;
+            let remote = match a.remote {
+                Some(r) => r,
+                None => a
+                    .local
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| ClientError::Local("give a remote name".into()))?
+                    .to_owned(),
+            };
+            let done = transfer::put(&opts, &a.local, &remote, a.resume)?;
+            report(&done, a.common.json)
+        }
+        Command::Nc(a) => {
+            let addr = resolve(&a.addr, 0)?;
+            let wait = secs(a.wait)?;
+            if a.udp {
+                nc::udp(addr, wait, std::io::stdin().lock(), std::io::stdout())?;
+            } else {
+                nc::tcp(addr, wait, std::io::stdin(), std::io::stdout())?;
+            }
+            Ok(())
+        }
+        Command::Resolve(a) => {
+            let addrs = nc::resolve(&a.name)?;
+            if a.json {
+                return print_json(&addrs);
+            }
+            for ip in addrs {
+                println!("{ip}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn transfer_opts(
+    addr: &str,
+    common: &Common,
+    progress: bool,
+) -> Result<transfer::Options, ClientError> {
+    Ok(transfer::Options {
+        addr: resolve(addr, Service::Transfer.default_port())?,
+        timeout: secs(common.timeout)?,
+        progress,
+    })
+}
+
+fn report(done: &transfer::Transferred, json: bool) -> Result<(), ClientError> {
+    if json {
+        return print_json(done);
+    }
+    let rate = done.sent as f64 / done.seconds.max(1e-6) / 1e6;
+    println!(
+        "{} -> {}: {} bytes ({} sent{}) in {:.2} s, {rate:.1} MB/s, blake3 {}",
+        done.remote,
+        done.local.display(),
+        done.size,
+        done.sent,
+        if done.offset > 0 {
+            format!(", resumed at {}", done.offset)
+        } else {
+            String::new()
+        },
+        done.seconds,
+        done.digest
+    );
+    Ok(())
+}
+
+fn serve(a: ServeArgs) -> Result<(), ClientError> {
+    let mut config = Config::new(a.root.clone());
+    config.bind = a.bind;
+    if !a.only.is_empty() {
+        config.services = Service::ALL
+            .into_iter()
+            .filter(|s| a.only.contains(s))
+            .collect();
+    }
+    config.read_only = a.read_only;
+    config.max_conns = a.max_conns.max(1);
+    config.idle_timeout = secs(a.idle_timeout)?;
+    config.model = a.model;
+    config.echo = a.echo_mode;
+    for (svc, port) in [
+        (Service::Echo, a.echo_port),
+        (Service::Daytime, a.daytime_port),
+        (Service::Time, a.time_port),
+        (Service::Stamp, a.stamp_port),
+        (Service::Transfer, a.transfer_port),
+    ] {
+        if let Some(p) = port.or(a.any_port.then_some(0)) {
+            config.ports.insert(svc, p);
+        }
+    }
+    let running =
+        server::start(&config).map_err(|e| ClientError::Local(format!("cannot start: {e}")))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| ClientError::Local(format!("cannot watch for Ctrl-C: {e}")))?;
+    if a.json {
+        print_json(&running.listening)?;
+    } else {
+        print!("{}", running.banner(&config));
+        println!("ready; Ctrl-C stops");
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = rx.recv();
+    eprintln!("wirekit: shutting down (uploads in flight keep their partials)");
+    running.stop();
+    // Give loops a moment to notice and close their connections.
+    std::thread::sleep(crate::drive::STOP_CHECK * 2);
+    Ok(())
+}

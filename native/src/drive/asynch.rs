@@ -1,0 +1,193 @@
+//! The `async` model: a task per connection and per UDP socket on the async
+//! runtime ([`crate::runtime`]). The loop is the blocking one's, with
+//! `await` where that one blocks — which is the whole lesson: the protocol
+//! code (the machines) does not change at all.
+
+use super::blocking::Ending;
+use super::{BUF_SIZE, Bound, PeerTable, STOP_CHECK, Shared, next_wake};
+use crate::endpoint::Endpoint;
+use crate::runtime::{self, TcpListener, TcpStream, UdpSocket};
+use crate::services::Service;
+use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
+use std::io;
+use std::net::Shutdown;
+use std::sync::Arc;
+use std::time::Duration;
+use wirekit_core::{Input, PeerId};
+
+/// Starts the runtime on a thread of its own and every socket's task on it.
+pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
+    let mut listeners = Vec::new();
+    for (service, l) in bound.tcp {
+        listeners.push((service, runtime::listener(l)?));
+    }
+    let mut sockets = Vec::new();
+    for (service, s) in bound.udp {
+        sockets.push((service, runtime::udp(s)?));
+    }
+    std::thread::Builder::new()
+        .name("async".into())
+        .spawn(move || {
+            runtime::block_on(async move {
+                for (service, l) in listeners {
+                    runtime::spawn(accept_loop(l, service, Arc::clone(&shared)));
+                }
+                for (service, s) in sockets {
+                    if let Some(ep) = shared.factory.datagram(service) {
+                        runtime::spawn(datagram_loop(s, ep, service, Arc::clone(&shared)));
+                    }
+                }
+                while !shared.stopping() {
+                    runtime::sleep(STOP_CHECK).await;
+                }
+            });
+        })?;
+    Ok(())
+}
+
+async fn accept_loop(listener: TcpListener, service: Service, shared: Arc<Shared>) {
+    while !shared.stopping() {
+        let accepted = runtime::timeout(STOP_CHECK, listener.accept()).await;
+        match accepted {
+            Ok((stream, peer)) => {
+                tracing::debug!(%service, %peer, "accepted");
+                let Some(admission) = shared.admit() else {
+                    refuse(stream, service, &shared).await;
+                    continue;
+                };
+                let shared = Arc::clone(&shared);
+                runtime::spawn(async move {
+                    serve_conn(stream, service, &shared).await;
+                    drop(admission);
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+            Err(e) => {
+                tracing::warn!(%service, "accept: {e}");
+                runtime::sleep(STOP_CHECK).await;
+            }
+        }
+    }
+}
+
+async fn refuse(mut stream: TcpStream, service: Service, shared: &Shared) {
+    tracing::warn!(%service, "connection refused: {} open", shared.limits.max_conns);
+    let _ = runtime::timeout(
+        Duration::from_secs(1),
+        stream.write_all(shared.factory.refusal(service)),
+    )
+    .await;
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+async fn serve_conn(mut stream: TcpStream, service: Service, shared: &Shared) {
+    let mut ep = shared.factory.stream(service, shared.clock.now());
+    match conn_loop(&mut stream, ep.as_mut(), shared).await {
+        Ok(ending) => tracing::debug!(%service, ?ending, "connection ended"),
+        Err(e) => tracing::debug!(%service, "connection broke: {e}"),
+    }
+    ep.close(shared.clock.now());
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+async fn conn_loop(
+    stream: &mut TcpStream,
+    ep: &mut dyn Endpoint,
+    shared: &Shared,
+) -> io::Result<Ending> {
+    let (clock, idle) = (&shared.clock, shared.limits.idle);
+    let mut buf = vec![0; BUF_SIZE];
+    let mut eof = false;
+    let mut last = std::time::Instant::now();
+    loop {
+        while let Some(t) = ep.poll_transmit(clock.now()) {
+            runtime::timeout(idle, stream.write_all(&t.payload)).await?;
+            last = std::time::Instant::now();
+        }
+        if ep.is_done() {
+            stream.flush().await?;
+            return Ok(Ending::Done);
+        }
+        if shared.stopping() {
+            return Ok(Ending::Stopped);
+        }
+        let idle_deadline = last + idle;
+        if std::time::Instant::now() >= idle_deadline {
+            return Ok(Ending::Idle);
+        }
+        let wait = next_wake(clock, ep.poll_timeout(), idle_deadline);
+        if eof {
+            runtime::sleep(wait).await;
+        } else {
+            match runtime::timeout(wait, stream.read(&mut buf)).await {
+                Ok(0) => {
+                    eof = true;
+                    ep.input(
+                        clock.now(),
+                        Input::Eof {
+                            from: PeerId::STREAM,
+                        },
+                    );
+                    continue;
+                }
+                Ok(n) => {
+                    last = std::time::Instant::now();
+                    let bytes = buf.get(..n).unwrap_or_default();
+                    ep.input(
+                        clock.now(),
+                        Input::Data {
+                            from: PeerId::STREAM,
+                            bytes,
+                        },
+                    );
+                    continue;
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
+            ep.input(clock.now(), Input::Timeout);
+        }
+    }
+}
+
+async fn datagram_loop(
+    socket: UdpSocket,
+    mut ep: Box<dyn Endpoint>,
+    service: Service,
+    shared: Arc<Shared>,
+) {
+    let clock = &shared.clock;
+    let mut buf = vec![0; BUF_SIZE];
+    let mut peers = PeerTable::default();
+    let far = std::time::Instant::now() + Duration::from_secs(3600);
+    while !shared.stopping() {
+        while let Some(t) = ep.poll_transmit(clock.now()) {
+            let Some(addr) = peers.addr(t.to) else {
+                continue;
+            };
+            if let Err(e) = socket.send_to(&t.payload, addr).await {
+                tracing::debug!(%service, %addr, "udp send: {e}");
+            }
+        }
+        let wait = next_wake(clock, ep.poll_timeout(), far);
+        match runtime::timeout(wait, socket.recv_from(&mut buf)).await {
+            Ok((n, addr)) => {
+                let from = peers.id(addr);
+                let bytes = buf.get(..n).unwrap_or_default();
+                ep.input(clock.now(), Input::Data { from, bytes });
+            }
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
+                    ep.input(clock.now(), Input::Timeout);
+                }
+            }
+            Err(e) => tracing::debug!(%service, "udp receive: {e}"),
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The `poll` model: one thread, non-blocking sockets, and a readiness loop
+//! on the `polling` crate (epoll on Linux) — the seeds' `select` server,
+//! grown up. No threads per client and no runtime: the loop itself keeps
+//! every connection's state, which is exactly what a machine is.
+
+use super::{Admission, BUF_SIZE, Bound, PeerTable, STOP_CHECK, Shared, next_wake};
+use crate::endpoint::Endpoint;
+use crate::services::Service;
+use bytes::{Buf, Bytes};
+use polling::{Event, Events, Poller};
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+use wirekit_core::{Input, PeerId};
+
+/// Output taken from a machine but not yet accepted by the socket; the loop
+/// takes no more from the machine past this, which is the back-pressure.
+const MAX_QUEUED_OUT: usize = 256 * 1024;
+
+struct Conn {
+    stream: TcpStream,
+    service: Service,
+    ep: Box<dyn Endpoint>,
+    out: VecDeque<Bytes>,
+    queued: usize,
+    eof: bool,
+    last: std::time::Instant,
+    _admission: Admission,
+}
+
+struct Datagram {
+    socket: UdpSocket,
+    service: Service,
+    ep: Box<dyn Endpoint>,
+    peers: PeerTable,
+}
+
+/// Starts the loop on a thread of its own.
+pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
+    let poller = Poller::new()?;
+    let mut listeners = Vec::new();
+    for (service, l) in bound.tcp {
+        l.set_nonblocking(true)?;
+        listeners.push((service, l));
+    }
+    let mut datagrams = Vec::new();
+    for (service, socket) in bound.udp {
+        socket.set_nonblocking(true)?;
+        if let Some(ep) = shared.factory.datagram(service) {
+            datagrams.push(Datagram {
+                socket,
+                service,
+                ep,
+                peers: PeerTable::default(),
+            });
+        }
+    }
+    for (key, (_, l)) in listeners.iter().enumerate() {
+        add(&poller, l, Event::readable(key))?;
+    }
+    for (i, d) in datagrams.iter().enumerate() {
+        add(&poller, &d.socket, Event::readable(listeners.len() + i))?;
+    }
+    std::thread::Builder::new()
+        .name("poll".into())
+        .spawn(move || {
+            let mut looper = Loop {
+                poller,
+                listeners,
+                datagrams,
+                conns: BTreeMap::new(),
+                next_key: 0,
+                shared,
+            };
+            looper.next_key = looper.listeners.len() + looper.datagrams.len();
+            if let Err(e) = looper.run() {
+                tracing::error!("poll loop failed: {e}");
+            }
+        })?;
+    Ok(())
+}
+
+/// Registers a socket with the poller.
+#[allow(unsafe_code)]
+fn add(poller: &Poller, source: &impl std::os::fd::AsRawFd, interest: Event) -> io::Result<()> {
+    // SAFETY: `polling` requires a registered socket to be deleted from the
+    // poller before it is closed. Every socket added here is owned by the
+    // loop, which deletes connections in `Loop::close` before dropping them;
+    // listeners and UDP sockets live as long as the poller itself.
+    unsafe { poller.add(source.as_raw_fd(), interest) }
+}
+
+struct Loop {
+    poller: Poller,
+    listeners: Vec<(Service, TcpListener)>,
+    datagrams: Vec<Datagram>,
+    conns: BTreeMap<usize, Conn>,
+    next_key: usize,
+    shared: Arc<Shared>,
+}
+
+impl Loop {
+    fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::new();
+        let mut buf = vec![0; BUF_SIZE];
+        while !self.shared.stopping() {
+            let wait = self.next_wait();
+            events.clear();
+            self.poller.wait(&mut events, Some(wait))?;
+            let ready: Vec<(usize, bool, bool)> = events
+                .iter()
+                .map(|e| (e.key, e.readable, e.writable))
+                .collect();
+            for (key, readable, writable) in ready {
+                let (nl, nd) = (self.listeners.len(), self.datagrams.len());
+                if key < nl {
+                    self.accept(key)?;
+                } else if key < nl + nd {
+                    self.datagram(key - nl, key, &mut buf)?;
+                } else {
+                    self.conn(key, readable, writable, &mut buf);
+                }
+            }
+            self.timeouts(&mut buf);
+        }
+        Ok(())
+    }
+
+    fn next_wait(&self) -> Duration {
+        let clock = &self.shared.clock;
+        let far = std::time::Instant::now() + STOP_CHECK;
+        let conns = self
+            .conns
+            .values()
+            .map(|c| next_wake(clock, c.ep.poll_timeout(), c.last + self.shared.limits.idle));
+        let dgrams = self
+            .datagrams
+            .iter()
+            .map(|d| next_wake(clock, d.ep.poll_timeout(), far));
+        conns.chain(dgrams).fold(STOP_CHECK, Duration::min)
+    }
+
+    fn accept(&mut self, key: usize) -> io::Result<()> {
+        let Some((service, listener)) = self.listeners.get(key) else {
+            return Ok(());
+        };
+        let service = *service;
+        let mut accepted = Vec::new();
+        loop {
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    tracing::debug!(%service, %peer, "accepted");
+                    accepted.push(stream);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    tracing::warn!(%service, "accept: {e}");
+                    break;
+                }
+            }
+        }
+        self.poller.modify(listener, Event::readable(key))?;
+        for stream in accepted {
+            let Some(admission) = self.shared.admit() else {
+                super::threads::refuse(stream, service, &self.shared);
+                continue;
+            };
+            stream.set_nonblocking(true)?;
+            let ck = self.next_key;
+            self.next_key += 1;
+            add(&self.poller, &stream, Event::readable(ck))?;
+            let ep = self.shared.factory.stream(service, self.shared.clock.now());
+            self.conns.insert(
+                ck,
+                Conn {
+                    stream,
+                    service,
+                    ep,
+                    out: VecDeque::new(),
+                    queued: 0,
+                    eof: false,
+                    last: std::time::Instant::now(),
+                    _admission: admission,
+                },
+            );
+            // A server that speaks first (daytime) has output already.
+            self.conn(ck, false, true, &mut []);
+        }
+        Ok(())
+    }
+
+    fn datagram(&mut self, index: usize, key: usize, buf: &mut [u8]) -> io::Result<()> {
+        let clock = self.shared.clock;
+        let Some(d) = self.datagrams.get_mut(index) else {
+            return Ok(());
+        };
+        loop {
+            match d.socket.recv_from(buf) {
+                Ok((n, addr)) => {
+                    let from = d.peers.id(addr);
+                    let bytes = buf.get(..n).unwrap_or_default();
+                    d.ep.input(clock.now(), Input::Data { from, bytes });
+                    flush(d, &clock);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => tracing::debug!(service = %d.service, "udp receive: {e}"),
+            }
+        }
+        self.poller.modify(&d.socket, Event::readable(key))
+    }
+
+    /// Moves one connection along: read what is there, send what can go.
+    fn conn(&mut self, key: usize, readable: bool, _writable: bool, buf: &mut [u8]) {
+        let clock = self.shared.clock;
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        let mut broken = None;
+        if readable && !c.eof {
+            loop {
+                match c.stream.read(buf) {
+                    Ok(0) => {
+                        c.eof = true;
+                        c.ep.input(
+                            clock.now(),
+                            Input::Eof {
+                                from: PeerId::STREAM,
+                            },
+                        );
+                        break;
+                    }
+                    Ok(n) => {
+                        c.last = std::time::Instant::now();
+                        let bytes = buf.get(..n).unwrap_or_default();
+                        c.ep.input(
+                            clock.now(),
+                            Input::Data {
+                                from: PeerId::STREAM,
+                                bytes,
+                            },
+                        );
+                        if c.queued >= MAX_QUEUED_OUT {
+                            break; // let the writes catch up first
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        broken = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        if broken.is_none()
+            && let Err(e) = write_out(c, &clock)
+        {
+            broken = Some(e);
+        }
+        let finished = c.ep.is_done() && c.out.is_empty();
+        if let Some(e) = broken {
+            tracing::debug!(service = %c.service, "connection broke: {e}");
+            self.close(key);
+        } else if finished {
+            self.close(key);
+        } else {
+            let interest = match (c.eof, c.out.is_empty()) {
+                (false, true) => Event::readable(key),
+                (false, false) => Event::all(key),
+                (true, false) => Event::writable(key),
+                (true, true) => Event::none(key),
+            };
+            if let Err(e) = self.poller.modify(&c.stream, interest) {
+                tracing::warn!("poller: {e}");
+                self.close(key);
+            }
+        }
+    }
+
+    fn timeouts(&mut self, buf: &mut [u8]) {
+        let clock = self.shared.clock;
+        let now = std::time::Instant::now();
+        let mut due = Vec::new();
+        let mut idle = Vec::new();
+        for (&key, c) in &mut self.conns {
+            if c.ep
+                .poll_timeout()
+                .is_some_and(|t| clock.until(t).is_zero())
+            {
+                c.ep.input(clock.now(), Input::Timeout);
+                due.push(key);
+            } else if now >= c.last + self.shared.limits.idle {
+                idle.push(key);
+            }
+        }
+        for key in due {
+            self.conn(key, false, true, buf);
+        }
+        for key in idle {
+            tracing::debug!("idle connection closed");
+            self.close(key);
+        }
+        for d in &mut self.datagrams {
+            if d.ep
+                .poll_timeout()
+                .is_some_and(|t| clock.until(t).is_zero())
+            {
+                d.ep.input(clock.now(), Input::Timeout);
+                flush(d, &clock);
+            }
+        }
+    }
+
+    fn close(&mut self, key: usize) {
+        if let Some(mut c) = self.conns.remove(&key) {
+            // Deleted before the socket drops: the contract of `add`.
+            let _ = self.poller.delete(&c.stream);
+            c.ep.close(self.shared.clock.now());
+            let _ = c.stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Takes output from the machine while there is room, and writes what the
+/// socket accepts without blocking.
+fn write_out(c: &mut Conn, clock: &crate::clock::Clock) -> io::Result<()> {
+    loop {
+        while c.queued < MAX_QUEUED_OUT {
+            let Some(t) = c.ep.poll_transmit(clock.now()) else {
+                break;
+            };
+            c.queued += t.payload.len();
+            c.out.push_back(t.payload);
+        }
+        let Some(front) = c.out.front_mut() else {
+            return Ok(());
+        };
+        match c.stream.write(front) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                c.last = std::time::Instant::now();
+                c.queued -= n;
+                front.advance(n);
+                if front.is_empty() {
+                    c.out.pop_front();
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn flush(d: &mut Datagram, clock: &crate::clock::Clock) {
+    while let Some(t) = d.ep.poll_transmit(clock.now()) {
+        if let Some(addr) = d.peers.addr(t.to)
+            && let Err(e) = d.socket.send_to(&t.payload, addr)
+        {
+            // A full send buffer drops the datagram: UDP promises nothing more.
+            tracing::debug!(service = %d.service, %addr, "udp send: {e}");
+        }
+    }
+}

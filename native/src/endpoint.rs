@@ -1,0 +1,166 @@
+//! One object-safe face for every protocol endpoint, so that each IO model
+//! has a single driver loop for all protocols.
+//!
+//! A core [`Machine`] speaks the protocol; some machines also need local
+//! answers (the file-transfer server asks its store for chunks). A
+//! [`Hosted`] pairs a machine with the [`Handler`] that answers its events,
+//! and the pair is driven through [`Endpoint`] without the driver knowing
+//! which protocol runs.
+
+use wirekit_core::{Input, Instant, Machine, Now, Transmit};
+
+/// What a driver sees of a protocol endpoint.
+pub trait Endpoint: Send {
+    /// Feeds network input (and answers the events it raised).
+    fn input(&mut self, now: Now, input: Input<'_>);
+    /// The next bytes to send. Answers events raised meanwhile, because a
+    /// machine may ask for more file data only once its output drained.
+    fn poll_transmit(&mut self, now: Now) -> Option<Transmit>;
+    /// When the endpoint next wants [`Input::Timeout`].
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// Nothing more to do: send what is left, then close.
+    fn is_done(&self) -> bool;
+    /// The driver is about to drop the endpoint (the connection broke, the
+    /// idle timeout fired, the server is shutting down).
+    fn close(&mut self, _now: Now) {}
+}
+
+/// Answers a machine's events. Returns the commands to feed back.
+pub trait Handler<M: Machine>: Send {
+    /// One event; the commands it produces go straight back to the machine.
+    fn on_event(&mut self, now: Now, event: M::Event, commands: &mut Vec<M::Command>);
+    /// The connection is going away; release what the events took.
+    fn on_close(&mut self, _now: Now) {}
+}
+
+/// A handler that only logs: echo and timestamp servers need no answers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LogEvents(pub &'static str);
+
+impl<M: Machine> Handler<M> for LogEvents
+where
+    M::Event: std::fmt::Debug,
+{
+    fn on_event(&mut self, _now: Now, event: M::Event, _commands: &mut Vec<M::Command>) {
+        tracing::debug!(service = self.0, ?event);
+    }
+}
+
+/// A machine and its handler, driven as one [`Endpoint`].
+#[derive(Debug)]
+pub struct Hosted<M: Machine, H> {
+    machine: M,
+    handler: H,
+    /// A local misuse ended the endpoint: what it was.
+    failed: Option<String>,
+    commands: Vec<M::Command>,
+}
+
+impl<M, H> Hosted<M, H>
+where
+    M: Machine + Send,
+    M::Command: Send,
+    M::Error: std::fmt::Debug,
+    H: Handler<M>,
+{
+    /// Hosts `machine`, answering its events with `handler`.
+    pub fn new(machine: M, handler: H) -> Self {
+        Hosted {
+            machine,
+            handler,
+            failed: None,
+            commands: Vec::new(),
+        }
+    }
+
+    /// The machine, for clients that read its state.
+    pub fn machine(&self) -> &M {
+        &self.machine
+    }
+
+    /// The handler, for clients that collect results in it.
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    /// The handler, mutably.
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+
+    /// The machine and the handler, taken apart.
+    pub fn into_parts(self) -> (M, H) {
+        (self.machine, self.handler)
+    }
+
+    /// Gives the machine a command from the application.
+    pub fn command(&mut self, now: Now, cmd: M::Command) {
+        if let Err(e) = self.machine.handle_command(now, cmd) {
+            self.fail(e);
+        }
+        self.pump(now);
+    }
+
+    fn fail(&mut self, e: M::Error) {
+        tracing::debug!(error = ?e, "a machine was misused; closing the connection");
+        self.failed.get_or_insert(format!("{e:?}"));
+    }
+
+    /// The local misuse that ended the endpoint, if one did.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// Answers every pending event; returns whether there were any.
+    fn pump(&mut self, now: Now) -> bool {
+        let mut any = false;
+        while let Some(ev) = self.machine.poll_event() {
+            any = true;
+            self.handler.on_event(now, ev, &mut self.commands);
+            for cmd in std::mem::take(&mut self.commands) {
+                if let Err(e) = self.machine.handle_command(now, cmd) {
+                    self.fail(e);
+                }
+            }
+        }
+        any
+    }
+}
+
+impl<M, H> Endpoint for Hosted<M, H>
+where
+    M: Machine + Send,
+    M::Command: Send,
+    M::Error: std::fmt::Debug,
+    H: Handler<M>,
+{
+    fn input(&mut self, now: Now, input: Input<'_>) {
+        if let Err(e) = self.machine.handle_input(now, input) {
+            self.fail(e);
+        }
+        self.pump(now);
+    }
+
+    fn poll_transmit(&mut self, now: Now) -> Option<Transmit> {
+        loop {
+            if let Some(t) = self.machine.poll_transmit() {
+                return Some(t);
+            }
+            if !self.pump(now) {
+                return None;
+            }
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.machine.poll_timeout()
+    }
+
+    fn is_done(&self) -> bool {
+        self.failed.is_some() || self.machine.is_done()
+    }
+
+    fn close(&mut self, now: Now) {
+        self.handler.on_close(now);
+    }
+}

@@ -1,0 +1,200 @@
+//! `wirekit serve`: bind every service, start the chosen IO model's driver,
+//! print a banner saying how to try each one.
+
+use crate::clock::Clock;
+use crate::drive::{self, Bound, Limits, Model, Shared};
+use crate::services::{EchoMode, Factory, Proto, Service};
+use crate::store::Store;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Everything `wirekit serve` can be told.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The address every service binds.
+    pub bind: IpAddr,
+    /// The services to run.
+    pub services: Vec<Service>,
+    /// Port overrides (0 picks a free port).
+    pub ports: BTreeMap<Service, u16>,
+    /// The file store's root.
+    pub root: PathBuf,
+    /// Refuse uploads.
+    pub read_only: bool,
+    /// Most TCP connections at once.
+    pub max_conns: usize,
+    /// Close connections quiet for this long.
+    pub idle_timeout: Duration,
+    /// The IO model.
+    pub model: Model,
+    /// The echo variant.
+    pub echo: EchoMode,
+}
+
+impl Config {
+    /// Every service on 127.0.0.1 on its default port, serving `root`.
+    pub fn new(root: PathBuf) -> Self {
+        Config {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            services: Service::ALL.to_vec(),
+            ports: BTreeMap::new(),
+            root,
+            read_only: false,
+            max_conns: 1024,
+            idle_timeout: Duration::from_secs(60),
+            model: Model::Async,
+            echo: EchoMode::Plain,
+        }
+    }
+
+    /// The same, every port 0: what tests use.
+    pub fn ephemeral(root: PathBuf) -> Self {
+        let mut c = Config::new(root);
+        for s in Service::ALL {
+            c.ports.insert(s, 0);
+        }
+        c
+    }
+
+    fn port(&self, s: Service) -> u16 {
+        self.ports.get(&s).copied().unwrap_or(s.default_port())
+    }
+}
+
+/// One socket a running server listens on.
+#[derive(Clone, Debug, Serialize)]
+pub struct Listening {
+    /// Its service.
+    pub service: Service,
+    /// Its transport.
+    pub proto: Proto,
+    /// Its address.
+    pub addr: SocketAddr,
+}
+
+/// A server that runs until [`Running::stop`] (or the process ends).
+#[derive(Debug)]
+pub struct Running {
+    /// Where each service listens.
+    pub listening: Vec<Listening>,
+    shared: Arc<Shared>,
+}
+
+/// Binds every socket and starts the driver.
+pub fn start(config: &Config) -> io::Result<Running> {
+    let store = Store::open(&config.root, config.read_only).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("file store root {}: {e}", config.root.display()),
+        )
+    })?;
+    let bound = Bound::bind(&config.services, |s| {
+        SocketAddr::new(config.bind, config.port(s))
+    })?;
+    let listening = bound
+        .addrs()
+        .into_iter()
+        .map(|(service, proto, addr)| Listening {
+            service,
+            proto,
+            addr,
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        factory: Factory {
+            store,
+            echo: config.echo,
+        },
+        limits: Limits {
+            idle: config.idle_timeout,
+            max_conns: config.max_conns,
+        },
+        clock: Clock::new(),
+        stop: AtomicBool::new(false),
+        open: AtomicUsize::new(0),
+    });
+    drive::spawn(config.model, bound, Arc::clone(&shared))?;
+    Ok(Running { listening, shared })
+}
+
+impl Running {
+    /// The address of a service on a transport.
+    pub fn addr(&self, service: Service, proto: Proto) -> Option<SocketAddr> {
+        self.listening
+            .iter()
+            .find(|l| l.service == service && l.proto == proto)
+            .map(|l| l.addr)
+    }
+
+    /// TCP connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.shared.open.load(Ordering::Acquire)
+    }
+
+    /// Asks every loop to stop; they notice within a fraction of a second.
+    /// Uploads in flight keep their partials, never a file under its final name.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        // A blocking accept wakes only for a connection: give it one.
+        for l in self.listening.iter().filter(|l| l.proto == Proto::Tcp) {
+            let _ = TcpStream::connect_timeout(&l.addr, Duration::from_millis(200));
+        }
+    }
+
+    /// The lines `wirekit serve` prints: each service with a command to try it.
+    pub fn banner(&self, config: &Config) -> String {
+        let mut out = format!(
+            "wirekit {} serving {} ({} model, {})\n",
+            env!("CARGO_PKG_VERSION"),
+            config.root.display(),
+            match config.model {
+                Model::Async => "async",
+                Model::Threads => "threads",
+                Model::Poll => "poll",
+                Model::Iterative => "iterative",
+            },
+            if config.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            },
+        );
+        for l in &self.listening {
+            let (ip, port) = (l.addr.ip(), l.addr.port());
+            let hint = match (l.service, l.proto) {
+                (Service::Echo, Proto::Tcp) => format!("printf 'hi\\n' | nc -N {ip} {port}"),
+                (Service::Echo, Proto::Udp) => format!("wirekit echo --udp {ip}:{port} hi"),
+                (Service::Daytime, Proto::Tcp) => format!("nc {ip} {port}"),
+                (Service::Daytime, Proto::Udp) => {
+                    format!("wirekit time --daytime --udp {ip}:{port}")
+                }
+                (Service::Time, Proto::Tcp) => format!("rdate -p -o {port} {ip}"),
+                (Service::Time, Proto::Udp) => format!("rdate -p -u -o {port} {ip}"),
+                (Service::Stamp, Proto::Tcp) => format!("wirekit time --stamp {ip}:{port} hi"),
+                (Service::Stamp, Proto::Udp) => {
+                    format!("wirekit time --stamp --udp {ip}:{port} hi")
+                }
+                (Service::Transfer, _) => format!("wirekit ls {ip}:{port}   (or: nc {ip} {port})"),
+            };
+            out.push_str(&format!(
+                "  {:<9}{} {:<22} try: {hint}\n",
+                l.service.name(),
+                l.proto,
+                l.addr.to_string()
+            ));
+        }
+        out
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,495 @@
+//! The server's disk: a sandbox under one root directory, answering the
+//! file-transfer server machine's events.
+//!
+//! Two promises shape it. No request leaves the root, whatever the path
+//! says (`..`, absolute paths, NUL, backslashes, links pointing out, device
+//! files). And no upload appears under its final name until it is complete
+//! and verified: bytes go to a *partial* (`.NAME.wkpart` beside the final
+//! name), which is renamed into place only on commit. A dropped connection,
+//! a crash or Ctrl-C leaves at most a partial, which a later `PUT` with an
+//! offset resumes.
+
+use crate::endpoint::Handler;
+use bytes::Bytes;
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use wirekit_core::Now;
+use wirekit_core::transfer::server::{Command, Event, Server};
+use wirekit_core::transfer::{Entry, ErrorCode, Kind, Stat, StoreError};
+use wirekit_core::wire::transfer::{MAX_ENTRIES, MAX_NAME, MAX_PATH};
+
+/// The suffix of a kept, unfinished upload.
+pub const PARTIAL_SUFFIX: &str = ".wkpart";
+
+/// The sandbox. Cheap to clone: sessions share the set of uploads in flight.
+#[derive(Clone, Debug)]
+pub struct Store {
+    root: PathBuf,
+    read_only: bool,
+    uploading: Arc<Mutex<BTreeSet<PathBuf>>>,
+}
+
+fn denied(why: &str) -> StoreError {
+    StoreError::new(ErrorCode::Denied, why)
+}
+
+/// Maps an operating-system error to the protocol's codes, keeping its text.
+pub fn store_error(e: &io::Error) -> StoreError {
+    let code = match e.kind() {
+        io::ErrorKind::NotFound => ErrorCode::NotFound,
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => ErrorCode::Denied,
+        io::ErrorKind::AlreadyExists => ErrorCode::Exists,
+        io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded => ErrorCode::TooLarge,
+        _ => ErrorCode::Internal,
+    };
+    let mut text = e.to_string().replace(['\r', '\n'], " ");
+    text.truncate(150);
+    StoreError::new(code, text)
+}
+
+/// Checks a protocol path's text, before the disk is consulted.
+///
+/// The rules are strict on purpose: a path that could mean something else on
+/// another system, or that names the store's own partials, is refused.
+pub fn check_path(path: &str) -> Result<Vec<&str>, StoreError> {
+    if path.is_empty() {
+        return Err(denied("empty path"));
+    }
+    if path.len() > MAX_PATH {
+        return Err(StoreError::new(ErrorCode::TooLarge, "path too long"));
+    }
+    if path.starts_with('/') {
+        return Err(denied("absolute paths are not allowed"));
+    }
+    if path.chars().any(|c| c.is_control()) {
+        return Err(denied(
+            "control characters (NUL, line ends) are not allowed",
+        ));
+    }
+    if path.contains('\\') {
+        return Err(denied("backslashes are not allowed; use /"));
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    for seg in &segments {
+        match *seg {
+            "" => return Err(denied("empty path segment")),
+            "." | ".." => return Err(denied("'.' and '..' are not allowed")),
+            s if s.starts_with('.') => return Err(denied("hidden names are not served")),
+            s if s.len() > MAX_NAME => {
+                return Err(StoreError::new(ErrorCode::TooLarge, "name too long"));
+            }
+            s if s.contains(':') => return Err(denied("':' is not allowed in names")),
+            _ => {}
+        }
+    }
+    Ok(segments)
+}
+
+impl Store {
+    /// A store rooted at `root`, which must be a directory.
+    pub fn open(root: &Path, read_only: bool) -> io::Result<Store> {
+        let root = root.canonicalize()?;
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", root.display()),
+            ));
+        }
+        Ok(Store {
+            root,
+            read_only,
+            uploading: Arc::default(),
+        })
+    }
+
+    /// The root directory, canonical.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A fresh session's view of the store.
+    pub fn session(&self) -> StoreSession {
+        StoreSession {
+            store: self.clone(),
+            reading: None,
+            upload: None,
+        }
+    }
+
+    /// Turns a protocol path into a path on disk inside the root, refusing
+    /// anything that would leave it. The result may not exist.
+    pub fn resolve(&self, path: &str) -> Result<PathBuf, StoreError> {
+        let segments = check_path(path)?;
+        let mut full = self.root.clone();
+        for seg in segments {
+            full.push(seg);
+            match fs::symlink_metadata(&full) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    // A link is fine while it stays inside the root.
+                    let target = full.canonicalize().map_err(|e| store_error(&e))?;
+                    if !target.starts_with(&self.root) {
+                        return Err(denied("link points outside the root"));
+                    }
+                }
+                Ok(_) => {}
+                // What does not exist yet cannot point anywhere.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(store_error(&e)),
+            }
+        }
+        debug_assert!(
+            full.components()
+                .all(|c| !matches!(c, Component::ParentDir))
+        );
+        Ok(full)
+    }
+
+    fn partial_of(final_path: &Path) -> Option<PathBuf> {
+        let name = final_path.file_name()?.to_str()?;
+        Some(final_path.with_file_name(format!(".{name}{PARTIAL_SUFFIX}")))
+    }
+
+    /// What is at `path`: a file, a directory, or a kept partial upload.
+    pub fn stat(&self, path: &str) -> Result<Stat, StoreError> {
+        let full = self.resolve(path)?;
+        match fs::metadata(&full) {
+            Ok(m) if m.is_file() => Ok(Stat {
+                kind: Kind::File,
+                size: m.len(),
+            }),
+            Ok(m) if m.is_dir() => Ok(Stat {
+                kind: Kind::Dir,
+                size: 0,
+            }),
+            Ok(_) => Err(denied("not a regular file")),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
+                match fs::metadata(part) {
+                    Ok(m) if m.is_file() => Ok(Stat {
+                        kind: Kind::Partial,
+                        size: m.len(),
+                    }),
+                    _ => Err(StoreError::from_code(ErrorCode::NotFound)),
+                }
+            }
+            Err(e) => Err(store_error(&e)),
+        }
+    }
+
+    /// The entries of a directory (the root for `None`), sorted by name.
+    pub fn list(&self, path: Option<&str>) -> Result<Vec<Entry>, StoreError> {
+        let dir = match path {
+            None => self.root.clone(),
+            Some(p) => self.resolve(p)?,
+        };
+        let mut entries = Vec::new();
+        for item in fs::read_dir(&dir).map_err(|e| store_error(&e))? {
+            let item = item.map_err(|e| store_error(&e))?;
+            let Some(name) = item.file_name().to_str().map(str::to_owned) else {
+                continue; // not UTF-8: the protocol cannot name it
+            };
+            let entry = if let Some(base) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(PARTIAL_SUFFIX))
+            {
+                let size = item.metadata().map(|m| m.len()).unwrap_or(0);
+                Entry {
+                    name: base.to_owned(),
+                    kind: Kind::Partial,
+                    size,
+                }
+            } else if check_path(&name).is_err() {
+                continue;
+            } else {
+                // Follow links, but only those that stay inside.
+                let full = dir.join(&name);
+                match full.canonicalize() {
+                    Ok(t) if t.starts_with(&self.root) => {}
+                    _ => continue,
+                }
+                match fs::metadata(&full) {
+                    Ok(m) if m.is_file() => Entry {
+                        name,
+                        kind: Kind::File,
+                        size: m.len(),
+                    },
+                    Ok(m) if m.is_dir() => Entry {
+                        name,
+                        kind: Kind::Dir,
+                        size: 0,
+                    },
+                    _ => continue,
+                }
+            };
+            if entry.name.contains(' ') || check_path(&entry.name).is_err() {
+                continue;
+            }
+            entries.push(entry);
+        }
+        entries.sort_by(|a, b| (&a.name, a.kind as u8).cmp(&(&b.name, b.kind as u8)));
+        if entries.len() > MAX_ENTRIES as usize {
+            tracing::warn!(dir = %dir.display(), "listing cut to {MAX_ENTRIES} entries");
+            entries.truncate(MAX_ENTRIES as usize);
+        }
+        Ok(entries)
+    }
+
+    /// Opens a complete regular file for reading; returns it and its size.
+    pub fn open_read(&self, path: &str) -> Result<(File, u64), StoreError> {
+        let full = self.resolve(path)?;
+        let meta = fs::metadata(&full).map_err(|e| store_error(&e))?;
+        if meta.is_dir() {
+            return Err(StoreError::new(ErrorCode::BadRequest, "is a directory"));
+        }
+        if !meta.is_file() {
+            // Devices, pipes, sockets: reading them could block or never end.
+            return Err(denied("not a regular file"));
+        }
+        let file = File::open(&full).map_err(|e| store_error(&e))?;
+        Ok((file, meta.len()))
+    }
+
+    fn begin_upload(&self, path: &str, size: u64, offset: u64) -> Result<Upload, StoreError> {
+        if self.read_only {
+            return Err(denied("the server is read-only"));
+        }
+        let full = self.resolve(path)?;
+        let parent = full.parent().ok_or_else(|| denied("bad path"))?;
+        if !parent.is_dir() {
+            return Err(StoreError::new(ErrorCode::NotFound, "no such directory"));
+        }
+        match fs::symlink_metadata(&full) {
+            Ok(_) => return Err(StoreError::from_code(ErrorCode::Exists)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(store_error(&e)),
+        }
+        let lock = UploadLock::take(&self.uploading, full.clone())?;
+        let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
+        let (file, prefix) = if offset == 0 {
+            let file = File::create(&part).map_err(|e| store_error(&e))?;
+            (file, None)
+        } else {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&part)
+                .map_err(|_| StoreError::new(ErrorCode::NotFound, "no partial upload to resume"))?;
+            let kept = file.metadata().map_err(|e| store_error(&e))?.len();
+            if kept < offset {
+                return Err(StoreError::new(
+                    ErrorCode::NotFound,
+                    format!("the partial holds only {kept} bytes"),
+                ));
+            }
+            file.set_len(offset).map_err(|e| store_error(&e))?;
+            file.seek(SeekFrom::End(0)).map_err(|e| store_error(&e))?;
+            let prefix = File::open(&part).map_err(|e| store_error(&e))?;
+            (file, Some(prefix))
+        };
+        tracing::info!(path, size, offset, "upload begins");
+        Ok(Upload {
+            final_path: full,
+            part,
+            file,
+            prefix,
+            failed: false,
+            _lock: lock,
+        })
+    }
+}
+
+/// Marks a final path as being uploaded, for as long as it lives: the second
+/// of two simultaneous uploads to one name is refused, not interleaved.
+#[derive(Debug)]
+struct UploadLock {
+    set: Arc<Mutex<BTreeSet<PathBuf>>>,
+    path: PathBuf,
+}
+
+impl UploadLock {
+    fn take(set: &Arc<Mutex<BTreeSet<PathBuf>>>, path: PathBuf) -> Result<Self, StoreError> {
+        let mut held = set.lock().unwrap_or_else(PoisonError::into_inner);
+        if !held.insert(path.clone()) {
+            return Err(StoreError::new(
+                ErrorCode::Busy,
+                "another upload to this path is in progress",
+            ));
+        }
+        Ok(UploadLock {
+            set: Arc::clone(set),
+            path,
+        })
+    }
+}
+
+impl Drop for UploadLock {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.path);
+    }
+}
+
+#[derive(Debug)]
+struct Upload {
+    final_path: PathBuf,
+    part: PathBuf,
+    file: File,
+    /// Reads the kept prefix back when resuming.
+    prefix: Option<File>,
+    /// A write failed: ignore the rest of this upload's events.
+    failed: bool,
+    _lock: UploadLock,
+}
+
+impl Upload {
+    fn commit(self, size: u64) -> Result<(), StoreError> {
+        self.file.sync_all().map_err(|e| store_error(&e))?;
+        let len = self.file.metadata().map_err(|e| store_error(&e))?.len();
+        if len != size {
+            return Err(StoreError::new(
+                ErrorCode::Mismatch,
+                format!("{len} bytes on disk, {size} announced"),
+            ));
+        }
+        if self.final_path.exists() {
+            return Err(StoreError::from_code(ErrorCode::Exists));
+        }
+        fs::rename(&self.part, &self.final_path).map_err(|e| store_error(&e))?;
+        Ok(())
+    }
+}
+
+fn read_up_to(file: &mut File, max: usize) -> Result<Bytes, StoreError> {
+    let mut buf = vec![0; max];
+    loop {
+        match file.read(&mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                return Ok(Bytes::from(buf));
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(store_error(&e)),
+        }
+    }
+}
+
+/// One connection's use of the store: the file it reads, the upload it
+/// writes. Answers the WKFT/1 server machine's events.
+#[derive(Debug)]
+pub struct StoreSession {
+    store: Store,
+    reading: Option<File>,
+    upload: Option<Upload>,
+}
+
+impl StoreSession {
+    fn end_upload(&mut self, keep_partial: bool) {
+        if let Some(up) = self.upload.take() {
+            drop(up.file);
+            if !keep_partial {
+                if let Err(e) = fs::remove_file(&up.part) {
+                    tracing::warn!(part = %up.part.display(), "could not remove partial: {e}");
+                }
+            } else {
+                tracing::info!(part = %up.part.display(), "upload interrupted; partial kept");
+            }
+        }
+    }
+
+    /// Answers one event; `None` when no answer is due.
+    pub fn answer(&mut self, event: Event) -> Option<Command> {
+        Some(match event {
+            Event::List { path } => Command::Listing(self.store.list(path.as_deref())),
+            Event::Stat { path } => Command::Status(self.store.stat(&path)),
+            Event::OpenRead { path } => {
+                Command::Opened(self.store.open_read(&path).map(|(file, size)| {
+                    self.reading = Some(file);
+                    size
+                }))
+            }
+            Event::ReadChunk { max } => match self.reading.as_mut() {
+                Some(file) => match read_up_to(file, max) {
+                    Ok(b) => Command::Chunk(b),
+                    Err(e) => Command::ReadFailed(e),
+                },
+                None => Command::ReadFailed(StoreError::new(ErrorCode::Internal, "no open file")),
+            },
+            Event::CloseRead => {
+                self.reading = None;
+                return None;
+            }
+            Event::BeginUpload { path, size, offset } => {
+                self.end_upload(true);
+                Command::UploadReady(self.store.begin_upload(&path, size, offset).map(|up| {
+                    self.upload = Some(up);
+                }))
+            }
+            Event::ReadPrefix { max } => match self.upload.as_mut().and_then(|u| u.prefix.as_mut())
+            {
+                Some(file) => match read_up_to(file, max) {
+                    Ok(b) => Command::Chunk(b),
+                    Err(e) => Command::ReadFailed(e),
+                },
+                None => Command::ReadFailed(StoreError::new(ErrorCode::Internal, "no partial")),
+            },
+            Event::WriteChunk(bytes) => {
+                let up = self.upload.as_mut()?;
+                if up.failed {
+                    return None;
+                }
+                if let Err(e) = up.file.write_all(&bytes) {
+                    up.failed = true;
+                    tracing::warn!("upload write failed: {e}");
+                    return Some(Command::WriteFailed(store_error(&e)));
+                }
+                return None;
+            }
+            Event::CommitUpload { path, size, digest } => {
+                let up = self.upload.take()?;
+                if up.failed {
+                    return None;
+                }
+                let part = up.part.clone();
+                let result = up.commit(size);
+                match &result {
+                    Ok(()) => tracing::info!(path, size, %digest, "upload committed"),
+                    Err(e) => {
+                        tracing::warn!(path, "commit failed: {e}");
+                        let _ = fs::remove_file(part);
+                    }
+                }
+                Command::Committed(result)
+            }
+            Event::AbortUpload { keep_partial } => {
+                self.end_upload(keep_partial);
+                return None;
+            }
+            Event::Protocol(e) => {
+                tracing::info!("client broke the protocol: {e}");
+                return None;
+            }
+        })
+    }
+}
+
+impl Handler<Server> for StoreSession {
+    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) {
+        commands.extend(self.answer(event));
+    }
+
+    fn on_close(&mut self, _now: Now) {
+        self.reading = None;
+        self.end_upload(true);
+    }
+}
+
+impl Drop for StoreSession {
+    fn drop(&mut self) {
+        self.end_upload(true);
+    }
+}
