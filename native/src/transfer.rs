@@ -281,8 +281,9 @@ impl Handler<Client> for Local {
                 self.finish(outcome, commands, true);
             }
             Event::Failed(f) => {
-                // After a remote refusal the session is still good: say goodbye.
-                let quit = matches!(f, Failure::Remote { .. });
+                // After a refusal or a failed digest the session is still
+                // good: say goodbye. After the others the machine has closed.
+                let quit = matches!(f, Failure::Remote { .. } | Failure::DigestMismatch { .. });
                 self.finish(Err(remote_failure(f)), commands, quit);
             }
         }

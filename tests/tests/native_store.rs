@@ -1,0 +1,336 @@
+//! The server's disk: the sandbox refuses hostile paths, uploads appear
+//! under their final name only when complete, and concurrent uploads to one
+//! name cannot interleave.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+use wirekit::drive::Model;
+use wirekit::store::{Store, check_path};
+use wirekit::transfer;
+use wirekit_core::transfer::ErrorCode;
+use wirekit_core::wire::transfer::Digest;
+use wirekit_tests::native::{MODELS, data, opts, start, start_with};
+
+/// A raw WKFT/1 session, typed by hand as a person with `nc` would.
+struct Raw {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Raw {
+    fn open(addr: SocketAddr) -> Raw {
+        let s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut raw = Raw {
+            reader: BufReader::new(s.try_clone().expect("clone")),
+            writer: s,
+        };
+        raw.send(b"HELLO 1\r\n");
+        assert_eq!(raw.line(), "HELLO 1");
+        raw
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("send");
+    }
+
+    fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.reader.read_line(&mut l).expect("read a line");
+        l.trim_end().to_owned()
+    }
+
+    fn data(&mut self, body: &[u8]) {
+        for chunk in body.chunks(60_000) {
+            self.send(format!("DATA {}\r\n", chunk.len()).as_bytes());
+            self.send(chunk);
+            self.send(b"\r\n");
+        }
+    }
+}
+
+const HOSTILE: &[&str] = &[
+    "..",
+    "../x",
+    "../../etc/passwd",
+    "a/../../x",
+    "sub/..",
+    "sub/../..",
+    "/etc/passwd",
+    "//etc/passwd",
+    "/",
+    "a\\b",
+    "..\\..\\windows",
+    "\\server\\share",
+    "a\0b",
+    "\0",
+    "a\nb",
+    "a\rb",
+    "a\tb",
+    "\x1b[31m",
+    ".",
+    "./a",
+    "a/./b",
+    "a/.",
+    ".hidden",
+    "sub/.hidden",
+    ".a.wkpart",
+    "sub/.x.wkpart",
+    "...",
+    ".../x",
+    "a//b",
+    "a/",
+    "",
+    "C:\\x",
+    "c:/windows",
+    "x:y",
+    "con:",
+    "a/b\u{7f}",
+    "\u{85}next-line",
+];
+
+#[test]
+fn hostile_paths_are_refused_by_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(dir.path().join("secret.txt"), b"outside").unwrap();
+    std::fs::write(root.join("ok.txt"), b"inside").unwrap();
+    // Links: one out of the root (to a directory, to a file, to a device),
+    // one that stays inside and is allowed.
+    std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("secret")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero")).unwrap();
+    std::os::unix::fs::symlink(root.join("ok.txt"), root.join("alias")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+
+    let store = Store::open(&root, false).unwrap();
+    let long_name = "n".repeat(256);
+    let long_path = vec!["d"; 300].join("/");
+    let mut hostile: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();
+    hostile.extend([
+        long_name,
+        long_path,
+        "up/secret.txt".into(),
+        "up".into(),
+        "secret".into(),
+        "zero".into(),
+        "pipe".into(),
+    ]);
+    assert!(hostile.len() >= 40, "{} hostile names", hostile.len());
+    for p in &hostile {
+        assert!(store.open_read(p).is_err(), "read of {p:?} must be refused");
+        if let Ok(stat) = store.stat(p) {
+            panic!("stat of {p:?} must be refused, got {stat:?}");
+        }
+    }
+    // Every refusal is typed: 403, or 413 for the over-long ones.
+    for p in HOSTILE {
+        let e = check_path(p).expect_err(p);
+        assert!(
+            matches!(e.code, ErrorCode::Denied | ErrorCode::TooLarge),
+            "{p:?}: {e}"
+        );
+    }
+    // Innocent names still work, and a link that stays inside is followed.
+    assert_eq!(store.open_read("ok.txt").unwrap().1, 6);
+    assert_eq!(store.open_read("alias").unwrap().1, 6);
+    assert!(store.stat("sub").is_ok());
+    let names: Vec<_> = store
+        .list(None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["alias", "ok.txt", "sub"],
+        "links out, devices and pipes are not listed"
+    );
+}
+
+#[test]
+fn hostile_paths_are_refused_over_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(dir.path().join("secret.txt"), b"outside").unwrap();
+    let r = start(Model::Async, &root);
+    let mut raw = Raw::open(opts(&r).addr);
+    for p in [
+        "../secret.txt",
+        "/etc/passwd",
+        "a\\..\\..\\secret.txt",
+        "sub/../../secret.txt",
+        ".hidden",
+    ] {
+        raw.send(format!("GET {p}\r\n").as_bytes());
+        let reply = raw.line();
+        assert!(reply.starts_with("ERR 403"), "GET {p}: {reply}");
+        raw.send(format!("PUT {p} 1\r\n").as_bytes());
+        let reply = raw.line();
+        assert!(reply.starts_with("ERR 403"), "PUT {p}: {reply}");
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("secret.txt")).unwrap(),
+        b"outside"
+    );
+}
+
+fn partials(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".wkpart"))
+        .collect()
+}
+
+#[test]
+fn a_killed_upload_leaves_only_a_partial_and_resume_completes_it() {
+    for model in MODELS {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        let r = start(model, &root);
+        let body = data(1_000_000, 7);
+        {
+            let mut raw = Raw::open(opts(&r).addr);
+            raw.send(format!("PUT big.bin {}\r\n", body.len()).as_bytes());
+            assert_eq!(raw.line(), "READY 0");
+            raw.data(&body[..400_000]);
+            raw.writer.flush().unwrap();
+            // The client dies here: the connection drops mid-upload.
+        }
+        // Wait (bounded) until the server noticed and closed the partial.
+        let mut kept = 0;
+        for _ in 0..100 {
+            let s = transfer::stat(&opts(&r), "big.bin".into());
+            if let Ok(s) = s {
+                kept = s.size;
+                if kept == 400_000 {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(kept, 400_000, "{model:?}: the partial holds what arrived");
+        assert!(
+            !root.join("big.bin").exists(),
+            "{model:?}: nothing under the final name"
+        );
+        assert_eq!(partials(&root).len(), 1);
+
+        let local = dir.path().join("big.bin");
+        std::fs::write(&local, &body).unwrap();
+        let done = transfer::put(&opts(&r), &local, "big.bin", true).unwrap();
+        assert_eq!((done.offset, done.sent), (400_000, 600_000), "{model:?}");
+        assert_eq!(std::fs::read(root.join("big.bin")).unwrap(), body);
+        assert!(partials(&root).is_empty());
+    }
+}
+
+#[test]
+fn a_wrong_digest_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(Model::Poll, dir.path());
+    let mut raw = Raw::open(opts(&r).addr);
+    raw.send(b"PUT f.txt 6\r\n");
+    assert_eq!(raw.line(), "READY 0");
+    raw.data(b"hello\n");
+    raw.send(format!("DONE {}\r\n", Digest::of(b"other\n")).as_bytes());
+    assert!(raw.line().starts_with("ERR 422"));
+    assert!(!dir.path().join("f.txt").exists());
+    assert!(
+        partials(dir.path()).is_empty(),
+        "a suspect partial is discarded"
+    );
+}
+
+#[test]
+fn two_uploads_to_one_name_one_wins_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(Model::Threads, dir.path());
+    let a_body = data(200_000, 1);
+    let mut a = Raw::open(opts(&r).addr);
+    let mut b = Raw::open(opts(&r).addr);
+    a.send(format!("PUT same.bin {}\r\n", a_body.len()).as_bytes());
+    assert_eq!(a.line(), "READY 0");
+    b.send(b"PUT same.bin 5\r\n");
+    let refused = b.line();
+    assert!(refused.starts_with("ERR 503"), "{refused}");
+    a.data(&a_body);
+    a.send(format!("DONE {}\r\n", Digest::of(&a_body)).as_bytes());
+    assert!(a.line().starts_with("STORED"));
+    b.send(b"PUT same.bin 5\r\n");
+    assert!(
+        b.line().starts_with("ERR 409"),
+        "the winner's file is never overwritten"
+    );
+    assert_eq!(std::fs::read(dir.path().join("same.bin")).unwrap(), a_body);
+}
+
+#[test]
+fn a_read_only_server_refuses_uploads() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), b"x").unwrap();
+    let r = start_with(dir.path(), |c| c.read_only = true);
+    let local = dir.path().join("keep.txt");
+    let e = transfer::put(&opts(&r), &local, "new.txt", false).unwrap_err();
+    assert_eq!(transfer::refused_code(&e), Some(ErrorCode::Denied), "{e}");
+    assert!(e.to_string().contains("read-only"), "{e}");
+    assert!(!dir.path().join("new.txt").exists());
+    // Reading still works.
+    let got = transfer::get(&opts(&r), "keep.txt", &dir.path().join("copy"), false).unwrap();
+    assert_eq!(got.size, 1);
+}
+
+#[test]
+fn an_interrupted_download_resumes_from_its_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let body = data(500_000, 3);
+    std::fs::write(root.join("f.bin"), &body).unwrap();
+    let r = start(Model::Async, &root);
+    let local = dir.path().join("f.bin");
+    // What an interrupted download leaves: a partial with a correct prefix.
+    std::fs::write(transfer::partial_path(&local), &body[..123_456]).unwrap();
+    let got = transfer::get(&opts(&r), "f.bin", &local, true).unwrap();
+    assert_eq!((got.offset, got.sent), (123_456, 500_000 - 123_456));
+    assert_eq!(std::fs::read(&local).unwrap(), body);
+    // A corrupt prefix fails the digest and is thrown away, not renamed.
+    let mut bad = body[..1000].to_vec();
+    bad[10] ^= 1;
+    let other = dir.path().join("g.bin");
+    std::fs::write(transfer::partial_path(&other), &bad).unwrap();
+    let e = transfer::get(&opts(&r), "f.bin", &other, true).unwrap_err();
+    assert_eq!(e.exit_code(), 6, "{e}");
+    assert!(!other.exists() && !transfer::partial_path(&other).exists());
+}
+
+#[test]
+fn read_errors_do_not_leak_files_outside() {
+    // Reading a directory is a typed error, not a crash.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    let r = start(Model::Iterative, dir.path());
+    let e = transfer::get(&opts(&r), "d", &dir.path().join("out"), false).unwrap_err();
+    assert_eq!(
+        transfer::refused_code(&e),
+        Some(ErrorCode::BadRequest),
+        "{e}"
+    );
+    let mut raw = Raw::open(opts(&r).addr);
+    raw.send(b"LIST\r\n");
+    assert_eq!(raw.line(), "ENTRIES 1");
+    let mut rest = String::new();
+    raw.reader.read_line(&mut rest).unwrap();
+    assert_eq!(rest.trim_end(), "ENTRY dir 0 d");
+}
