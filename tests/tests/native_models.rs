@@ -24,7 +24,7 @@ fn now_secs() -> i64 {
 }
 
 fn check_model(model: Model) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("request");
     let r = start(model, dir.path());
 
     // Echo over TCP and UDP.
@@ -33,7 +33,7 @@ fn check_model(model: Model) {
         &msgs(&["one", "two words"]),
         T,
     )
-    .unwrap();
+    .expect("request");
     let got: Vec<_> = replies.iter().map(|r| r.reply.as_str()).collect();
     assert_eq!(got, ["one", "two words"], "{model:?}");
     let replies = echo::udp(
@@ -42,25 +42,25 @@ fn check_model(model: Model) {
         BackoffConfig::default(),
         |_, _| {},
     )
-    .unwrap();
+    .expect("request");
     assert_eq!(replies[0].reply, "ping", "{model:?}");
 
     // Time and daytime over both transports, within a few seconds of ours.
     for told in [
-        time::tcp(addr(&r, Service::Time, Proto::Tcp), Clock::Time, T).unwrap(),
+        time::tcp(addr(&r, Service::Time, Proto::Tcp), Clock::Time, T).expect("request"),
         time::udp(
             addr(&r, Service::Time, Proto::Udp),
             Clock::Time,
             BackoffConfig::default(),
         )
-        .unwrap(),
-        time::tcp(addr(&r, Service::Daytime, Proto::Tcp), Clock::Daytime, T).unwrap(),
+        .expect("request"),
+        time::tcp(addr(&r, Service::Daytime, Proto::Tcp), Clock::Daytime, T).expect("request"),
         time::udp(
             addr(&r, Service::Daytime, Proto::Udp),
             Clock::Daytime,
             BackoffConfig::default(),
         )
-        .unwrap(),
+        .expect("request"),
     ] {
         let unix = told.unix.expect("a time we can read");
         assert!((unix - now_secs()).abs() <= 5, "{model:?}: {told:?}");
@@ -72,49 +72,49 @@ fn check_model(model: Model) {
         &msgs(&["a", "b c"]),
         T,
     )
-    .unwrap();
-    let data_back: Vec<_> = stamped.iter().map(|t| t.data.clone().unwrap()).collect();
+    .expect("request");
+    let data_back: Vec<_> = stamped.iter().map(|t| t.data.clone().expect("request")).collect();
     assert_eq!(data_back, ["a", "b c"], "{model:?}");
     let stamped = time::stamp_udp(
         addr(&r, Service::Stamp, Proto::Udp),
         &msgs(&["u"]),
         BackoffConfig::default(),
     )
-    .unwrap();
+    .expect("request");
     assert_eq!(stamped[0].data.as_deref(), Some("u"));
-    assert!((stamped[0].unix.unwrap() - now_secs()).abs() <= 5);
+    assert!((stamped[0].unix.expect("request") - now_secs()).abs() <= 5);
 
     // File transfer: put, list, stat, get, byte-exact.
     let o = opts(&r);
     let local = dir.path().join("local.bin");
     let body = data(300_000, model as u64);
-    std::fs::write(&local, &body).unwrap();
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
-    let put = transfer::put(&o, &local, "sub/up.bin", false).unwrap();
+    std::fs::write(&local, &body).expect("request");
+    std::fs::create_dir(dir.path().join("sub")).expect("request");
+    let put = transfer::put(&o, &local, "sub/up.bin", false).expect("request");
     assert_eq!(put.size, body.len() as u64);
-    assert_eq!(std::fs::read(dir.path().join("sub/up.bin")).unwrap(), body);
-    let listing = transfer::list(&o, Some("sub".into())).unwrap();
+    assert_eq!(std::fs::read(dir.path().join("sub/up.bin")).expect("request"), body);
+    let listing = transfer::list(&o, Some("sub".into())).expect("request");
     assert_eq!(listing.len(), 1);
     assert_eq!(
         (listing[0].name.as_str(), listing[0].kind, listing[0].size),
         ("up.bin", Kind::File, body.len() as u64)
     );
-    let stat = transfer::stat(&o, "sub/up.bin".into()).unwrap();
+    let stat = transfer::stat(&o, "sub/up.bin".into()).expect("request");
     assert_eq!((stat.kind, stat.size), (Kind::File, body.len() as u64));
     let back = dir.path().join("back.bin");
-    let got = transfer::get(&o, "sub/up.bin", &back, false).unwrap();
+    let got = transfer::get(&o, "sub/up.bin", &back, false).expect("request");
     assert_eq!(got.digest, put.digest);
-    assert_eq!(std::fs::read(&back).unwrap(), body);
+    assert_eq!(std::fs::read(&back).expect("request"), body);
     assert!(
         !transfer::partial_path(&back).exists(),
         "the partial was renamed into place"
     );
 
     // Errors reach the client typed.
-    let e = transfer::get(&o, "missing", &dir.path().join("m"), false).unwrap_err();
+    let e = transfer::get(&o, "missing", &dir.path().join("m"), false).expect_err("must fail");
     assert_eq!(transfer::refused_code(&e), Some(ErrorCode::NotFound), "{e}");
     assert!(!dir.path().join("m").exists());
-    let e = transfer::put(&o, &local, "sub/up.bin", false).unwrap_err();
+    let e = transfer::put(&o, &local, "sub/up.bin", false).expect_err("must fail");
     assert_eq!(transfer::refused_code(&e), Some(ErrorCode::Exists), "{e}");
     assert_eq!(e.exit_code(), 4);
 }
