@@ -177,7 +177,7 @@ impl Factory {
     /// What an over-the-limit connection is told before it is closed.
     pub fn refusal(&self, service: Service) -> &'static [u8] {
         match service {
-            Service::Transfer => b"ERR 503 too many connections; try later\r\n",
+            Service::Transfer => b"ERR 503 too many connections; try later\n",
             // Echo and timestamp have no error message: the close is the answer.
             _ => b"",
         }

@@ -73,7 +73,10 @@ fn check_model(model: Model) {
         T,
     )
     .expect("request");
-    let data_back: Vec<_> = stamped.iter().map(|t| t.data.clone().expect("request")).collect();
+    let data_back: Vec<_> = stamped
+        .iter()
+        .map(|t| t.data.clone().expect("request"))
+        .collect();
     assert_eq!(data_back, ["a", "b c"], "{model:?}");
     let stamped = time::stamp_udp(
         addr(&r, Service::Stamp, Proto::Udp),
@@ -92,7 +95,10 @@ fn check_model(model: Model) {
     std::fs::create_dir(dir.path().join("sub")).expect("request");
     let put = transfer::put(&o, &local, "sub/up.bin", false).expect("request");
     assert_eq!(put.size, body.len() as u64);
-    assert_eq!(std::fs::read(dir.path().join("sub/up.bin")).expect("request"), body);
+    assert_eq!(
+        std::fs::read(dir.path().join("sub/up.bin")).expect("request"),
+        body
+    );
     let listing = transfer::list(&o, Some("sub".into())).expect("request");
     assert_eq!(listing.len(), 1);
     assert_eq!(

@@ -187,7 +187,12 @@ fn hostile_paths_are_refused_over_the_wire() {
 fn partials(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .expect("read the root")
-        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|n| n.ends_with(".wkpart"))
         .collect()
 }
