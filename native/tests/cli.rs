@@ -1,0 +1,201 @@
+//! The `wirekit` binary as a user runs it: help, JSON output, exit codes,
+//! and a server that stops cleanly on Ctrl-C (SIGINT).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wirekit");
+
+fn wirekit(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wirekit")
+}
+
+/// A `wirekit serve` child on free ports, killed by PID if a test fails.
+struct Server {
+    child: Child,
+    listening: Vec<serde_json::Value>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("hello.txt"), b"hello\n").expect("write");
+        let root = dir.path().to_str().expect("utf-8 path").to_owned();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--any-port", "--json", "--root", &root])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start wirekit serve");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the ready line");
+        let listening: Vec<serde_json::Value> = serde_json::from_str(&line).expect("JSON");
+        Server {
+            child,
+            listening,
+            _dir: dir,
+        }
+    }
+
+    fn addr(&self, service: &str, proto: &str) -> String {
+        self.listening
+            .iter()
+            .find(|l| l["service"] == service && l["proto"] == proto)
+            .and_then(|l| l["addr"].as_str())
+            .expect("a listening socket")
+            .to_owned()
+    }
+
+    fn root(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let top = wirekit(&["--help"]);
+    assert!(top.status.success());
+    let text = stdout(&top);
+    assert!(text.contains("Exit codes"), "{text}");
+    for sub in [
+        "serve", "echo", "time", "ls", "stat", "get", "put", "nc", "resolve",
+    ] {
+        let o = wirekit(&[sub, "--help"]);
+        assert!(o.status.success(), "{sub} --help");
+        assert!(
+            stdout(&o).contains("Usage: wirekit "),
+            "{sub}: {}",
+            stdout(&o)
+        );
+    }
+    // A usage error is exit code 2, with a message.
+    let o = wirekit(&["serve", "--model", "fork"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("fork"));
+}
+
+#[test]
+fn clients_print_json_and_exit_with_documented_codes() {
+    let s = Server::start(&["--model", "poll"]);
+    let t = s.addr("transfer", "tcp");
+
+    let o = wirekit(&["echo", &s.addr("echo", "tcp"), "a", "b", "--json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v[1]["reply"], "b");
+
+    let o = wirekit(&["time", &s.addr("time", "udp"), "--udp", "--json"]);
+    assert!(o.status.success(), "{o:?}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert!(v[0]["offset"].as_i64().expect("an offset").abs() <= 5);
+
+    let o = wirekit(&["ls", &t, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v[0]["name"], "hello.txt");
+
+    let mine = tempfile::tempdir().expect("dir");
+    let local = mine.path().join("copy.txt");
+    let local = local.to_str().expect("utf-8");
+    let o = wirekit(&["get", &t, "hello.txt", local, "--json"]);
+    assert!(o.status.success(), "{o:?}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["size"], 6);
+    let o = wirekit(&["put", &t, local, "copy.txt", "--json"]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(std::fs::read(s.root().join("copy.txt")).expect("stored"), b"hello\n");
+
+    // 4: the server refused (404, 409).
+    let o = wirekit(&["get", &t, "nothing.txt", local]);
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("404"));
+    let o = wirekit(&["put", &t, local, "copy.txt"]);
+    assert_eq!(o.status.code(), Some(4));
+    // 3: nothing listens, or a UDP server never answers.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let o = wirekit(&["ls", &format!("127.0.0.1:{port}")]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let a = silent.local_addr().expect("addr").to_string();
+    let o = wirekit(&[
+        "echo",
+        "--udp",
+        &a,
+        "x",
+        "--retry-initial",
+        "10",
+        "--retry-max",
+        "40",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("looks down"));
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigint() {
+    let mut s = Server::start(&[]);
+    let pid = s.child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(code) = s.child.try_wait().expect("wait") {
+            assert!(code.success(), "{code:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port().to_string();
+    let dir = tempfile::tempdir().expect("dir");
+    let o = Command::new(BIN)
+        .args([
+            "serve",
+            "--only",
+            "transfer",
+            "--transfer-port",
+            &port,
+            "--root",
+        ])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("transfer on tcp") && err.contains(&port),
+        "{err}"
+    );
+}
