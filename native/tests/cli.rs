@@ -124,7 +124,10 @@ fn clients_print_json_and_exit_with_documented_codes() {
     assert_eq!(v["size"], 6);
     let o = wirekit(&["put", &t, local, "copy.txt", "--json"]);
     assert!(o.status.success(), "{o:?}");
-    assert_eq!(std::fs::read(s.root().join("copy.txt")).expect("stored"), b"hello\n");
+    assert_eq!(
+        std::fs::read(s.root().join("copy.txt")).expect("stored"),
+        b"hello\n"
+    );
 
     // 4: the server refused (404, 409).
     let o = wirekit(&["get", &t, "nothing.txt", local]);
