@@ -6,8 +6,14 @@ use crate::web::StaticServer;
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
+use wirekit::server::{self, Config, Running};
+use wirekit::services::{Proto, Service};
+use wirekit::{echo, time, transfer};
+use wirekit_core::retry::BackoffConfig;
+use wirekit_core::timestamp::Service as Clock;
 
 #[derive(clap::Args)]
 pub struct LabArgs {
@@ -17,6 +23,12 @@ pub struct LabArgs {
     /// Start everything, check that it answers, then stop.
     #[arg(long)]
     check: bool,
+    /// The file server's root (default: target/lab-files, with a sample file).
+    #[arg(long)]
+    root: Option<std::path::PathBuf>,
+    /// Free ports instead of the default ones (7007, 7013, …).
+    #[arg(long)]
+    any_port: bool,
 }
 
 impl LabArgs {
@@ -25,23 +37,93 @@ impl LabArgs {
         LabArgs {
             web: "127.0.0.1:0".into(),
             check: true,
+            root: None,
+            any_port: true,
         }
     }
 }
 
+/// The file server's root, with something in it to download.
+fn lab_root(args: &LabArgs) -> Result<PathBuf> {
+    let root = match &args.root {
+        Some(r) => r.clone(),
+        None => crate::root().join("target").join("lab-files"),
+    };
+    std::fs::create_dir_all(&root).with_context(|| format!("create {}", root.display()))?;
+    let hello = root.join("hello.txt");
+    if !hello.exists() {
+        std::fs::write(&hello, "Hello from the Wirekit lab!\n")?;
+    }
+    Ok(root)
+}
+
+/// Starts `wirekit serve`'s servers in this process.
+fn servers(args: &LabArgs) -> Result<(Running, Config)> {
+    let mut config = Config::new(lab_root(args)?);
+    if args.any_port {
+        config = Config::ephemeral(config.root);
+    }
+    let running =
+        server::start(&config).context("cannot start the servers (is another lab running?)")?;
+    Ok((running, config))
+}
+
+/// Asks every service once, with Wirekit's own clients.
+fn probe(running: &Running) -> Result<()> {
+    let at = |s, p| running.addr(s, p).context("a service is missing");
+    let t = Duration::from_secs(10);
+    let echoed = echo::tcp(at(Service::Echo, Proto::Tcp)?, &["lab".into()], t)?;
+    if echoed.first().map(|r| r.reply.as_str()) != Some("lab") {
+        bail!("echo answered {echoed:?}");
+    }
+    echo::udp(
+        at(Service::Echo, Proto::Udp)?,
+        &["lab".into()],
+        BackoffConfig::default(),
+        |_, _| {},
+    )?;
+    time::tcp(at(Service::Time, Proto::Tcp)?, Clock::Time, t)?;
+    time::udp(
+        at(Service::Daytime, Proto::Udp)?,
+        Clock::Daytime,
+        BackoffConfig::default(),
+    )?;
+    let opts = transfer::Options {
+        addr: at(Service::Transfer, Proto::Tcp)?,
+        timeout: t,
+        progress: false,
+    };
+    let entries = transfer::list(&opts, None)?;
+    if !entries.iter().any(|e| e.name == "hello.txt") {
+        bail!("the file server does not list hello.txt: {entries:?}");
+    }
+    Ok(())
+}
+
 pub fn run(args: LabArgs) -> Result<()> {
     let site = crate::book::build()?;
+    // The `wirekit` command itself, for the banner's "try" lines.
+    crate::cargo(&["build", "-q", "-p", "wirekit"])?;
+    let (running, config) = servers(&args)?;
     let web = StaticServer::start(&args.web, site)?;
     let url = format!("http://{}/", web.addr());
     println!();
     println!("Wirekit lab");
     println!("  the book:  {url}");
+    print!("{}", running.banner(&config));
+    println!(
+        "  the wirekit command: {} (or: cargo install --path native)",
+        crate::root().join("target/debug/wirekit").display()
+    );
     if args.check {
         let page = http_get(web.addr(), "/").context("the lab's web server does not answer")?;
         if !page.contains("Wirekit") {
             bail!("the lab's front page does not look like the book");
         }
         println!("lab check: the book answers at {url}");
+        probe(&running).context("the lab's servers do not answer")?;
+        println!("lab check: echo, time, daytime and file transfer answer");
+        running.stop();
         web.stop();
         return Ok(());
     }
@@ -53,6 +135,7 @@ pub fn run(args: LabArgs) -> Result<()> {
     .context("cannot install the Ctrl-C handler")?;
     let _ = rx.recv();
     println!("stopping");
+    running.stop();
     web.stop();
     Ok(())
 }
