@@ -9,6 +9,7 @@
 
 use wirekit_core::{Input, Instant, Machine, Now, Transmit};
 
+// ANCHOR: endpoint
 /// What a driver sees of a protocol endpoint.
 pub trait Endpoint: Send {
     /// Feeds network input (and answers the events it raised).
@@ -25,6 +26,7 @@ pub trait Endpoint: Send {
     fn close(&mut self, _now: Now) {}
 }
 
+// ANCHOR_END: endpoint
 /// Answers a machine's events. Returns the commands to feed back.
 pub trait Handler<M: Machine>: Send {
     /// One event; the commands it produces go straight back to the machine.

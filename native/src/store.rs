@@ -50,6 +50,7 @@ pub fn store_error(e: &io::Error) -> StoreError {
     StoreError::new(code, text)
 }
 
+// ANCHOR: check_path
 /// Checks a protocol path's text, before the disk is consulted.
 ///
 /// The rules are strict on purpose: a path that could mean something else on
@@ -88,6 +89,7 @@ pub fn check_path(path: &str) -> Result<Vec<&str>, StoreError> {
     Ok(segments)
 }
 
+// ANCHOR_END: check_path
 impl Store {
     /// A store rooted at `root`, which must be a directory.
     pub fn open(root: &Path, read_only: bool) -> io::Result<Store> {

@@ -90,6 +90,7 @@ async fn serve_conn(mut stream: TcpStream, service: Service, shared: &Shared) {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
+// ANCHOR: conn_loop
 async fn conn_loop(
     stream: &mut TcpStream,
     ep: &mut dyn Endpoint,
@@ -156,6 +157,7 @@ async fn conn_loop(
     }
 }
 
+// ANCHOR_END: conn_loop
 async fn datagram_loop(
     socket: UdpSocket,
     mut ep: Box<dyn Endpoint>,

@@ -37,6 +37,7 @@ pub fn run_stream(
     result
 }
 
+// ANCHOR: stream_loop
 fn stream_loop(
     stream: &mut TcpStream,
     ep: &mut dyn Endpoint,
@@ -109,6 +110,7 @@ fn stream_loop(
     }
 }
 
+// ANCHOR_END: stream_loop
 /// Serves one UDP socket until `stop` is set. Garbage or vanished peers do
 /// not end it: bad datagrams are the machine's business, and send errors
 /// (a peer's port closed: ICMP unreachable) are logged and forgotten.
