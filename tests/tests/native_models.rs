@@ -213,3 +213,13 @@ fn udp_client_backs_off_and_reports_the_server_down() {
     }
     assert_eq!(n, 4);
 }
+
+#[test]
+fn the_async_model_runs_on_the_runtime_asked_for() {
+    let expected = if cfg!(feature = "smol") {
+        "smol"
+    } else {
+        "async-std"
+    };
+    assert_eq!(wirekit::runtime::NAME, expected);
+}

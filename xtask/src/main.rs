@@ -76,6 +76,33 @@ fn test() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace"])?;
+    // async-std is discontinued upstream: the same native tests must pass
+    // on smol, the runtime the `smol` feature switches to.
+    cargo(&[
+        "clippy",
+        "-p",
+        "wirekit",
+        "--all-targets",
+        "--no-default-features",
+        "--features",
+        "smol",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    cargo(&[
+        "test",
+        "-p",
+        "wirekit-tests",
+        "--features",
+        "smol",
+        "--test",
+        "native_models",
+        "--test",
+        "native_store",
+        "--test",
+        "native_robust",
+    ])?;
     // The core must stay free of std, sockets and clocks: building it for a
     // target without an operating system is the proof.
     cargo(&[
