@@ -55,6 +55,58 @@ enum Command {
     Nc(NcArgs),
     /// Look a host name up (the seeds' gethostbyname).
     Resolve(ResolveArgs),
+    /// Load generators: echo requests/s and latency, download throughput,
+    /// many idle connections.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Echo requests over many connections; prints requests/s, MB/s, p50/p99.
+    Echo {
+        /// Echo server (port 7007 by default).
+        addr: String,
+        /// Connections, one request in flight each.
+        #[arg(long, default_value_t = 64)]
+        conns: usize,
+        /// Bytes per request.
+        #[arg(long, default_value_t = 64)]
+        size: usize,
+        /// Seconds to measure.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a file repeatedly (bytes checked, then discarded); prints MB/s.
+    Get {
+        /// File-transfer server (port 7021 by default).
+        addr: String,
+        /// Remote path.
+        remote: String,
+        /// Downloads; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        count: usize,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open many connections, hold them, and check the server still answers.
+    Idle {
+        /// Echo server (port 7007 by default).
+        addr: String,
+        /// Connections to hold.
+        #[arg(long, default_value_t = 10_000)]
+        conns: usize,
+        /// Seconds to hold them.
+        #[arg(long, default_value_t = 5.0)]
+        hold: f64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -401,6 +453,7 @@ fn run(command: Command) -> Result<(), ClientError> {
             }
             Ok(())
         }
+        Command::Bench(b) => bench(b),
         Command::Resolve(a) => {
             let addrs = nc::resolve(&a.name)?;
             if a.json {
@@ -409,6 +462,72 @@ fn run(command: Command) -> Result<(), ClientError> {
             for ip in addrs {
                 println!("{ip}");
             }
+            Ok(())
+        }
+    }
+}
+
+fn bench(b: BenchCommand) -> Result<(), ClientError> {
+    match b {
+        BenchCommand::Echo {
+            addr,
+            conns,
+            size,
+            seconds,
+            json,
+        } => {
+            let addr = resolve(&addr, Service::Echo.default_port())?;
+            let load = crate::bench::EchoLoad {
+                conns: conns.max(1),
+                size: size.max(1),
+                duration: secs(seconds)?,
+            };
+            let r = crate::bench::echo(addr, load)?;
+            if json {
+                return print_json(&r);
+            }
+            println!(
+                "{} conns x {} B: {:.0} requests/s, {:.1} MB/s, p50 {} us, p99 {} us, {} failed",
+                r.conns, r.size, r.rps, r.mbps, r.p50_us, r.p99_us, r.errors
+            );
+            Ok(())
+        }
+        BenchCommand::Get {
+            addr,
+            remote,
+            count,
+            json,
+        } => {
+            let opts = transfer::Options {
+                addr: resolve(&addr, Service::Transfer.default_port())?,
+                timeout: Duration::from_secs(30),
+                progress: false,
+            };
+            let r = crate::bench::get(&opts, &remote, count)?;
+            if json {
+                return print_json(&r);
+            }
+            println!(
+                "{} bytes: {:.1} MB/s (median of {:?} s)",
+                r.size, r.mbps, r.seconds
+            );
+            Ok(())
+        }
+        BenchCommand::Idle {
+            addr,
+            conns,
+            hold,
+            json,
+        } => {
+            let addr = resolve(&addr, Service::Echo.default_port())?;
+            let r = crate::bench::idle(addr, conns, secs(hold)?)?;
+            if json {
+                return print_json(&r);
+            }
+            println!(
+                "held {} idle connections ({} failed); a new client's echo took {} us",
+                r.held, r.failed, r.probe_us
+            );
             Ok(())
         }
     }
@@ -449,6 +568,7 @@ fn report(done: &transfer::Transferred, json: bool) -> Result<(), ClientError> {
 }
 
 fn serve(a: ServeArgs) -> Result<(), ClientError> {
+    crate::bench::raise_fd_limit();
     let mut config = Config::new(a.root.clone());
     config.bind = a.bind;
     if !a.only.is_empty() {

@@ -11,8 +11,10 @@
 //! | what `wirekit serve` runs, and on which ports | [`services`], [`server`] |
 //! | the server's sandboxed disk | [`store`] |
 //! | clients: echo, time, file transfer, netcat | [`client`], [`echo`], [`time`], [`transfer`], [`nc`] |
+//! | load generators for the performance figures | [`bench`] |
 //! | the command line | [`cli`] |
 
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod clock;

@@ -40,6 +40,10 @@ mod imp {
         UdpSocket::try_from(s)
     }
 
+    pub fn stream(s: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::try_from(s)
+    }
+
     pub const NAME: &str = "smol";
 }
 
@@ -73,10 +77,17 @@ mod imp {
         Ok(UdpSocket::from(s))
     }
 
+    pub fn stream(s: std::net::TcpStream) -> io::Result<TcpStream> {
+        s.set_nonblocking(true)?;
+        Ok(TcpStream::from(s))
+    }
+
     pub const NAME: &str = "async-std";
 }
 
-pub use imp::{NAME, TcpListener, TcpStream, UdpSocket, block_on, listener, sleep, spawn, udp};
+pub use imp::{
+    NAME, TcpListener, TcpStream, UdpSocket, block_on, listener, sleep, spawn, stream, udp,
+};
 
 /// Runs `f`, or gives up after `d` with `TimedOut`.
 pub async fn timeout<T>(d: Duration, f: impl Future<Output = io::Result<T>>) -> io::Result<T> {

@@ -462,6 +462,21 @@ pub fn put(
     }
 }
 
+/// Downloads `remote` and throws the bytes away (after the digest check):
+/// what `wirekit bench get` measures. Returns the size.
+pub fn get_to_sink(opts: &Options, remote: &str) -> Result<u64, ClientError> {
+    let plan = Plan::Get {
+        remote: remote.to_owned(),
+        resume_from: 0,
+    };
+    let mut state = session(opts, new_local(plan, false))?;
+    match state.outcome.take() {
+        Some(Ok(Outcome::Done { size, .. })) => Ok(size),
+        Some(Err(e)) => Err(e),
+        _ => Err(ClientError::Protocol("unexpected answer".into())),
+    }
+}
+
 /// The code of a refusal, for tests and scripts.
 pub fn refused_code(e: &ClientError) -> Option<ErrorCode> {
     let ClientError::Refused(text) = e else {

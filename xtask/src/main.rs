@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod bench;
 mod book;
 mod fuzz;
 mod lab;
@@ -25,6 +26,8 @@ enum Task {
     Test,
     /// Start the lab: the book and the servers, until Ctrl-C.
     Lab(lab::LabArgs),
+    /// Measure the performance figures beside reference peers (target/bench/).
+    Bench(bench::BenchArgs),
     /// Render the book (installs mdbook and mdbook-mermaid on first use).
     Book,
     /// Fuzz every parser and machine for a bounded time (installs cargo-fuzz).
@@ -36,6 +39,7 @@ fn main() -> Result<()> {
         Task::Test => test(),
         Task::Lab(args) => lab::run(args),
         Task::Fuzz(args) => fuzz::run(args),
+        Task::Bench(args) => bench::run(args),
         Task::Book => book::build().map(|out| {
             println!("book: {}", out.join("index.html").display());
         }),
