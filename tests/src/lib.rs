@@ -2,4 +2,5 @@
 
 pub mod contract;
 pub mod peers;
+pub mod tftp;
 pub mod transfer;

@@ -15,8 +15,8 @@
 //!   [`Command::ReadFailed`]; [`Event::Negotiated`] and
 //!   [`Event::Progress`] are for the progress bar; [`Event::Done`] and
 //!   [`Event::Failed`] end the transfer.
-//! - After a get's [`Event::Done`] the machine dallies one timeout to
-//!   acknowledge the last block again should it come back;
+//! - After a get's [`Event::Done`] the machine dallies two timeouts (longer
+//!   if the last block keeps coming back) to acknowledge it again;
 //!   [`Machine::is_done`] turns true after that. A command-line client
 //!   may stop waiting at `Done`.
 
@@ -301,7 +301,7 @@ impl Client {
                         });
                     }
                     if d.last {
-                        rx.release_final(now, self.timeout, peer, &mut self.out);
+                        rx.release_final(now, 2 * self.timeout, peer, &mut self.out);
                         let bytes = rx.offset();
                         self.events.push_back(Event::Done { bytes });
                     }

@@ -34,9 +34,11 @@
 //! out, never because an ACK came twice: answering duplicates with
 //! duplicates is the Sorcerer's Apprentice bug (RFC 1123 4.2.3.1), where
 //! every later block is sent twice. The receiver acknowledges the last
-//! block it has in order, whenever a window is complete, and at once when
-//! a block arrives out of order or again; an ACK for a block in the middle
-//! of a window makes the sender start over from the block after it. The
+//! block it has in order whenever a window is complete, once when a block
+//! arrives after a gap, and again when the sender shows it missed an ACK;
+//! an ACK for a block in the middle of a window makes the sender start over
+//! from the block after it, so the receiver never answers mere network
+//! duplicates (see `recv`). The
 //! last block is shorter than the block size (empty when the file is a
 //! multiple of it), and its receiver waits a while after acknowledging it
 //! ("dallies") to acknowledge it again should the sender not have heard.

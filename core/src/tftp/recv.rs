@@ -3,14 +3,23 @@
 //!
 //! The receiver keeps the number of the next block it needs. That block is
 //! delivered (translated, for netascii) and counted; a full window of them,
-//! or the last block, is acknowledged. Any other block — a duplicate, or
-//! one after a gap — is answered at once with the ACK of the last block in
-//! order, which tells the sender where to start again (RFC 7440) and costs
-//! it nothing if it already knew: a sender ignores duplicate ACKs.
+//! or the last block, is acknowledged. Other blocks are answered sparingly,
+//! because an ACK in the middle of a window makes the sender go back and
+//! send the rest of the window again (RFC 7440):
+//!
+//! - A block after a gap (one was lost) is answered with the ACK of the
+//!   last block in order, once per gap: the sender starts again after it.
+//! - The first block of the window *before* the last ACK means the sender
+//!   did not hear that ACK and timed out: the same ACK goes out again. In
+//!   lock-step this is RFC 1350's "acknowledge a duplicate DATA".
+//! - Other old blocks are network duplicates and are dropped: answering
+//!   each with an ACK would make the sender resend windows for nothing.
 //!
 //! When its timer runs out the receiver sends its last ACK again (the ACK
-//! or the DATA may have been lost). After the last block it dallies for a
-//! timeout, acknowledging the last block again should it come back.
+//! or the DATA may have been lost). After the last block it dallies,
+//! acknowledging the last block again each time it comes back, until it
+//! has heard nothing for the dally time (two of the sender's timeouts, so
+//! that a retransmission at exactly one timeout is never missed).
 
 use super::blocks::Rollover;
 use super::{Params, ProtocolError};
@@ -65,8 +74,14 @@ pub(crate) struct Receiver {
     expected: u64,
     /// Blocks in order since the last ACK.
     since_ack: usize,
-    /// What to send again on a timeout or an unexpected block.
-    last_ack: Bytes,
+    /// Absolute block of the last ACK sent (0: ACK 0 or the OACK).
+    last_ack: u64,
+    /// The ACK before it, if any.
+    prev_ack: Option<u64>,
+    /// What acknowledges "nothing yet": ACK 0, or the server's OACK.
+    first: Bytes,
+    /// How long to wait for a repeated last block.
+    dally: Duration,
     offset: u64,
     phase: Phase,
     deadline: Option<Instant>,
@@ -74,13 +89,13 @@ pub(crate) struct Receiver {
 }
 
 impl Receiver {
-    /// A receiver that has just sent (or will send) `last_ack` — ACK 0, an
+    /// A receiver that has just sent (or will send) `first` — ACK 0, an
     /// OACK — and waits for DATA 1 until `now` plus the timeout.
     pub(crate) fn new(
         params: &Params,
         netascii: bool,
         max_retries: u32,
-        last_ack: Bytes,
+        first: Bytes,
         now: Instant,
     ) -> Self {
         Receiver {
@@ -92,7 +107,10 @@ impl Receiver {
             decoder: netascii.then(Decoder::new),
             expected: 1,
             since_ack: 0,
-            last_ack,
+            last_ack: 0,
+            prev_ack: None,
+            first,
+            dally: params.timeout,
             offset: 0,
             phase: Phase::Receiving,
             deadline: Some(now + params.timeout),
@@ -100,21 +118,40 @@ impl Receiver {
         }
     }
 
+    /// Acknowledges the last block in order (ACK 0 or the OACK before
+    /// any), and starts counting a new window.
     fn ack(&mut self, to: PeerId, out: &mut VecDeque<Transmit>) {
-        self.last_ack = ack_bytes(self.rollover.wire(self.expected - 1));
+        let abs = self.expected - 1;
+        if abs != self.last_ack {
+            self.prev_ack = Some(self.last_ack);
+            self.last_ack = abs;
+        }
+        let payload = if abs == 0 {
+            self.first.clone()
+        } else {
+            ack_bytes(self.rollover.wire(abs))
+        };
         self.since_ack = 0;
-        out.push_back(Transmit {
-            to,
-            payload: self.last_ack.clone(),
-        });
+        out.push_back(Transmit { to, payload });
     }
 
-    fn resend(&mut self, to: PeerId, out: &mut VecDeque<Transmit>) {
-        self.since_ack = 0;
-        out.push_back(Transmit {
-            to,
-            payload: self.last_ack.clone(),
-        });
+    /// A block other than the one needed: answer it or not (module docs).
+    fn unexpected(&mut self, wire: u16, to: PeerId, out: &mut VecDeque<Transmit>) {
+        let ahead = self
+            .rollover
+            .forward(self.expected, wire)
+            .map_or(u64::MAX, |abs| abs - self.expected);
+        if ahead < 1 << 15 {
+            // After a gap: once, while blocks in order wait unacknowledged.
+            if self.since_ack > 0 {
+                self.ack(to, out);
+            }
+        } else if self
+            .prev_ack
+            .is_some_and(|prev| wire == self.rollover.wire(prev + 1))
+        {
+            self.ack(to, out);
+        }
     }
 
     /// A DATA packet from the peer.
@@ -135,16 +172,18 @@ impl Receiver {
         match self.phase {
             Phase::Receiving => {}
             Phase::Dallying => {
-                // The sender did not hear our last ACK: say it again.
+                // The sender did not hear our last ACK: say it again, and
+                // wait another while for it to hear.
                 if wire == self.rollover.wire(self.expected - 1) {
-                    self.resend(to, out);
+                    self.ack(to, out);
+                    self.deadline = Some(now + self.dally);
                 }
                 return Ok(None);
             }
             Phase::Holding | Phase::Closed => return Ok(None),
         }
         if wire != self.rollover.wire(self.expected) {
-            self.resend(to, out);
+            self.unexpected(wire, to, out);
             return Ok(None);
         }
         let offset = self.offset;
@@ -193,6 +232,7 @@ impl Receiver {
         }
         self.ack(to, out);
         self.phase = Phase::Dallying;
+        self.dally = dally;
         self.deadline = Some(now + dally);
     }
 
@@ -217,7 +257,7 @@ impl Receiver {
             self.deadline = None;
             return Tick::GiveUp(self.retries);
         }
-        self.resend(to, out);
+        self.ack(to, out);
         self.deadline = Some(now + self.timeout);
         Tick::Resent
     }
@@ -238,6 +278,6 @@ impl Receiver {
 
     /// Sends the last ACK again now (a repeated OACK asks for it).
     pub(crate) fn repeat_last(&mut self, to: PeerId, out: &mut VecDeque<Transmit>) {
-        self.resend(to, out);
+        self.ack(to, out);
     }
 }

@@ -525,7 +525,12 @@ impl Machine for Transfer {
                 Ok(()) => {
                     self.partial = false;
                     let bytes = rx.offset();
-                    rx.release_final(now.mono, rx_dally(&self.request), PEER, &mut self.out);
+                    rx.release_final(
+                        now.mono,
+                        2 * self.request.negotiation.params.timeout,
+                        PEER,
+                        &mut self.out,
+                    );
                     self.events.push_back(Event::Done { bytes });
                 }
                 Err(e) => self.store_failed(e),
@@ -554,10 +559,4 @@ impl Machine for Transfer {
     fn is_done(&self) -> bool {
         matches!(self.state, State::Finished)
     }
-}
-
-/// How long a server dallies after the last ACK of an upload: one of the
-/// client's retransmission timeouts, as negotiated (or our default).
-fn rx_dally(request: &Request) -> Duration {
-    request.negotiation.params.timeout
 }
