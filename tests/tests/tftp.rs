@@ -74,7 +74,11 @@ fn put_net(data: &[u8], cfg: ClientConfig, impair: Impairment, seed: u64) -> Net
 }
 
 fn assert_get(data: &[u8], wishes: Wishes, impair: Impairment, seed: u64) -> Net {
-    let mut net = get_net(data, config(wishes, 30), impair, seed);
+    assert_get_with(data, config(wishes, 30), impair, seed)
+}
+
+fn assert_get_with(data: &[u8], cfg: ClientConfig, impair: Impairment, seed: u64) -> Net {
+    let mut net = get_net(data, cfg, impair, seed);
     net.run(5_000_000);
     assert!(net.is_settled(), "settled");
     assert_eq!(net.client.outcome(), Some(Ok(data.len() as u64)));
@@ -87,7 +91,11 @@ fn assert_get(data: &[u8], wishes: Wishes, impair: Impairment, seed: u64) -> Net
 }
 
 fn assert_put(data: &[u8], wishes: Wishes, impair: Impairment, seed: u64) -> Net {
-    let mut net = put_net(data, config(wishes, 30), impair, seed);
+    assert_put_with(data, config(wishes, 30), impair, seed)
+}
+
+fn assert_put_with(data: &[u8], cfg: ClientConfig, impair: Impairment, seed: u64) -> Net {
+    let mut net = put_net(data, cfg, impair, seed);
     net.run(5_000_000);
     assert!(net.is_settled(), "settled");
     assert_eq!(net.client.outcome(), Some(Ok(data.len() as u64)));
@@ -668,25 +676,28 @@ fn netascii_both_ways() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn random_transfers_are_byte_exact(
-        size in 0usize..6000,
+        size in 0usize..20000,
         blksize in prop_oneof![Just(None), (8u16..600).prop_map(Some)],
         windowsize in prop_oneof![Just(None), (1u16..20).prop_map(Some)],
-        loss in 0.0f64..0.2,
-        dup in 0.0f64..0.2,
+        loss in 0.0f64..0.3,
+        dup in 0.0f64..0.3,
         seed in any::<u64>(),
         put in any::<bool>(),
+        netascii in any::<bool>(),
     ) {
         let data = pattern(size);
         let wishes = Wishes { blksize, windowsize, ..Wishes::default() };
+        let mode = if netascii { Mode::Netascii } else { Mode::Octet };
+        let cfg = ClientConfig { mode, ..config(wishes, 30) };
         let impair = Impairment { loss, dup };
         if put {
-            assert_put(&data, wishes, impair, seed);
+            assert_put_with(&data, cfg, impair, seed);
         } else {
-            assert_get(&data, wishes, impair, seed);
+            assert_get_with(&data, cfg, impair, seed);
         }
     }
 

@@ -15,8 +15,9 @@
 //!   [`Command::ReadFailed`]; [`Event::Negotiated`] and
 //!   [`Event::Progress`] are for the progress bar; [`Event::Done`] and
 //!   [`Event::Failed`] end the transfer.
-//! - After a get's [`Event::Done`] the machine dallies two timeouts (longer
-//!   if the last block keeps coming back) to acknowledge it again;
+//! - After a get's [`Event::Done`] the machine dallies `retries + 1`
+//!   timeouts (longer if the last block keeps coming back) to acknowledge
+//!   it again;
 //!   [`Machine::is_done`] turns true after that. A command-line client
 //!   may stop waiting at `Done`.
 
@@ -25,6 +26,7 @@ use super::recv::{Receiver, Tick};
 use super::send::{AckOutcome, Sender, TimeoutOutcome};
 use super::{
     DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, PEER, Params, ProtocolError, StoreError,
+    dally,
 };
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::time::{Instant, Now};
@@ -91,7 +93,7 @@ pub enum Event {
     },
     /// The transfer succeeded.
     Done {
-        /// File bytes received (get) or acknowledged (put).
+        /// The local file's size: bytes received (get) or sent (put).
         bytes: u64,
     },
     /// The transfer ended without success.
@@ -301,7 +303,12 @@ impl Client {
                         });
                     }
                     if d.last {
-                        rx.release_final(now, 2 * self.timeout, peer, &mut self.out);
+                        rx.release_final(
+                            now,
+                            dally(self.timeout, self.config.retries),
+                            peer,
+                            &mut self.out,
+                        );
                         let bytes = rx.offset();
                         self.events.push_back(Event::Done { bytes });
                     }
@@ -332,7 +339,7 @@ impl Client {
                     self.events.push_back(Event::Progress { bytes });
                 }
                 AckOutcome::Finished => {
-                    let bytes = tx.acked_bytes();
+                    let bytes = tx.local_bytes();
                     self.events.push_back(Event::Done { bytes });
                     self.state = State::Finished;
                 }

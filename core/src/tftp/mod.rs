@@ -68,12 +68,23 @@ pub const DEFAULT_RETRIES: u32 = 5;
 /// The retransmission timeout when none is negotiated.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Largest window a sender buffers, in datagram bytes (block size plus the
-/// 4-byte header, times the window size). Windows are cut to fit.
+/// Largest window, in datagram bytes (block size plus the 4-byte header,
+/// times the window size): what one timeout or ACK can make a sender send.
+/// Windows are cut to fit. A sender buffers two windows: the one in flight
+/// and the next, read ahead.
 pub const MAX_WINDOW_BYTES: usize = 1 << 20;
 
 /// Largest file read the sender asks of its driver at once.
 pub const MAX_READ: usize = 64 * 1024;
+
+/// How long the receiver of the last block stays to acknowledge it again:
+/// as long as a sender with the same retry limit may keep sending it.
+/// A shorter dally can end just before the sender's last retransmission.
+pub fn dally(timeout: Duration, retries: u32) -> Duration {
+    timeout
+        .checked_mul(retries.saturating_add(1))
+        .unwrap_or(Duration::MAX)
+}
 
 /// What a transfer runs with once options are settled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,8 +18,8 @@
 //! When its timer runs out the receiver sends its last ACK again (the ACK
 //! or the DATA may have been lost). After the last block it dallies,
 //! acknowledging the last block again each time it comes back, until it
-//! has heard nothing for the dally time (two of the sender's timeouts, so
-//! that a retransmission at exactly one timeout is never missed).
+//! has heard nothing for the dally time ([`super::dally`]: as long as the
+//! sender may keep retransmitting).
 
 use super::blocks::Rollover;
 use super::{Params, ProtocolError};

@@ -117,9 +117,11 @@ impl Sender {
         if self.base == 0 { 1 } else { self.windowsize }
     }
 
-    /// Blocks cut ahead may fill a whole window behind a waiting OACK.
+    /// Blocks are read and cut one window ahead of the one in flight, so
+    /// that when an ACK comes the next blocks leave at once and the driver
+    /// reads while they travel.
     fn cut_room(&self) -> usize {
-        let limit = self.windowsize + usize::from(self.base == 0);
+        let limit = 2 * self.windowsize + usize::from(self.base == 0);
         limit.saturating_sub(self.window.len())
     }
 
@@ -255,6 +257,12 @@ impl Sender {
     /// File bytes (wire bytes, for netascii) the peer has acknowledged.
     pub(crate) fn acked_bytes(&self) -> u64 {
         self.acked_bytes
+    }
+
+    /// File bytes read from the driver so far: the file's size, once the
+    /// last block is acknowledged.
+    pub(crate) fn local_bytes(&self) -> u64 {
+        self.read_offset
     }
 
     /// True while a read is outstanding.

@@ -38,6 +38,7 @@ use super::recv::{Receiver, Tick};
 use super::send::{AckOutcome, Sender, TimeoutOutcome};
 use super::{
     DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, PEER, Params, ProtocolError, StoreError,
+    dally,
 };
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::time::{Instant, Now};
@@ -408,7 +409,7 @@ impl Transfer {
             (State::Sending(tx), Packet::Ack { block }) => match tx.on_ack(block) {
                 AckOutcome::Ignored | AckOutcome::Advanced => {}
                 AckOutcome::Finished => {
-                    let bytes = tx.acked_bytes();
+                    let bytes = tx.local_bytes();
                     self.events.push_back(Event::Done { bytes });
                     self.state = State::Finished;
                 }
@@ -527,7 +528,7 @@ impl Machine for Transfer {
                     let bytes = rx.offset();
                     rx.release_final(
                         now.mono,
-                        2 * self.request.negotiation.params.timeout,
+                        dally(self.request.negotiation.params.timeout, self.retries),
                         PEER,
                         &mut self.out,
                     );
