@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | blksize | 8 to 65464 | below 8, not a number | larger values clamped to the server's maximum |
 //! | timeout | 1 to 255 seconds | 0, over 255, not a number | |
-//! | tsize | any number | not a number | a read answers the file's size (octet mode only) |
+//! | tsize | any number | not a number | a read answers the file's size (octet mode, not for empty files: curl refuses `tsize 0`) |
 //! | windowsize | 1 to 65535 | 0, not a number | clamped to the server's maximum and so the window fits [`MAX_WINDOW_BYTES`] |
 //! | rollover | 0 or 1 | | other values are left out |
 //!
@@ -94,22 +94,26 @@ pub struct Negotiation {
 }
 
 impl Negotiation {
-    /// True when the server answers with an OACK (some option was accepted).
+    /// True when some option was accepted. (A read whose only option is
+    /// tsize still sends no OACK when the file is empty: see [`Self::oack`].)
     pub fn has_oack(&self) -> bool {
         !self.accepted.is_empty()
     }
 
-    /// The OACK packet, with `file_size` as the tsize answer of a read
-    /// (a tsize option is left out when the size is unknown).
+    /// The OACK packet, with `file_size` as the tsize answer of a read.
+    ///
+    /// A read's tsize is left out when the size is unknown, and when it is
+    /// 0: curl refuses an OACK with `tsize 0` ("invalid tsize") and so
+    /// could not fetch an empty file (tftpd-hpa has that problem).
     pub fn oack(&self, file_size: Option<u64>) -> Option<Bytes> {
         let options: Vec<TftpOption> = self
             .accepted
             .iter()
             .filter_map(|o| match (o.kind(), file_size) {
-                (Some(OptionKind::Tsize), Some(size)) if o.value.is_empty() => {
+                (Some(OptionKind::Tsize), Some(size)) if o.value.is_empty() && size > 0 => {
                     Some(TftpOption::new(o.name.clone(), format!("{size}")))
                 }
-                (Some(OptionKind::Tsize), None) if o.value.is_empty() => None,
+                (Some(OptionKind::Tsize), _) if o.value.is_empty() => None,
                 _ => Some(o.clone()),
             })
             .collect();
@@ -438,6 +442,7 @@ mod tests {
         let n = read(&[("tsize", "0")]).expect("ok");
         assert!(n.has_oack());
         assert_eq!(n.oack(None), None);
+        assert_eq!(n.oack(Some(0)), None, "curl refuses tsize 0");
         let n = negotiate(
             Direction::Read,
             Mode::Netascii,
