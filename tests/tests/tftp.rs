@@ -906,3 +906,42 @@ fn a_receiver_answers_gaps_once_and_network_duplicates_never() {
     assert_eq!(feed(&mut c, &data(3)), [Packet::Ack { block: 6 }]);
     assert!(feed(&mut c, &data(4)).is_empty());
 }
+
+#[test]
+fn an_empty_file_gets_no_tsize_in_its_oack() {
+    // curl refuses `tsize 0` in an OACK; tftpd-hpa sends it and curl fails.
+    let f = files("empty", b"");
+    assert_eq!(
+        first_answer(
+            request_bytes(
+                true,
+                "empty",
+                &[("tsize", "0"), ("blksize", "512"), ("timeout", "6")]
+            ),
+            ServerConfig::default(),
+            f.clone()
+        ),
+        oack(&[("blksize", "512"), ("timeout", "6")])
+    );
+    // With tsize alone there is nothing left to acknowledge: DATA 1, empty.
+    assert_eq!(
+        first_answer(
+            request_bytes(true, "empty", &[("tsize", "0")]),
+            ServerConfig::default(),
+            f
+        ),
+        Packet::Data {
+            block: 1,
+            data: Bytes::new()
+        }
+    );
+}
+
+#[test]
+fn dallies_are_bounded() {
+    use wirekit_core::tftp::{MAX_DALLY, dally};
+    assert_eq!(dally(Duration::from_secs(1), 5), Duration::from_secs(6));
+    assert_eq!(dally(Duration::from_secs(6), 5), MAX_DALLY);
+    assert_eq!(dally(Duration::from_secs(255), 5), Duration::from_secs(510));
+    assert_eq!(dally(Duration::MAX, u32::MAX), Duration::MAX);
+}

@@ -77,13 +77,21 @@ pub const MAX_WINDOW_BYTES: usize = 1 << 20;
 /// Largest file read the sender asks of its driver at once.
 pub const MAX_READ: usize = 64 * 1024;
 
+/// The longest dally, unless two timeouts are longer still.
+pub const MAX_DALLY: Duration = Duration::from_secs(30);
+
 /// How long the receiver of the last block stays to acknowledge it again:
-/// as long as a sender with the same retry limit may keep sending it.
-/// A shorter dally can end just before the sender's last retransmission.
+/// as long as a sender with the same retry limit may keep sending it, but
+/// no more than [`MAX_DALLY`] (or two timeouts, if longer) so that a peer
+/// asking `timeout=255` cannot hold a transfer open for half an hour. A
+/// dally of only one or two timeouts can end just before the sender's
+/// retransmission arrives.
 pub fn dally(timeout: Duration, retries: u32) -> Duration {
-    timeout
+    let full = timeout
         .checked_mul(retries.saturating_add(1))
-        .unwrap_or(Duration::MAX)
+        .unwrap_or(Duration::MAX);
+    let cap = MAX_DALLY.max(timeout.checked_mul(2).unwrap_or(Duration::MAX));
+    full.min(cap)
 }
 
 /// What a transfer runs with once options are settled.
