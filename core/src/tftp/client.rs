@@ -346,17 +346,7 @@ impl Client {
             },
             // A repeated OACK answers our WRQ again: a duplicate, like ACK 0.
             (State::Putting(_), Packet::Oack { .. }) => {}
-            (_, p) => {
-                let opcode = match p {
-                    Packet::Rrq(_) => opcode::RRQ,
-                    Packet::Wrq(_) => opcode::WRQ,
-                    Packet::Data { .. } => opcode::DATA,
-                    Packet::Ack { .. } => opcode::ACK,
-                    Packet::Error { .. } => opcode::ERROR,
-                    Packet::Oack { .. } => opcode::OACK,
-                };
-                self.protocol(ProtocolError::Unexpected { opcode });
-            }
+            (_, p) => self.protocol(ProtocolError::Unexpected { opcode: p.opcode() }),
         }
     }
 

@@ -139,10 +139,8 @@ pub fn accept(datagram: &[u8], config: &ServerConfig) -> Result<Request, Refusal
     let (direction, request) = match parse(datagram) {
         Ok(Packet::Rrq(r)) => (Direction::Read, r),
         Ok(Packet::Wrq(r)) => (Direction::Write, r),
-        Ok(_) => {
-            let opcode = datagram
-                .get(..2)
-                .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+        Ok(p) => {
+            let opcode = p.opcode();
             return Err(refuse(RefusalReason::NotARequest { opcode }, None));
         }
         Err(ParseError::UnknownMode(m)) => {
@@ -415,17 +413,7 @@ impl Transfer {
                 }
             },
             (State::Opening, _) => {}
-            (_, p) => {
-                let opcode = match p {
-                    Packet::Rrq(_) => opcode::RRQ,
-                    Packet::Wrq(_) => opcode::WRQ,
-                    Packet::Data { .. } => opcode::DATA,
-                    Packet::Ack { .. } => opcode::ACK,
-                    Packet::Error { .. } => opcode::ERROR,
-                    Packet::Oack { .. } => opcode::OACK,
-                };
-                self.protocol(ProtocolError::Unexpected { opcode });
-            }
+            (_, p) => self.protocol(ProtocolError::Unexpected { opcode: p.opcode() }),
         }
     }
 

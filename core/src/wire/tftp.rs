@@ -541,6 +541,18 @@ fn put_request(out: &mut BytesMut, op: u16, r: &Request) -> Result<(), EncodeErr
 }
 
 impl Packet {
+    /// The packet's opcode.
+    pub fn opcode(&self) -> u16 {
+        match self {
+            Packet::Rrq(_) => opcode::RRQ,
+            Packet::Wrq(_) => opcode::WRQ,
+            Packet::Data { .. } => opcode::DATA,
+            Packet::Ack { .. } => opcode::ACK,
+            Packet::Error { .. } => opcode::ERROR,
+            Packet::Oack { .. } => opcode::OACK,
+        }
+    }
+
     /// Appends the packet to `out`. On error `out` may hold part of it:
     /// encode into a fresh buffer.
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
