@@ -3,4 +3,5 @@
 pub mod contract;
 pub mod native;
 pub mod peers;
+pub mod tftp;
 pub mod transfer;

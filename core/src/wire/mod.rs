@@ -12,5 +12,6 @@
 
 pub mod echo;
 pub mod line;
+pub mod tftp;
 pub mod timestamp;
 pub mod transfer;
