@@ -37,7 +37,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every server: echo 7007, daytime 7013, time 7037, stamped echo 7012
-    /// (TCP and UDP each) and file transfer 7021 (TCP), on 127.0.0.1.
+    /// (TCP and UDP each), file transfer 7021 (TCP) and TFTP 7069 (UDP), on
+    /// 127.0.0.1.
     Serve(ServeArgs),
     /// Echo messages through an echo server (TCP by default).
     Echo(EchoArgs),
@@ -53,12 +54,96 @@ enum Command {
     Put(PutArgs),
     /// Copy standard input to a server and its replies to standard output.
     Nc(NcArgs),
+    /// TFTP client: get and put files (RFC 1350 with options).
+    #[command(subcommand)]
+    Tftp(TftpCommand),
     /// Look a host name up (the seeds' gethostbyname).
     Resolve(ResolveArgs),
     /// Load generators: echo requests/s and latency, download throughput,
     /// many idle connections.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TftpCommand {
+    /// Download REMOTE (to LOCAL, default its name here).
+    Get {
+        /// Server address; the port defaults to 7069.
+        addr: String,
+        /// Remote file name.
+        remote: String,
+        /// Local file.
+        local: Option<PathBuf>,
+        #[command(flatten)]
+        opts: TftpOpts,
+    },
+    /// Upload LOCAL (as REMOTE, default its name).
+    Put {
+        /// Server address; the port defaults to 7069.
+        addr: String,
+        /// Local file.
+        local: PathBuf,
+        /// Remote file name.
+        remote: Option<String>,
+        #[command(flatten)]
+        opts: TftpOpts,
+    },
+}
+
+#[derive(Debug, Args)]
+struct TftpOpts {
+    /// Ask for this block size (8 to 65464; RFC 2348). Without it, 512.
+    #[arg(long)]
+    blksize: Option<u16>,
+    /// Ask for this window (blocks per ACK; RFC 7440). Without it, 1.
+    #[arg(long)]
+    windowsize: Option<u16>,
+    /// Retransmission timeout in seconds (1 to 255; asked of the server too).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..))]
+    timeout: Option<u8>,
+    /// Ask for (get) or announce (put) the file size (RFC 2349).
+    #[arg(long)]
+    tsize: bool,
+    /// Transfer mode.
+    #[arg(long, value_enum, default_value_t = TftpMode::Octet)]
+    mode: TftpMode,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum TftpMode {
+    /// Bytes as they are.
+    Octet,
+    /// Text: line ends become CR LF on the wire.
+    Netascii,
+}
+
+impl TftpOpts {
+    fn config(&self) -> wirekit_core::tftp::client::ClientConfig {
+        use wirekit_core::tftp::client::ClientConfig;
+        use wirekit_core::tftp::options::Wishes;
+        let defaults = ClientConfig::default();
+        ClientConfig {
+            mode: match self.mode {
+                TftpMode::Octet => wirekit_core::wire::tftp::Mode::Octet,
+                TftpMode::Netascii => wirekit_core::wire::tftp::Mode::Netascii,
+            },
+            wishes: Wishes {
+                blksize: self.blksize,
+                windowsize: self.windowsize,
+                timeout: self.timeout,
+                tsize: self.tsize,
+                ..defaults.wishes
+            },
+            timeout: self
+                .timeout
+                .map_or(defaults.timeout, |t| Duration::from_secs(u64::from(t))),
+            ..defaults
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +235,15 @@ struct ServeArgs {
     /// File-transfer port.
     #[arg(long, value_name = "PORT")]
     transfer_port: Option<u16>,
+    /// TFTP port.
+    #[arg(long, value_name = "PORT")]
+    tftp_port: Option<u16>,
+    /// Accept TFTP uploads (TFTP has no authentication; off by default).
+    #[arg(long)]
+    tftp_write: bool,
+    /// Most TFTP transfers at once.
+    #[arg(long, default_value_t = crate::tftp::DEFAULT_MAX_TRANSFERS)]
+    max_transfers: usize,
     /// Every port 0 (free ports; the banner tells which).
     #[arg(long)]
     any_port: bool,
@@ -454,6 +548,7 @@ fn run(command: Command) -> Result<(), ClientError> {
             Ok(())
         }
         Command::Bench(b) => bench(b),
+        Command::Tftp(t) => tftp(t),
         Command::Resolve(a) => {
             let addrs = nc::resolve(&a.name)?;
             if a.json {
@@ -465,6 +560,71 @@ fn run(command: Command) -> Result<(), ClientError> {
             Ok(())
         }
     }
+}
+
+fn tftp(t: TftpCommand) -> Result<(), ClientError> {
+    let port = Service::Tftp.default_port();
+    let (done, json) = match t {
+        TftpCommand::Get {
+            addr,
+            remote,
+            local,
+            opts,
+        } => {
+            let local = local
+                .unwrap_or_else(|| PathBuf::from(remote.rsplit('/').next().unwrap_or(&remote)));
+            let server = resolve(&addr, port)?;
+            (
+                crate::tftp::get(
+                    server,
+                    &remote,
+                    &local,
+                    opts.config(),
+                    show_progress(opts.json),
+                )?,
+                opts.json,
+            )
+        }
+        TftpCommand::Put {
+            addr,
+            local,
+            remote,
+            opts,
+        } => {
+            let remote = match remote {
+                Some(r) => r,
+                None => local
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| ClientError::Local("give a remote name".into()))?
+                    .to_owned(),
+            };
+            let server = resolve(&addr, port)?;
+            (
+                crate::tftp::put(
+                    server,
+                    &local,
+                    &remote,
+                    opts.config(),
+                    show_progress(opts.json),
+                )?,
+                opts.json,
+            )
+        }
+    };
+    if json {
+        return print_json(&done);
+    }
+    println!(
+        "{} <-> {}: {} bytes in {:.2} s (blksize {}, windowsize {})",
+        done.remote,
+        done.local.display(),
+        done.bytes,
+        done.seconds,
+        done.blksize,
+        done.windowsize
+    );
+    Ok(())
 }
 
 fn bench(b: BenchCommand) -> Result<(), ClientError> {
@@ -582,12 +742,15 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     config.idle_timeout = secs(a.idle_timeout)?;
     config.model = a.model;
     config.echo = a.echo_mode;
+    config.tftp_write = a.tftp_write;
+    config.max_tftp = a.max_transfers.max(1);
     for (svc, port) in [
         (Service::Echo, a.echo_port),
         (Service::Daytime, a.daytime_port),
         (Service::Time, a.time_port),
         (Service::Stamp, a.stamp_port),
         (Service::Transfer, a.transfer_port),
+        (Service::Tftp, a.tftp_port),
     ] {
         if let Some(p) = port.or(a.any_port.then_some(0)) {
             config.ports.insert(svc, p);

@@ -156,11 +156,14 @@ pub fn run_tcp(
 }
 
 /// Runs a datagram client machine against `server` until `finished` says
-/// so. The machine's own retry schedule decides how long that takes.
+/// so, then for up to `linger` more (or until the machine is done) so that
+/// it can answer a retransmission of the last packet (TFTP's dally). The
+/// machine's own retry schedule decides how long all this takes.
 pub fn run_udp<M, H>(
     server: SocketAddr,
     hosted: &mut Hosted<M, H>,
     clock: &Clock,
+    linger: Duration,
     finished: impl Fn(&H) -> bool,
 ) -> Result<(), ClientError>
 where
@@ -180,12 +183,19 @@ where
     let _server_id = peers.id(server);
     let mut buf = vec![0; BUF_SIZE];
     let far = std::time::Instant::now() + Duration::from_secs(3600);
-    while !finished(hosted.handler()) {
+    let mut linger_until: Option<std::time::Instant> = None;
+    loop {
         crate::drive::blocking::flush_datagrams(&socket, hosted, clock, &peers);
-        if finished(hosted.handler()) {
-            break;
+        if linger_until.is_none() && finished(hosted.handler()) {
+            linger_until = Some(std::time::Instant::now() + linger);
         }
-        let wait = next_wake(clock, hosted.poll_timeout(), far);
+        if let Some(until) = linger_until
+            && (std::time::Instant::now() >= until || hosted.is_done())
+        {
+            return Ok(());
+        }
+        let deadline = linger_until.unwrap_or(far);
+        let wait = next_wake(clock, hosted.poll_timeout(), deadline);
         socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
         match socket.recv_from(&mut buf) {
             Ok((n, addr)) => {
@@ -211,5 +221,4 @@ where
             Err(e) => tracing::debug!("udp receive: {e}"),
         }
     }
-    Ok(())
 }

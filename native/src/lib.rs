@@ -11,6 +11,7 @@
 //! | what `wirekit serve` runs, and on which ports | [`services`], [`server`] |
 //! | the server's sandboxed disk | [`store`] |
 //! | clients: echo, time, file transfer, netcat | [`client`], [`echo`], [`time`], [`transfer`], [`nc`] |
+//! | TFTP: the server's listener and transfers, the client | [`tftp`] |
 //! | load generators for the performance figures | [`bench`] |
 //! | the command line | [`cli`] |
 
@@ -26,5 +27,6 @@ pub mod runtime;
 pub mod server;
 pub mod services;
 pub mod store;
+pub mod tftp;
 pub mod time;
 pub mod transfer;

@@ -35,6 +35,10 @@ pub struct Config {
     pub model: Model,
     /// The echo variant.
     pub echo: EchoMode,
+    /// Accept TFTP uploads.
+    pub tftp_write: bool,
+    /// Most TFTP transfers at once.
+    pub max_tftp: usize,
 }
 
 impl Config {
@@ -50,6 +54,8 @@ impl Config {
             idle_timeout: Duration::from_secs(60),
             model: Model::Async,
             echo: EchoMode::Plain,
+            tftp_write: false,
+            max_tftp: crate::tftp::DEFAULT_MAX_TRANSFERS,
         }
     }
 
@@ -110,6 +116,11 @@ pub fn start(config: &Config) -> io::Result<Running> {
         factory: Factory {
             store,
             echo: config.echo,
+            tftp: wirekit_core::tftp::server::ServerConfig {
+                allow_write: config.tftp_write && !config.read_only,
+                ..Default::default()
+            },
+            max_tftp: config.max_tftp,
         },
         limits: Limits {
             idle: config.idle_timeout,
@@ -181,6 +192,7 @@ impl Running {
                     format!("wirekit time --stamp --udp {ip}:{port} hi")
                 }
                 (Service::Transfer, _) => format!("wirekit ls {ip}:{port}   (or: nc {ip} {port})"),
+                (Service::Tftp, _) => format!("curl -o hello.txt tftp://{ip}:{port}/hello.txt"),
             };
             out.push_str(&format!(
                 "  {:<9}{} {:<22} try: {hint}\n",

@@ -24,6 +24,8 @@ pub enum Service {
     Stamp,
     /// WKFT/1 file transfer, TCP.
     Transfer,
+    /// TFTP, UDP (a port of its own for every transfer).
+    Tftp,
 }
 
 /// A transport.
@@ -47,12 +49,13 @@ impl std::fmt::Display for Proto {
 
 impl Service {
     /// Every service, in banner order.
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Echo,
         Service::Daytime,
         Service::Time,
         Service::Stamp,
         Service::Transfer,
+        Service::Tftp,
     ];
 
     /// The well-known port plus 7000 (stamped echo has none: 7012).
@@ -63,6 +66,7 @@ impl Service {
             Service::Time => 7037,
             Service::Stamp => 7012,
             Service::Transfer => 7021,
+            Service::Tftp => 7069,
         }
     }
 
@@ -70,6 +74,7 @@ impl Service {
     pub fn protos(self) -> &'static [Proto] {
         match self {
             Service::Transfer => &[Proto::Tcp],
+            Service::Tftp => &[Proto::Udp],
             _ => &[Proto::Tcp, Proto::Udp],
         }
     }
@@ -82,6 +87,7 @@ impl Service {
             Service::Time => "time",
             Service::Stamp => "stamp",
             Service::Transfer => "transfer",
+            Service::Tftp => "tftp",
         }
     }
 }
@@ -111,6 +117,10 @@ pub struct Factory {
     pub store: Store,
     /// The echo variant.
     pub echo: EchoMode,
+    /// How the TFTP server behaves (uploads allowed or not, limits).
+    pub tftp: wirekit_core::tftp::server::ServerConfig,
+    /// Most TFTP transfers at once.
+    pub max_tftp: usize,
 }
 
 impl Factory {
@@ -139,7 +149,9 @@ impl Factory {
                 timestamp::StreamServer::new(Clock::Stamp, now),
                 LogEvents("stamp"),
             )),
-            Service::Transfer => Box::new(Hosted::new(TransferServer::new(), self.store.session())),
+            Service::Transfer | Service::Tftp => {
+                Box::new(Hosted::new(TransferServer::new(), self.store.session()))
+            }
         }
     }
 
@@ -170,7 +182,8 @@ impl Factory {
                 timestamp::DatagramServer::new(Clock::Stamp),
                 LogEvents("stamp"),
             )),
-            Service::Transfer => return None,
+            // TFTP runs its own listener (see `crate::tftp::serve`).
+            Service::Transfer | Service::Tftp => return None,
         })
     }
 

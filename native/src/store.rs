@@ -254,7 +254,9 @@ impl Store {
         Ok((file, meta.len()))
     }
 
-    fn begin_upload(&self, path: &str, size: u64, offset: u64) -> Result<Upload, StoreError> {
+    /// Starts (or, with `offset > 0`, resumes) an upload to `path` into its
+    /// partial; nothing appears under `path` before [`Upload::commit`].
+    pub fn begin_upload(&self, path: &str, size: u64, offset: u64) -> Result<Upload, StoreError> {
         if self.read_only {
             return Err(denied("the server is read-only"));
         }
@@ -336,8 +338,9 @@ impl Drop for UploadLock {
     }
 }
 
+/// An upload in progress: a partial file and the lock on its final name.
 #[derive(Debug)]
-struct Upload {
+pub struct Upload {
     final_path: PathBuf,
     part: PathBuf,
     file: File,
@@ -349,7 +352,23 @@ struct Upload {
 }
 
 impl Upload {
-    fn commit(self, size: u64) -> Result<(), StoreError> {
+    /// Writes `data` at `offset` of the partial.
+    pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), StoreError> {
+        use std::os::unix::fs::FileExt;
+        self.file
+            .write_all_at(data, offset)
+            .map_err(|e| store_error(&e))
+    }
+
+    /// Deletes the partial.
+    pub fn discard(self) {
+        if let Err(e) = fs::remove_file(&self.part) {
+            tracing::warn!(part = %self.part.display(), "could not remove partial: {e}");
+        }
+    }
+
+    /// Checks the partial holds `size` bytes and renames it into place.
+    pub fn commit(self, size: u64) -> Result<(), StoreError> {
         self.file.sync_all().map_err(|e| store_error(&e))?;
         let len = self.file.metadata().map_err(|e| store_error(&e))?.len();
         if len != size {

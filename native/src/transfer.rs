@@ -78,6 +78,11 @@ fn remote_failure(f: Failure) -> ClientError {
     }
 }
 
+/// A progress bar of unknown length yet, hidden unless `show`.
+pub fn bar_for(show: bool, label: &str) -> ProgressBar {
+    bar(show, 0, 0, label)
+}
+
 fn bar(show: bool, len: u64, pos: u64, label: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(
         Some(len),

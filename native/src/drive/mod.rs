@@ -200,7 +200,16 @@ pub fn next_wake(
 }
 
 /// Starts the chosen model's driver on its own thread(s).
-pub fn spawn(model: Model, bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
+pub fn spawn(model: Model, mut bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
+    // TFTP opens a socket per transfer, so it has a listener of its own.
+    let (tftp, udp): (Vec<_>, Vec<_>) = bound
+        .udp
+        .into_iter()
+        .partition(|(s, _)| *s == Service::Tftp);
+    bound.udp = udp;
+    for (_, socket) in tftp {
+        crate::tftp::serve(socket, Arc::clone(&shared), model == Model::Async)?;
+    }
     match model {
         Model::Async => asynch::spawn(bound, shared),
         Model::Threads => threads::spawn(bound, shared, threads::Mode::ThreadPerConnection),

@@ -1,0 +1,515 @@
+//! TFTP on real sockets: the server on its well-known port (7069 here), a
+//! socket of its own for every transfer, and `wirekit tftp get|put`.
+//!
+//! The core decides everything about the protocol ([`wirekit_core::tftp`]);
+//! this module does what only a driver can: pick a fresh port per transfer
+//! (RFC 1350's transfer IDs), map addresses to peer ids, and answer file
+//! events from the sandboxed store — uploads land in a partial and are
+//! renamed into place only when complete, as over WKFT/1.
+
+use crate::client::{ClientError, Collect, run_udp};
+use crate::clock::Clock;
+use crate::drive::{BUF_SIZE, PeerTable, STOP_CHECK, Shared, next_wake};
+use crate::endpoint::{Endpoint, Handler, Hosted};
+use crate::runtime;
+use crate::store::{Store, Upload};
+use bytes::Bytes;
+use serde::Serialize;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use wirekit_core::tftp::client::{Client, ClientConfig, Command as CCmd, Event as CEvent};
+use wirekit_core::tftp::server::{self, Command, Event, Transfer};
+use wirekit_core::tftp::{Failure, StoreError};
+use wirekit_core::transfer::ErrorCode as WkftCode;
+use wirekit_core::wire::tftp::{ErrorCode, error_bytes};
+use wirekit_core::{Input, Now};
+
+/// Transfers running at once, unless configured.
+pub const DEFAULT_MAX_TRANSFERS: usize = 64;
+
+/// Maps the store's (WKFT/1) refusals to TFTP's error codes.
+fn tftp_error(e: wirekit_core::transfer::StoreError) -> StoreError {
+    let code = match e.code {
+        WkftCode::NotFound => ErrorCode::FileNotFound,
+        WkftCode::Denied | WkftCode::BadRequest => ErrorCode::AccessViolation,
+        WkftCode::Exists => ErrorCode::FileExists,
+        WkftCode::TooLarge => ErrorCode::DiskFull,
+        WkftCode::Mismatch | WkftCode::Internal | WkftCode::Busy => ErrorCode::NotDefined,
+    };
+    StoreError::new(code, e.message)
+}
+
+fn io_error(e: &io::Error) -> StoreError {
+    tftp_error(crate::store::store_error(e))
+}
+
+/// One transfer's use of the store.
+#[derive(Debug)]
+pub struct TftpSession {
+    store: Store,
+    reading: Option<File>,
+    upload: Option<Upload>,
+}
+
+impl TftpSession {
+    /// A session on `store`.
+    pub fn new(store: Store) -> Self {
+        TftpSession {
+            store,
+            reading: None,
+            upload: None,
+        }
+    }
+
+    fn answer(&mut self, event: Event) -> Option<Command> {
+        Some(match event {
+            Event::OpenRead { filename } => Command::Opened(
+                self.store
+                    .open_read(&filename)
+                    .map(|(file, size)| {
+                        self.reading = Some(file);
+                        size
+                    })
+                    .map_err(tftp_error),
+            ),
+            Event::ReadChunk { offset, len } => match &self.reading {
+                Some(file) => match read_exact_at(file, offset, len) {
+                    Ok(b) => Command::Chunk(b),
+                    Err(e) => Command::ReadFailed(io_error(&e)),
+                },
+                None => Command::ReadFailed(StoreError::new(ErrorCode::NotDefined, "no open file")),
+            },
+            Event::OpenWrite { filename, size } => Command::Created(
+                self.store
+                    .begin_upload(&filename, size.unwrap_or(0), 0)
+                    .map(|up| {
+                        self.upload = Some(up);
+                    })
+                    .map_err(tftp_error),
+            ),
+            Event::WriteChunk { offset, data } => {
+                let up = self.upload.as_ref()?;
+                return up
+                    .write_at(offset, &data)
+                    .err()
+                    .map(|e| Command::WriteFailed(tftp_error(e)));
+            }
+            Event::Commit { size } => match self.upload.take() {
+                Some(up) => Command::Committed(up.commit(size).map_err(tftp_error)),
+                None => {
+                    Command::Committed(Err(StoreError::new(ErrorCode::NotDefined, "no upload")))
+                }
+            },
+            Event::Abort => {
+                if let Some(up) = self.upload.take() {
+                    up.discard();
+                }
+                return None;
+            }
+            Event::Negotiated(p) => {
+                tracing::debug!(?p, "tftp transfer negotiated");
+                return None;
+            }
+            Event::Done { bytes } => {
+                tracing::info!(bytes, "tftp transfer done");
+                return None;
+            }
+            Event::Failed(f) => {
+                tracing::info!("tftp transfer failed: {f}");
+                return None;
+            }
+        })
+    }
+}
+
+impl Handler<Transfer> for TftpSession {
+    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) {
+        commands.extend(self.answer(event));
+    }
+
+    fn on_close(&mut self, _now: Now) {
+        // A transfer cut off (server stopping): no partial survives a TFTP
+        // upload, which cannot be resumed.
+        if let Some(up) = self.upload.take() {
+            up.discard();
+        }
+    }
+}
+
+/// Reads `len` bytes at `offset`, fewer only at the end of the file.
+fn read_exact_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+    let mut buf = vec![0; len];
+    let mut got = 0;
+    while got < len {
+        let n = file.read_at(buf.get_mut(got..).unwrap_or_default(), offset + got as u64)?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    buf.truncate(got);
+    Ok(Bytes::from(buf))
+}
+
+/// Serves TFTP requests arriving on `socket` until the server stops. Each
+/// accepted request gets a fresh socket and runs on the async runtime
+/// (`async` model) or on a thread of its own (the others).
+pub fn serve(socket: UdpSocket, shared: Arc<Shared>, on_runtime: bool) -> io::Result<()> {
+    let running = Arc::new(AtomicUsize::new(0));
+    std::thread::Builder::new().name("tftp".into()).spawn(move || {
+        let mut buf = vec![0; BUF_SIZE];
+        let _ = socket.set_read_timeout(Some(STOP_CHECK));
+        while !shared.stopping() {
+            let (n, from) = match socket.recv_from(&mut buf) {
+                Ok(x) => x,
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
+                Err(e) => {
+                    tracing::debug!("tftp receive: {e}");
+                    continue;
+                }
+            };
+            let config = shared.factory.tftp;
+            let request = match server::accept(buf.get(..n).unwrap_or_default(), &config) {
+                Ok(r) => r,
+                Err(refusal) => {
+                    tracing::info!(%from, reason = ?refusal.reason, "tftp request refused");
+                    if let Some(reply) = refusal.reply {
+                        let _ = socket.send_to(&reply, from);
+                    }
+                    continue;
+                }
+            };
+            if running.load(Ordering::Acquire) >= shared.factory.max_tftp {
+                let _ = socket.send_to(&error_bytes(ErrorCode::NotDefined, "too many transfers; try later"), from);
+                continue;
+            }
+            // The transfer's own port: its transfer ID.
+            let local = SocketAddr::new(socket.local_addr().map_or([127, 0, 0, 1].into(), |a| a.ip()), 0);
+            let tsock = match UdpSocket::bind(local) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("tftp transfer socket: {e}");
+                    continue;
+                }
+            };
+            tracing::info!(%from, file = %request.filename, dir = ?request.direction, "tftp transfer");
+            let ep = Box::new(Hosted::new(
+                Transfer::new(request, &config),
+                TftpSession::new(shared.factory.store.clone()),
+            ));
+            running.fetch_add(1, Ordering::AcqRel);
+            let (shared2, running2) = (Arc::clone(&shared), Arc::clone(&running));
+            let finish = move || {
+                running2.fetch_sub(1, Ordering::AcqRel);
+            };
+            if on_runtime {
+                match runtime::udp(tsock) {
+                    Ok(s) => runtime::spawn(async move {
+                        transfer_async(s, ep, from, &shared2).await;
+                        finish();
+                    }),
+                    Err(e) => tracing::warn!("tftp socket: {e}"),
+                }
+            } else {
+                let spawned = std::thread::Builder::new().name("tftp-xfer".into()).spawn(move || {
+                    transfer_blocking(&tsock, ep, from, &shared2);
+                    finish();
+                });
+                if let Err(e) = spawned {
+                    tracing::warn!("tftp thread: {e}");
+                }
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// One transfer on blocking sockets, until the machine is done.
+fn transfer_blocking(
+    socket: &UdpSocket,
+    mut ep: Box<dyn Endpoint>,
+    client: SocketAddr,
+    shared: &Shared,
+) {
+    let clock = &shared.clock;
+    let mut peers = PeerTable::default();
+    let _ = peers.id(client); // the client is PEER (id 0)
+    let mut buf = vec![0; BUF_SIZE];
+    let far = std::time::Instant::now() + Duration::from_secs(3600);
+    loop {
+        crate::drive::blocking::flush_datagrams(socket, ep.as_mut(), clock, &peers);
+        if ep.is_done() || shared.stopping() {
+            break;
+        }
+        let wait = next_wake(clock, ep.poll_timeout(), far).max(Duration::from_millis(1));
+        if socket.set_read_timeout(Some(wait)).is_err() {
+            break;
+        }
+        match socket.recv_from(&mut buf) {
+            Ok((n, addr)) => {
+                let from = peers.id(addr);
+                ep.input(
+                    clock.now(),
+                    Input::Data {
+                        from,
+                        bytes: buf.get(..n).unwrap_or_default(),
+                    },
+                );
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => tracing::debug!("tftp transfer receive: {e}"),
+        }
+        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
+            ep.input(clock.now(), Input::Timeout);
+        }
+    }
+    ep.close(clock.now());
+}
+
+/// The same on the async runtime.
+async fn transfer_async(
+    socket: runtime::UdpSocket,
+    mut ep: Box<dyn Endpoint>,
+    client: SocketAddr,
+    shared: &Shared,
+) {
+    let clock = &shared.clock;
+    let mut peers = PeerTable::default();
+    let _ = peers.id(client);
+    let mut buf = vec![0; BUF_SIZE];
+    let far = std::time::Instant::now() + Duration::from_secs(3600);
+    loop {
+        while let Some(t) = ep.poll_transmit(clock.now()) {
+            if let Some(addr) = peers.addr(t.to)
+                && let Err(e) = socket.send_to(&t.payload, addr).await
+            {
+                tracing::debug!(%addr, "tftp send: {e}");
+            }
+        }
+        if ep.is_done() || shared.stopping() {
+            break;
+        }
+        let wait = next_wake(clock, ep.poll_timeout(), far);
+        match runtime::timeout(wait, socket.recv_from(&mut buf)).await {
+            Ok((n, addr)) => {
+                let from = peers.id(addr);
+                ep.input(
+                    clock.now(),
+                    Input::Data {
+                        from,
+                        bytes: buf.get(..n).unwrap_or_default(),
+                    },
+                );
+            }
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+            Err(e) => tracing::debug!("tftp transfer receive: {e}"),
+        }
+        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
+            ep.input(clock.now(), Input::Timeout);
+        }
+    }
+    ep.close(clock.now());
+}
+
+/// What a client transfer did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Transferred {
+    /// The remote file name.
+    pub remote: String,
+    /// The local file.
+    pub local: PathBuf,
+    /// Bytes of the local file.
+    pub bytes: u64,
+    /// Block size used.
+    pub blksize: u16,
+    /// Window size used.
+    pub windowsize: u16,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+#[derive(Debug, Default)]
+struct ClientState {
+    params: Option<wirekit_core::tftp::Params>,
+    done: Option<Result<u64, Failure>>,
+    local_error: Option<String>,
+}
+
+fn failure(f: Failure) -> ClientError {
+    match f {
+        Failure::Peer { code, message } => {
+            ClientError::Refused(format!("TFTP error {}: {message}", code.code()))
+        }
+        Failure::TimedOut { timeouts } => {
+            ClientError::TimedOut(Duration::from_secs(u64::from(timeouts)))
+        }
+        other => ClientError::Protocol(other.to_string()),
+    }
+}
+
+/// Downloads `remote` into `local` (through a partial renamed on success).
+pub fn get(
+    server: SocketAddr,
+    remote: &str,
+    local: &Path,
+    config: ClientConfig,
+    progress: bool,
+) -> Result<Transferred, ClientError> {
+    let started = std::time::Instant::now();
+    let clock = Clock::new();
+    let part = crate::transfer::partial_path(local);
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&part)
+        .map_err(|e| ClientError::Local(format!("cannot write {}: {e}", part.display())))?;
+    let machine = Client::get(remote, config, clock.now())
+        .map_err(|e| ClientError::Local(format!("{e:?}")))?;
+    let bar = crate::transfer::bar_for(progress, "tftp get");
+    let handler = Collect::new(
+        ClientState::default(),
+        move |st: &mut ClientState, ev, _: &mut Vec<CCmd>| match ev {
+            CEvent::Negotiated(p) => {
+                if let Some(size) = p.tsize {
+                    bar.set_length(size);
+                }
+                st.params = Some(p);
+            }
+            CEvent::Data { offset, data } => {
+                if st.local_error.is_none()
+                    && let Err(e) = file.write_all_at(&data, offset)
+                {
+                    st.local_error = Some(e.to_string());
+                }
+                bar.set_position(offset + data.len() as u64);
+            }
+            CEvent::Done { bytes } => {
+                bar.finish_and_clear();
+                st.done = Some(Ok(bytes));
+            }
+            CEvent::Failed(f) => {
+                bar.finish_and_clear();
+                st.done = Some(Err(f));
+            }
+            CEvent::ReadChunk { .. } | CEvent::Progress { .. } => {}
+        },
+    );
+    let mut hosted = Hosted::new(machine, handler);
+    // After the last block, linger a little to acknowledge it again should
+    // the server not have heard (the dally, cut short for a command line).
+    let linger = config.timeout.min(Duration::from_millis(250));
+    run_udp(server, &mut hosted, &clock, linger, |h| {
+        h.state.done.is_some()
+    })?;
+    let st = hosted.into_parts().1.state;
+    match st.done {
+        Some(Ok(bytes)) => {
+            if let Some(e) = st.local_error {
+                let _ = fs::remove_file(&part);
+                return Err(ClientError::Local(format!(
+                    "cannot write {}: {e}",
+                    part.display()
+                )));
+            }
+            fs::rename(&part, local).map_err(|e| {
+                ClientError::Local(format!("cannot rename into {}: {e}", local.display()))
+            })?;
+            let p = st
+                .params
+                .unwrap_or_else(|| wirekit_core::tftp::Params::plain(config.timeout));
+            Ok(Transferred {
+                remote: remote.to_owned(),
+                local: local.to_owned(),
+                bytes,
+                blksize: p.blksize,
+                windowsize: p.windowsize,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        Some(Err(f)) => {
+            let _ = fs::remove_file(&part);
+            Err(failure(f))
+        }
+        None => {
+            let _ = fs::remove_file(&part);
+            Err(ClientError::Protocol("no outcome".into()))
+        }
+    }
+}
+
+/// Uploads `local` as `remote`.
+pub fn put(
+    server: SocketAddr,
+    local: &Path,
+    remote: &str,
+    config: ClientConfig,
+    progress: bool,
+) -> Result<Transferred, ClientError> {
+    let started = std::time::Instant::now();
+    let clock = Clock::new();
+    let file = File::open(local)
+        .map_err(|e| ClientError::Local(format!("cannot read {}: {e}", local.display())))?;
+    let size = file
+        .metadata()
+        .map_err(|e| ClientError::Local(e.to_string()))?
+        .len();
+    let machine = Client::put(remote, Some(size), config, clock.now())
+        .map_err(|e| ClientError::Local(format!("{e:?}")))?;
+    let bar = crate::transfer::bar_for(progress, "tftp put");
+    bar.set_length(size);
+    let handler = Collect::new(
+        ClientState::default(),
+        move |st: &mut ClientState, ev, cmds: &mut Vec<CCmd>| match ev {
+            CEvent::Negotiated(p) => st.params = Some(p),
+            CEvent::ReadChunk { offset, len } => {
+                cmds.push(match read_exact_at(&file, offset, len) {
+                    Ok(b) => CCmd::Chunk(b),
+                    Err(e) => CCmd::ReadFailed(io_error(&e)),
+                })
+            }
+            CEvent::Progress { bytes } => bar.set_position(bytes),
+            CEvent::Done { bytes } => {
+                bar.finish_and_clear();
+                st.done = Some(Ok(bytes));
+            }
+            CEvent::Failed(f) => {
+                bar.finish_and_clear();
+                st.done = Some(Err(f));
+            }
+            CEvent::Data { .. } => {}
+        },
+    );
+    let mut hosted = Hosted::new(machine, handler);
+    run_udp(server, &mut hosted, &clock, Duration::ZERO, |h| {
+        h.state.done.is_some()
+    })?;
+    let st = hosted.into_parts().1.state;
+    match st.done {
+        Some(Ok(bytes)) => {
+            let p = st
+                .params
+                .unwrap_or_else(|| wirekit_core::tftp::Params::plain(config.timeout));
+            Ok(Transferred {
+                remote: remote.to_owned(),
+                local: local.to_owned(),
+                bytes,
+                blksize: p.blksize,
+                windowsize: p.windowsize,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        Some(Err(f)) => Err(failure(f)),
+        None => Err(ClientError::Protocol("no outcome".into())),
+    }
+}
