@@ -10,12 +10,19 @@ use std::time::{Duration, Instant};
 /// Panics with an install hint unless `tool` is on PATH. A missing peer is a
 /// broken test machine, not a reason to pass quietly.
 pub fn require(tool: &str) -> PathBuf {
-    for dir in std::env::var("PATH")
-        .unwrap_or_default()
-        .split(':')
-        .chain(["/usr/sbin", "/sbin"])
+    // Peers that are not Debian packages of their own are unpacked or built
+    // under target/peers by `.ci/run` (atftpd conflicts with tftpd-hpa; the
+    // Rust tftpd comes from crates.io).
+    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers");
+    let path = std::env::var("PATH").unwrap_or_default();
+    // Ours first (a `tftpd` on PATH may be another program), atftpd's last
+    // (its package also holds an `in.tftpd`, which is tftpd-hpa's name).
+    for dir in std::iter::once(peers.join("bin"))
+        .chain(path.split(':').map(PathBuf::from))
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .chain(std::iter::once(peers.join("atftpd/usr/sbin")))
     {
-        let candidate = Path::new(dir).join(tool);
+        let candidate = dir.join(tool);
         if candidate.is_file() {
             return candidate;
         }
@@ -118,4 +125,63 @@ impl Xinetd {
             _child: child,
         }
     }
+}
+
+/// Starts a TFTP server peer (`in.tftpd`, `atftpd` or the Rust `tftpd`)
+/// serving `dir` on a free loopback port; returns the port and its guard.
+pub fn tftp_server(kind: &str, dir: &Path) -> (u16, Guard) {
+    let port = free_port();
+    let d = dir.to_str().expect("a UTF-8 path").to_owned();
+    let mut cmd = Command::new(require(kind));
+    match kind {
+        // -s: chroot-like root; -c: allow uploads (of new files).
+        "in.tftpd" => cmd.args([
+            "-L",
+            "-a",
+            &format!("127.0.0.1:{port}"),
+            "-s",
+            "-c",
+            "-u",
+            "tftp",
+            &d,
+        ]),
+        "atftpd" => cmd.args([
+            "--daemon",
+            "--no-fork",
+            "--port",
+            &port.to_string(),
+            "--bind-address",
+            "127.0.0.1",
+            "--user",
+            "tftp",
+            "--group",
+            "tftp",
+            "--logfile",
+            "/dev/null",
+            &d,
+        ]),
+        "tftpd" => cmd.args(["-i", "127.0.0.1", "-p", &port.to_string(), "-d", &d, "-q"]),
+        other => panic!("no such TFTP server peer: {other}"),
+    };
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the TFTP server");
+    let guard = Guard(child);
+    wait_for_udp(port, Duration::from_secs(10));
+    (port, guard)
+}
+
+/// Waits (bounded) until something has bound UDP `port` on loopback.
+pub fn wait_for_udp(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if UdpSocket::bind(("127.0.0.1", port)).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing bound UDP port {port} after {limit:?}");
 }
