@@ -118,10 +118,8 @@ async fn echo_conn(
     start: Instant,
     end: Instant,
 ) -> std::io::Result<Vec<u64>> {
-    let std = TcpStream::connect(addr)?;
-    std.set_nodelay(true)?;
-    std.set_nonblocking(true)?;
-    let mut s = runtime::stream(std)?;
+    let mut s = runtime::connect(addr).await?;
+    s.set_nodelay(true)?;
     runtime::sleep(start.saturating_duration_since(Instant::now())).await;
     let msg = vec![b'x'; size];
     let mut back = vec![0; size];

@@ -89,6 +89,11 @@ pub use imp::{
     NAME, TcpListener, TcpStream, UdpSocket, block_on, listener, sleep, spawn, stream, udp,
 };
 
+/// Connects without blocking the runtime's threads.
+pub async fn connect(addr: std::net::SocketAddr) -> io::Result<TcpStream> {
+    TcpStream::connect(addr).await
+}
+
 /// Runs `f`, or gives up after `d` with `TimedOut`.
 pub async fn timeout<T>(d: Duration, f: impl Future<Output = io::Result<T>>) -> io::Result<T> {
     futures_lite::future::or(f, async {

@@ -131,7 +131,7 @@ impl Bound {
                     io::Error::new(e.kind(), format!("{svc} on {proto} {addr}: {e}"))
                 };
                 match proto {
-                    Proto::Tcp => bound.tcp.push((svc, TcpListener::bind(addr).map_err(err)?)),
+                    Proto::Tcp => bound.tcp.push((svc, listen(addr).map_err(err)?)),
                     Proto::Udp => bound.udp.push((svc, UdpSocket::bind(addr).map_err(err)?)),
                 }
             }
@@ -151,6 +151,22 @@ impl Bound {
             .filter_map(|(s, u)| Some((*s, Proto::Udp, u.local_addr().ok()?)));
         tcp.chain(udp).collect()
     }
+}
+
+/// Room for connections the kernel has accepted but we have not yet: std's
+/// 128 overflows when a thousand clients connect at once, and each overflow
+/// costs its client a SYN retransmission (a second or more).
+pub const LISTEN_BACKLOG: i32 = 4096;
+
+/// A TCP listener with [`LISTEN_BACKLOG`] and address reuse (a restarted
+/// server need not wait out TIME_WAIT).
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }
 
 /// Maps UDP peers' addresses to the [`PeerId`]s a datagram machine sees.
