@@ -945,3 +945,58 @@ fn dallies_are_bounded() {
     assert_eq!(dally(Duration::from_secs(255), 5), Duration::from_secs(510));
     assert_eq!(dally(Duration::MAX, u32::MAX), Duration::MAX);
 }
+
+#[test]
+fn after_the_last_block_only_a_repeat_of_it_matters() {
+    // Upload: once the last block is in, an ERROR or junk from the client
+    // does not undo the commit.
+    let mut net = put_net(
+        &pattern(100),
+        config(Wishes::default(), 3),
+        Impairment::default(),
+        0,
+    );
+    net.run(5);
+    assert!(matches!(
+        net.ports[0].server.log.last(),
+        Some(server::Event::Done { bytes: 100 })
+    ));
+    for junk in [&b"\0\x05\0\x00bye\0"[..], b"\0\x04\0\x07", b"junk"] {
+        net.deliver(Datagram {
+            from: CLIENT,
+            to: FIRST_TRANSFER,
+            payload: Bytes::copy_from_slice(junk),
+        });
+    }
+    net.run(1000);
+    assert!(net.is_settled());
+    assert!(
+        !net.ports[0]
+            .server
+            .log
+            .iter()
+            .any(|e| matches!(e, server::Event::Failed(_) | server::Event::Abort))
+    );
+    assert!(net.files.get("up.bin") == Some(&pattern(100)));
+    // Download: the same on the client's side.
+    let mut net = get_net(
+        &pattern(100),
+        config(Wishes::default(), 3),
+        Impairment::default(),
+        0,
+    );
+    net.run(5);
+    assert_eq!(net.client.outcome(), Some(Ok(100)));
+    net.deliver(Datagram {
+        from: FIRST_TRANSFER,
+        to: CLIENT,
+        payload: Bytes::from_static(b"\0\x05\0\x00bye\0"),
+    });
+    net.run(1000);
+    assert!(
+        !net.client
+            .log
+            .iter()
+            .any(|e| matches!(e, client::Event::Failed(_)))
+    );
+}

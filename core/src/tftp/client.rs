@@ -132,6 +132,8 @@ pub struct Client {
     config: ClientConfig,
     wishes: Wishes,
     peer: Option<PeerId>,
+    /// A get is complete and dallies: only a repeated last block matters.
+    got_all: bool,
     timeout: Duration,
     state: State,
     out: VecDeque<Transmit>,
@@ -188,6 +190,7 @@ impl Client {
             config,
             wishes,
             peer: None,
+            got_all: false,
             timeout: config.timeout,
             state: State::Requesting {
                 request: request.clone(),
@@ -311,11 +314,15 @@ impl Client {
                         );
                         let bytes = rx.offset();
                         self.events.push_back(Event::Done { bytes });
+                        self.got_all = true;
                     }
                 }
                 Ok(None) => {}
                 Err(e) => self.protocol(e),
             }
+            return;
+        }
+        if self.got_all {
             return;
         }
         let packet = match parse(bytes) {
