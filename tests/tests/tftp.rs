@@ -1000,3 +1000,90 @@ fn after_the_last_block_only_a_repeat_of_it_matters() {
             .any(|e| matches!(e, client::Event::Failed(_)))
     );
 }
+
+#[test]
+fn a_get_learns_the_size_and_a_put_announces_it() {
+    let wishes = Wishes {
+        tsize: true,
+        ..Wishes::default()
+    };
+    let net = assert_get(&pattern(1234), wishes, Impairment::default(), 0);
+    assert!(
+        net.client
+            .log
+            .iter()
+            .any(|e| matches!(e, client::Event::Negotiated(p) if p.tsize == Some(1234)))
+    );
+    let net = assert_put(&pattern(1234), wishes, Impairment::default(), 0);
+    assert!(matches!(
+        net.ports[0].server.log.first(),
+        Some(server::Event::OpenWrite {
+            size: Some(1234),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn commands_out_of_turn_are_local_misuse() {
+    use wirekit_core::tftp::Misuse;
+    let cfg = ServerConfig::default();
+    let req = accept(&request_bytes(true, "f", &[]), &cfg).expect("ok");
+    let mut t = Transfer::new(req, &cfg);
+    assert!(matches!(
+        t.poll_event(),
+        Some(server::Event::OpenRead { .. })
+    ));
+    assert_eq!(
+        t.handle_command(start(), server::Command::Chunk(Bytes::new())),
+        Err(Misuse::Unasked)
+    );
+    assert_eq!(
+        t.handle_command(start(), server::Command::Created(Ok(()))),
+        Err(Misuse::Unasked),
+        "a read is opened, not created"
+    );
+    t.handle_command(start(), server::Command::Opened(Ok(10)))
+        .expect("asked");
+    assert!(matches!(t.poll_event(), Some(server::Event::Negotiated(_))));
+    assert_eq!(
+        t.poll_event(),
+        Some(server::Event::ReadChunk {
+            offset: 0,
+            len: 1024
+        }),
+        "two lock-step blocks: one in flight, one read ahead"
+    );
+    assert_eq!(
+        t.handle_command(start(), server::Command::Chunk(Bytes::from(vec![0; 1025]))),
+        Err(Misuse::ChunkTooLong {
+            len: 1025,
+            asked: 1024
+        })
+    );
+    let mut c = Client::get("f", ClientConfig::default(), start()).expect("ok");
+    assert_eq!(
+        c.handle_command(start(), client::Command::Chunk(Bytes::new())),
+        Err(Misuse::Unasked)
+    );
+    assert!(matches!(
+        Client::get("", ClientConfig::default(), start()),
+        Err(Misuse::BadConfig(_))
+    ));
+    let no_window = ClientConfig {
+        wishes: Wishes {
+            windowsize: Some(0),
+            ..Wishes::default()
+        },
+        ..ClientConfig::default()
+    };
+    assert!(Client::get("f", no_window, start()).is_err());
+    // Cancelling sends ERROR 0 once the server is known.
+    c.handle_command(start(), client::Command::Cancel)
+        .expect("ok");
+    assert!(matches!(
+        c.poll_event(),
+        Some(client::Event::Failed(Failure::Cancelled))
+    ));
+    assert!(c.is_done());
+}
