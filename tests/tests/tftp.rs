@@ -149,10 +149,11 @@ fn clean_transfers_send_each_block_once() {
 }
 
 #[test]
-fn transfers_survive_loss_and_duplication() {
+fn transfers_survive_loss_duplication_and_reordering() {
     let impair = Impairment {
         loss: 0.15,
         dup: 0.15,
+        reorder: 0.2,
     };
     for (i, wishes) in windows().into_iter().enumerate() {
         for (j, size) in SIZES.into_iter().chain([20_000]).enumerate() {
@@ -170,6 +171,7 @@ fn duplication_alone_never_causes_a_retransmission() {
     let impair = Impairment {
         loss: 0.0,
         dup: 0.5,
+        reorder: 0.0,
     };
     for wishes in windows() {
         let data = pattern(40 * 512 + 7);
@@ -231,6 +233,7 @@ fn lock_step_wrap_with_loss() {
     let impair = Impairment {
         loss: 0.01,
         dup: 0.01,
+        reorder: 0.0,
     };
     assert_get(&data, wishes, impair, 3);
 }
@@ -573,6 +576,7 @@ fn a_silent_server_ends_in_a_timeout_error() {
         Impairment {
             loss: 1.0,
             dup: 0.0,
+            reorder: 0.0,
         },
         1,
     );
@@ -602,6 +606,7 @@ fn a_silent_server_ends_in_a_timeout_error() {
         Impairment {
             loss: 1.0,
             dup: 0.0,
+            reorder: 0.0,
         },
         1,
     );
@@ -667,6 +672,7 @@ fn netascii_both_ways() {
         Impairment {
             loss: 0.1,
             dup: 0.1,
+            reorder: 0.0,
         },
         9,
     );
@@ -685,6 +691,7 @@ proptest! {
         windowsize in prop_oneof![Just(None), (1u16..20).prop_map(Some)],
         loss in 0.0f64..0.3,
         dup in 0.0f64..0.3,
+        reorder in prop_oneof![Just(0.0), 0.0f64..0.5],
         seed in any::<u64>(),
         put in any::<bool>(),
         netascii in any::<bool>(),
@@ -693,7 +700,7 @@ proptest! {
         let wishes = Wishes { blksize, windowsize, ..Wishes::default() };
         let mode = if netascii { Mode::Netascii } else { Mode::Octet };
         let cfg = ClientConfig { mode, ..config(wishes, 30) };
-        let impair = Impairment { loss, dup };
+        let impair = Impairment { loss, dup, reorder };
         if put {
             assert_put_with(&data, cfg, impair, seed);
         } else {
