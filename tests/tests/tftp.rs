@@ -1094,3 +1094,16 @@ fn commands_out_of_turn_are_local_misuse() {
     ));
     assert!(c.is_done());
 }
+
+#[test]
+fn a_client_uses_the_timeout_it_asks_for_from_the_start() {
+    let wishes = Wishes {
+        timeout: Some(3),
+        ..Wishes::default()
+    };
+    let c = Client::get("f", config(wishes, 3), start()).expect("ok");
+    assert_eq!(
+        c.poll_timeout(),
+        Some(start().mono + Duration::from_secs(3))
+    );
+}
