@@ -260,6 +260,8 @@ pub struct Impairment {
     pub loss: f64,
     /// Chance a datagram is delivered twice.
     pub dup: f64,
+    /// Chance a datagram overtakes the one sent before it.
+    pub reorder: f64,
 }
 
 /// A client and a TFTP server joined by an in-memory datagram network.
@@ -336,7 +338,15 @@ impl Net {
         if self.impair.dup > 0.0 && self.random() < self.impair.dup {
             self.in_flight.push_back(d.clone());
         }
-        self.in_flight.push_back(d);
+        if self.impair.reorder > 0.0
+            && !self.in_flight.is_empty()
+            && self.random() < self.impair.reorder
+        {
+            let at = self.in_flight.len() - 1;
+            self.in_flight.insert(at, d);
+        } else {
+            self.in_flight.push_back(d);
+        }
     }
 
     fn collect(&mut self) {

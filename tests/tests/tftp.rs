@@ -149,10 +149,11 @@ fn clean_transfers_send_each_block_once() {
 }
 
 #[test]
-fn transfers_survive_loss_and_duplication() {
+fn transfers_survive_loss_duplication_and_reordering() {
     let impair = Impairment {
         loss: 0.15,
         dup: 0.15,
+        reorder: 0.2,
     };
     for (i, wishes) in windows().into_iter().enumerate() {
         for (j, size) in SIZES.into_iter().chain([20_000]).enumerate() {
@@ -170,6 +171,7 @@ fn duplication_alone_never_causes_a_retransmission() {
     let impair = Impairment {
         loss: 0.0,
         dup: 0.5,
+        reorder: 0.0,
     };
     for wishes in windows() {
         let data = pattern(40 * 512 + 7);
@@ -231,6 +233,7 @@ fn lock_step_wrap_with_loss() {
     let impair = Impairment {
         loss: 0.01,
         dup: 0.01,
+        reorder: 0.0,
     };
     assert_get(&data, wishes, impair, 3);
 }
@@ -573,6 +576,7 @@ fn a_silent_server_ends_in_a_timeout_error() {
         Impairment {
             loss: 1.0,
             dup: 0.0,
+            reorder: 0.0,
         },
         1,
     );
@@ -602,6 +606,7 @@ fn a_silent_server_ends_in_a_timeout_error() {
         Impairment {
             loss: 1.0,
             dup: 0.0,
+            reorder: 0.0,
         },
         1,
     );
@@ -667,6 +672,7 @@ fn netascii_both_ways() {
         Impairment {
             loss: 0.1,
             dup: 0.1,
+            reorder: 0.0,
         },
         9,
     );
@@ -685,6 +691,7 @@ proptest! {
         windowsize in prop_oneof![Just(None), (1u16..20).prop_map(Some)],
         loss in 0.0f64..0.3,
         dup in 0.0f64..0.3,
+        reorder in prop_oneof![Just(0.0), 0.0f64..0.5],
         seed in any::<u64>(),
         put in any::<bool>(),
         netascii in any::<bool>(),
@@ -693,7 +700,7 @@ proptest! {
         let wishes = Wishes { blksize, windowsize, ..Wishes::default() };
         let mode = if netascii { Mode::Netascii } else { Mode::Octet };
         let cfg = ClientConfig { mode, ..config(wishes, 30) };
-        let impair = Impairment { loss, dup };
+        let impair = Impairment { loss, dup, reorder };
         if put {
             assert_put_with(&data, cfg, impair, seed);
         } else {
@@ -944,4 +951,159 @@ fn dallies_are_bounded() {
     assert_eq!(dally(Duration::from_secs(6), 5), MAX_DALLY);
     assert_eq!(dally(Duration::from_secs(255), 5), Duration::from_secs(510));
     assert_eq!(dally(Duration::MAX, u32::MAX), Duration::MAX);
+}
+
+#[test]
+fn after_the_last_block_only_a_repeat_of_it_matters() {
+    // Upload: once the last block is in, an ERROR or junk from the client
+    // does not undo the commit.
+    let mut net = put_net(
+        &pattern(100),
+        config(Wishes::default(), 3),
+        Impairment::default(),
+        0,
+    );
+    net.run(5);
+    assert!(matches!(
+        net.ports[0].server.log.last(),
+        Some(server::Event::Done { bytes: 100 })
+    ));
+    for junk in [&b"\0\x05\0\x00bye\0"[..], b"\0\x04\0\x07", b"junk"] {
+        net.deliver(Datagram {
+            from: CLIENT,
+            to: FIRST_TRANSFER,
+            payload: Bytes::copy_from_slice(junk),
+        });
+    }
+    net.run(1000);
+    assert!(net.is_settled());
+    assert!(
+        !net.ports[0]
+            .server
+            .log
+            .iter()
+            .any(|e| matches!(e, server::Event::Failed(_) | server::Event::Abort))
+    );
+    assert!(net.files.get("up.bin") == Some(&pattern(100)));
+    // Download: the same on the client's side.
+    let mut net = get_net(
+        &pattern(100),
+        config(Wishes::default(), 3),
+        Impairment::default(),
+        0,
+    );
+    net.run(5);
+    assert_eq!(net.client.outcome(), Some(Ok(100)));
+    net.deliver(Datagram {
+        from: FIRST_TRANSFER,
+        to: CLIENT,
+        payload: Bytes::from_static(b"\0\x05\0\x00bye\0"),
+    });
+    net.run(1000);
+    assert!(
+        !net.client
+            .log
+            .iter()
+            .any(|e| matches!(e, client::Event::Failed(_)))
+    );
+}
+
+#[test]
+fn a_get_learns_the_size_and_a_put_announces_it() {
+    let wishes = Wishes {
+        tsize: true,
+        ..Wishes::default()
+    };
+    let net = assert_get(&pattern(1234), wishes, Impairment::default(), 0);
+    assert!(
+        net.client
+            .log
+            .iter()
+            .any(|e| matches!(e, client::Event::Negotiated(p) if p.tsize == Some(1234)))
+    );
+    let net = assert_put(&pattern(1234), wishes, Impairment::default(), 0);
+    assert!(matches!(
+        net.ports[0].server.log.first(),
+        Some(server::Event::OpenWrite {
+            size: Some(1234),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn commands_out_of_turn_are_local_misuse() {
+    use wirekit_core::tftp::Misuse;
+    let cfg = ServerConfig::default();
+    let req = accept(&request_bytes(true, "f", &[]), &cfg).expect("ok");
+    let mut t = Transfer::new(req, &cfg);
+    assert!(matches!(
+        t.poll_event(),
+        Some(server::Event::OpenRead { .. })
+    ));
+    assert_eq!(
+        t.handle_command(start(), server::Command::Chunk(Bytes::new())),
+        Err(Misuse::Unasked)
+    );
+    assert_eq!(
+        t.handle_command(start(), server::Command::Created(Ok(()))),
+        Err(Misuse::Unasked),
+        "a read is opened, not created"
+    );
+    t.handle_command(start(), server::Command::Opened(Ok(10)))
+        .expect("asked");
+    assert!(matches!(t.poll_event(), Some(server::Event::Negotiated(_))));
+    assert_eq!(
+        t.poll_event(),
+        Some(server::Event::ReadChunk {
+            offset: 0,
+            len: 1024
+        }),
+        "two lock-step blocks: one in flight, one read ahead"
+    );
+    assert_eq!(
+        t.handle_command(start(), server::Command::Chunk(Bytes::from(vec![0; 1025]))),
+        Err(Misuse::ChunkTooLong {
+            len: 1025,
+            asked: 1024
+        })
+    );
+    let mut c = Client::get("f", ClientConfig::default(), start()).expect("ok");
+    assert_eq!(
+        c.handle_command(start(), client::Command::Chunk(Bytes::new())),
+        Err(Misuse::Unasked)
+    );
+    assert!(matches!(
+        Client::get("", ClientConfig::default(), start()),
+        Err(Misuse::BadConfig(_))
+    ));
+    let no_window = ClientConfig {
+        wishes: Wishes {
+            windowsize: Some(0),
+            ..Wishes::default()
+        },
+        ..ClientConfig::default()
+    };
+    assert!(Client::get("f", no_window, start()).is_err());
+    // Cancelling sends ERROR 0 once the server is known.
+    c.handle_command(start(), client::Command::Cancel)
+        .expect("ok");
+    assert!(matches!(
+        c.poll_event(),
+        Some(client::Event::Failed(Failure::Cancelled))
+    ));
+    assert!(c.is_done());
+}
+
+#[test]
+fn a_client_uses_the_timeout_it_asks_for_from_the_start() {
+    let wishes = Wishes {
+        timeout: Some(3),
+        ..Wishes::default()
+    };
+    let c = Client::get("f", config(wishes, 3), start()).expect("ok");
+    assert_eq!(
+        c.poll_timeout(),
+        Some(start().mono + Duration::from_secs(3))
+    );
 }

@@ -46,7 +46,8 @@ pub struct ClientConfig {
     pub mode: Mode,
     /// Options to ask for.
     pub wishes: Wishes,
-    /// Retransmission timeout until (or unless) one is negotiated.
+    /// Retransmission timeout until (or unless) one is negotiated; the
+    /// `timeout` wish, when set, replaces it.
     pub timeout: Duration,
     /// Timeouts in a row before giving up.
     pub retries: u32,
@@ -132,6 +133,8 @@ pub struct Client {
     config: ClientConfig,
     wishes: Wishes,
     peer: Option<PeerId>,
+    /// A get is complete and dallies: only a repeated last block matters.
+    got_all: bool,
     timeout: Duration,
     state: State,
     out: VecDeque<Transmit>,
@@ -159,13 +162,17 @@ impl Client {
         put: bool,
         filename: &str,
         size: Option<u64>,
-        config: ClientConfig,
+        mut config: ClientConfig,
         now: Now,
     ) -> Result<Self, Misuse> {
+        let mut wishes = config.wishes.settled().map_err(Misuse::BadConfig)?;
+        // A timeout asked of the server is ours too, from the first request.
+        if let Some(secs) = wishes.timeout {
+            config.timeout = Duration::from_secs(u64::from(secs));
+        }
         if config.timeout.is_zero() {
             return Err(Misuse::BadConfig("timeout 0"));
         }
-        let mut wishes = config.wishes.settled().map_err(Misuse::BadConfig)?;
         if config.mode == Mode::Netascii && put {
             // The wire size of a text file is not its size on disk.
             wishes.tsize = false;
@@ -188,6 +195,7 @@ impl Client {
             config,
             wishes,
             peer: None,
+            got_all: false,
             timeout: config.timeout,
             state: State::Requesting {
                 request: request.clone(),
@@ -311,11 +319,15 @@ impl Client {
                         );
                         let bytes = rx.offset();
                         self.events.push_back(Event::Done { bytes });
+                        self.got_all = true;
                     }
                 }
                 Ok(None) => {}
                 Err(e) => self.protocol(e),
             }
+            return;
+        }
+        if self.got_all {
             return;
         }
         let packet = match parse(bytes) {

@@ -43,6 +43,77 @@
 //! multiple of it), and its receiver waits a while after acknowledging it
 //! ("dallies") to acknowledge it again should the sender not have heard.
 
+//! ## A whole transfer, driven by hand
+//!
+//! What a driver does, with the network replaced by a loop that hands each
+//! datagram to the other side (the server's file is a byte slice):
+//!
+//! ```
+//! use bytes::Bytes;
+//! use wirekit_core::tftp::client::{self, Client, ClientConfig};
+//! use wirekit_core::tftp::server::{self, accept, ServerConfig, Transfer};
+//! use wirekit_core::tftp::PEER;
+//! use wirekit_core::{Input, Instant, Machine, Now, PeerId};
+//!
+//! let file = b"hello, tftp".repeat(100);
+//! let now = Now::mono(Instant::ZERO);
+//! let config = ServerConfig::default();
+//! let mut client = Client::get("greeting.txt", ClientConfig::default(), now)?;
+//!
+//! // The request goes to the well-known port; the server accepts it and
+//! // starts a transfer on a new port, where the client is PEER.
+//! let rrq = client.poll_transmit().expect("the request");
+//! assert_eq!(rrq.to, PEER);
+//! let request = accept(&rrq.payload, &config).expect("a valid request");
+//! let mut transfer = Transfer::new(request, &config);
+//! // The client calls the server's transfer port PeerId(1): a new address.
+//! let server_port = PeerId(1);
+//!
+//! let mut received = Vec::new();
+//! let mut done = false;
+//! while !done {
+//!     // The driver answers the transfer's questions from its store.
+//!     while let Some(event) = transfer.poll_event() {
+//!         let answer = match event {
+//!             server::Event::OpenRead { .. } => Some(server::Command::Opened(Ok(file.len() as u64))),
+//!             server::Event::ReadChunk { offset, len } => {
+//!                 let start = (offset as usize).min(file.len());
+//!                 let end = (start + len).min(file.len());
+//!                 Some(server::Command::Chunk(Bytes::copy_from_slice(&file[start..end])))
+//!             }
+//!             _ => None,
+//!         };
+//!         if let Some(command) = answer {
+//!             transfer.handle_command(now, command)?;
+//!         }
+//!     }
+//!     // Datagrams both ways, then the client's events.
+//!     while let Some(t) = transfer.poll_transmit() {
+//!         client.handle_input(now, Input::Data { from: server_port, bytes: &t.payload })?;
+//!     }
+//!     while let Some(t) = client.poll_transmit() {
+//!         assert_eq!(t.to, server_port);
+//!         transfer.handle_input(now, Input::Data { from: PEER, bytes: &t.payload })?;
+//!     }
+//!     while let Some(event) = client.poll_event() {
+//!         match event {
+//!             client::Event::Data { offset, data } => {
+//!                 assert_eq!(offset, received.len() as u64);
+//!                 received.extend_from_slice(&data);
+//!             }
+//!             // A command-line client may stop here; the machine would
+//!             // dally a while to acknowledge a repeated last block.
+//!             client::Event::Done { .. } => done = true,
+//!             client::Event::Failed(f) => panic!("{f}"),
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! assert_eq!(received, file);
+//! assert!(transfer.is_done(), "the server heard the last ACK");
+//! # Ok::<(), wirekit_core::tftp::Misuse>(())
+//! ```
+
 pub mod blocks;
 pub mod client;
 pub mod options;

@@ -401,6 +401,14 @@ impl Transfer {
             Err(e) => return self.protocol(ProtocolError::Malformed(e)),
         };
         match (&mut self.state, packet) {
+            // The upload is complete: nothing the client says now changes
+            // that (only a repeated last block, above, gets an answer).
+            (
+                State::Receiving {
+                    committing: true, ..
+                },
+                _,
+            ) => {}
             (_, Packet::Error { code, message }) => {
                 self.fail(Failure::Peer { code, message }, None)
             }
