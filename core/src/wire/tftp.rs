@@ -449,7 +449,15 @@ fn error_message(bytes: &[u8]) -> String {
     while core::str::from_utf8(cut).is_err_and(|e| e.error_len().is_none()) {
         cut = cut.get(..cut.len().saturating_sub(1)).unwrap_or_default();
     }
-    String::from_utf8_lossy(cut).into()
+    // Invalid bytes become U+FFFD, three bytes each: cut again, so that the
+    // message re-encodes to exactly what it says (found by fuzzing).
+    let mut text: String = String::from_utf8_lossy(cut).into();
+    let mut end = text.len().min(MAX_ERROR_MESSAGE);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text
 }
 
 fn u16_field(input: &[u8]) -> Res<'_, u16> {

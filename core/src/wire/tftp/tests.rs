@@ -143,6 +143,22 @@ fn error_messages_are_cut_and_nul_free() {
 }
 
 #[test]
+fn an_invalid_utf8_message_re_encodes_to_itself() {
+    // 200 bytes that are not UTF-8 become 200 three-byte U+FFFDs: the
+    // parsed message must still fit, so that encoding it changes nothing.
+    let mut bytes = vec![0, 5, 0, 0];
+    bytes.extend([0xffu8; 200]);
+    bytes.push(0);
+    let parsed = parse(&bytes).expect("an ERROR packet");
+    let Packet::Error { message, .. } = &parsed else {
+        panic!("not an error: {parsed:?}")
+    };
+    assert!(message.len() <= MAX_ERROR_MESSAGE, "{}", message.len());
+    let again = parsed.to_bytes().expect("encodes");
+    assert_eq!(parse(&again), Ok(parsed));
+}
+
+#[test]
 fn option_values() {
     let v = |s: &str| TftpOption::new("x", s).value_u64();
     assert_eq!(v("0"), Some(0));
