@@ -21,16 +21,22 @@ pub struct FuzzArgs {
     /// Seconds to fuzz each target.
     #[arg(long, default_value_t = 60)]
     pub seconds: u32,
+    /// Instead of a time: exactly this many inputs, from a fixed seed, so the
+    /// run is the same on every machine (what `cargo xtask test` uses).
+    #[arg(long)]
+    pub runs: Option<u64>,
     /// Targets to run (default: every target in fuzz/).
     pub targets: Vec<String>,
 }
 
 impl FuzzArgs {
     /// The short run `cargo xtask test` makes: proves every target builds
-    /// and survives a few seconds of mutation.
+    /// and survives some mutation. A fixed seed and count keep CI
+    /// deterministic; longer, time-bound runs (`cargo xtask fuzz`) search.
     pub fn smoke() -> Self {
         FuzzArgs {
             seconds: 5,
+            runs: Some(20_000),
             targets: Vec::new(),
         }
     }
@@ -60,20 +66,21 @@ pub fn run(args: FuzzArgs) -> Result<()> {
     } else {
         args.targets
     };
+    let budget = match args.runs {
+        Some(n) => vec![format!("-runs={n}"), "-seed=1".to_owned()],
+        None => vec![format!("-max_total_time={}", args.seconds)],
+    };
     for target in &targets {
-        tools::run(cargo_fuzz().args([
-            "run",
-            "-s",
-            "none",
-            target,
-            "--",
-            &format!("-max_total_time={}", args.seconds),
-        ]))?;
+        tools::run(
+            cargo_fuzz()
+                .args(["run", "-s", "none", target, "--"])
+                .args(&budget),
+        )?;
     }
     eprintln!(
-        "==> fuzzed {} target(s), {} s each",
+        "==> fuzzed {} target(s), {} each",
         targets.len(),
-        args.seconds
+        budget.join(" ")
     );
     Ok(())
 }
