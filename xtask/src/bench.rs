@@ -24,6 +24,12 @@ pub struct BenchArgs {
     /// Idle connections the async model must hold.
     #[arg(long, default_value_t = 10_000)]
     idle: usize,
+    /// Size of the TFTP download, in MiB.
+    #[arg(long, default_value_t = 100)]
+    tftp_mib: u64,
+    /// Parts to run (default: all).
+    #[arg(long, value_delimiter = ',', default_values_t = ["echo".to_string(), "get".into(), "idle".into(), "tftp".into()])]
+    parts: Vec<String>,
 }
 
 /// A child process stopped by its PID when dropped.
@@ -117,17 +123,37 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let secs = args.seconds.to_string();
     let mut report = json!({});
 
-    // Echo: every IO model, and socat's forking echo server, at three loads.
+    let part = |name: &str| args.parts.iter().any(|p| p == name);
+    if part("echo") {
+        report["echo"] = echo_part(&files, &secs)?;
+    }
+    if part("get") {
+        report["get"] = get_part(&files, args.file_mib)?;
+    }
+    if part("idle") {
+        report["idle"] = idle_part(&files, args.idle)?;
+    }
+    if part("tftp") {
+        report["tftp"] = tftp_part(&files, args.tftp_mib)?;
+    }
+    let path = out_dir.join("native.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("bench: {}", path.display());
+    Ok(())
+}
+
+/// Echo: every IO model, and socat's forking echo server, at three loads.
+fn echo_part(files: &Path, secs: &str) -> Result<Value> {
     let mut echo = Vec::new();
     let loads = ["1", "64", "1000"];
     for model in ["async", "threads", "poll", "iterative"] {
         let (_server, listening) = serve(
             &["--only", "echo", "--model", model, "--max-conns", "5000"],
-            &files,
+            files,
         )?;
         let a = addr(&listening, "echo")?;
         for conns in loads {
-            let r = bench_json(&["echo", &a, "--conns", conns, "--seconds", &secs])?;
+            let r = bench_json(&["echo", &a, "--conns", conns, "--seconds", secs])?;
             eprintln!(
                 "echo {model:>9} {conns:>5} conns: {:>8.0} req/s  p99 {} us",
                 r["rps"].as_f64().unwrap_or(0.0),
@@ -151,7 +177,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     );
     wait_for(&a)?;
     for conns in loads {
-        let r = bench_json(&["echo", &a, "--conns", conns, "--seconds", &secs])?;
+        let r = bench_json(&["echo", &a, "--conns", conns, "--seconds", secs])?;
         eprintln!(
             "echo {:>9} {conns:>5} conns: {:>8.0} req/s  p99 {} us",
             "socat",
@@ -160,17 +186,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
         );
         echo.push(json!({"server": "socat", "result": r}));
     }
-    report["echo"] = Value::Array(echo);
+    Ok(Value::Array(echo))
+}
 
-    // GET of a large file, beside a raw socat pipe of the same file.
-    let big = files.join("big.bin");
-    let want = args.file_mib << 20;
+/// A file of `mib` MiB of pseudo-random bytes (kept between runs).
+fn big_file(files: &Path, name: &str, mib: u64) -> Result<PathBuf> {
+    let big = files.join(name);
+    let want = mib << 20;
     if std::fs::metadata(&big).map(|m| m.len()).ok() != Some(want) {
-        eprintln!("==> writing a {} MiB file", args.file_mib);
+        eprintln!("==> writing a {mib} MiB file");
         let mut f = std::io::BufWriter::new(std::fs::File::create(&big)?);
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         let mut block = vec![0u8; 1 << 20];
-        for _ in 0..args.file_mib {
+        for _ in 0..mib {
             for chunk in block.chunks_mut(8) {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -181,7 +209,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         f.flush()?;
     }
-    let (_server, listening) = serve(&["--only", "transfer"], &files)?;
+    // TFTP servers serve only world-readable files.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o644))?;
+    Ok(big)
+}
+
+/// GET of a large file, beside a raw socat pipe of the same file.
+fn get_part(files: &Path, file_mib: u64) -> Result<Value> {
+    let big = big_file(files, "big.bin", file_mib)?;
+    let want = file_mib << 20;
+    let (_server, listening) = serve(&["--only", "transfer"], files)?;
     let ours = bench_json(&[
         "get",
         &addr(&listening, "transfer")?,
@@ -221,39 +259,37 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let pipe_mbps = want as f64 / pipe_secs[1] / 1e6;
     let ours_mbps = ours["mbps"].as_f64().unwrap_or(0.0);
     eprintln!(
-        "get {} MiB: wirekit {ours_mbps:.0} MB/s, socat pipe {pipe_mbps:.0} MB/s, ratio {:.2}",
-        args.file_mib,
+        "get {file_mib} MiB: wirekit {ours_mbps:.0} MB/s, socat pipe {pipe_mbps:.0} MB/s, ratio {:.2}",
         ours_mbps / pipe_mbps
     );
-    report["get"] = json!({"mib": args.file_mib, "wirekit": ours, "socat_pipe_mbps": pipe_mbps, "ratio": ours_mbps / pipe_mbps});
+    Ok(
+        json!({"mib": file_mib, "wirekit": ours, "socat_pipe_mbps": pipe_mbps, "ratio": ours_mbps / pipe_mbps}),
+    )
+}
 
-    // Many idle connections on the async model.
+/// Many idle connections on the async model.
+fn idle_part(files: &Path, conns: usize) -> Result<Value> {
     let (_server, listening) = serve(
         &[
             "--only",
             "echo",
             "--max-conns",
-            &(args.idle * 2).to_string(),
+            &(conns * 2).to_string(),
             "--idle-timeout",
             "300",
         ],
-        &files,
+        files,
     )?;
     let idle = bench_json(&[
         "idle",
         &addr(&listening, "echo")?,
         "--conns",
-        &args.idle.to_string(),
+        &conns.to_string(),
         "--hold",
         "3",
     ])?;
     eprintln!("idle: {idle}");
-    report["idle"] = idle;
-
-    let path = out_dir.join("native.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
-    println!("bench: {}", path.display());
-    Ok(())
+    Ok(idle)
 }
 
 /// Waits for a listener without connecting to it (a one-shot socat would
@@ -275,4 +311,191 @@ fn wait_for_listen(port: u16) -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// A peer built or unpacked under target/peers by `.ci/run`, else on PATH.
+fn peer(name: &str) -> PathBuf {
+    let local = [
+        crate::root().join("target/peers/bin"),
+        crate::root().join("target/peers/atftpd/usr/sbin"),
+    ];
+    local
+        .iter()
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Starts a TFTP server (ours or a peer) on a free port.
+fn tftp_server(kind: &str, dir: &Path) -> Result<(Proc, u16)> {
+    let port = free_port()?;
+    let d = dir.to_str().context("UTF-8 path")?.to_owned();
+    let p = port.to_string();
+    let (bin, args): (PathBuf, Vec<String>) = match kind {
+        "wirekit" => (
+            wirekit(),
+            vec![
+                "serve".into(),
+                "--only".into(),
+                "tftp".into(),
+                "--tftp-port".into(),
+                p,
+                "--root".into(),
+                d,
+            ],
+        ),
+        // tftpd-hpa's name is also in atftpd's package: take it from PATH.
+        "tftpd-hpa" => (
+            PathBuf::from("/usr/sbin/in.tftpd"),
+            vec![
+                "-L".into(),
+                "-a".into(),
+                format!("127.0.0.1:{port}"),
+                "-s".into(),
+                "-u".into(),
+                "tftp".into(),
+                d,
+            ],
+        ),
+        "atftpd" => (
+            peer("atftpd"),
+            [
+                "--daemon",
+                "--no-fork",
+                "--port",
+                &p,
+                "--bind-address",
+                "127.0.0.1",
+                "--user",
+                "tftp",
+                "--group",
+                "tftp",
+                "--logfile",
+                "/dev/null",
+                &d,
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        "tftpd-rs" => (
+            peer("tftpd"),
+            ["-i", "127.0.0.1", "-p", &p, "-d", &d, "-q"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        other => bail!("unknown TFTP server {other}"),
+    };
+    let child = Command::new(&bin)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start {kind} ({})", bin.display()))?;
+    let proc = Proc(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        if Instant::now() > deadline {
+            bail!("{kind} did not bind UDP {port}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok((proc, port))
+}
+
+/// Seconds for one download by `client`, checked for size.
+fn tftp_download(client: &str, port: u16, name: &str, out: &Path, want: u64) -> Result<f64> {
+    let _ = std::fs::remove_file(out);
+    let o = out.to_str().context("UTF-8 path")?;
+    let p = port.to_string();
+    let url = format!("tftp://127.0.0.1:{port}/{name}");
+    let (bin, args): (PathBuf, Vec<String>) = match client {
+        "curl" => (
+            "curl".into(),
+            ["-sS", "-o", o, &url].map(String::from).to_vec(),
+        ),
+        "curl-1468" => (
+            "curl".into(),
+            ["-sS", "--tftp-blksize", "1468", "-o", o, &url]
+                .map(String::from)
+                .to_vec(),
+        ),
+        "atftp-1468-w16" => (
+            "atftp".into(),
+            [
+                "--option",
+                "blksize 1468",
+                "--option",
+                "windowsize 16",
+                "-g",
+                "-r",
+                name,
+                "-l",
+                o,
+                "127.0.0.1",
+                &p,
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        "wirekit-1468-w16" => (
+            wirekit(),
+            [
+                "tftp",
+                "get",
+                &format!("127.0.0.1:{port}"),
+                name,
+                o,
+                "--blksize",
+                "1468",
+                "--windowsize",
+                "16",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        other => bail!("unknown TFTP client {other}"),
+    };
+    let t = Instant::now();
+    let status = Command::new(&bin)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("run {client}"))?;
+    let secs = t.elapsed().as_secs_f64();
+    let got = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    if !status.success() || got != want {
+        bail!("{client} from port {port}: {status}, {got} of {want} bytes");
+    }
+    Ok(secs)
+}
+
+/// A TFTP download on loopback: every server under the same clients (the
+/// median of three runs each), our client among them.
+fn tftp_part(files: &Path, mib: u64) -> Result<Value> {
+    big_file(files, "tftp.bin", mib)?;
+    let want = mib << 20;
+    let out = std::env::temp_dir().join(format!("wirekit-bench-{}.out", std::process::id()));
+    let mut rows = Vec::new();
+    for server in ["wirekit", "tftpd-hpa", "atftpd", "tftpd-rs"] {
+        let (_proc, port) = tftp_server(server, files)?;
+        for client in ["curl", "curl-1468", "atftp-1468-w16", "wirekit-1468-w16"] {
+            let mut runs = Vec::new();
+            for _ in 0..3 {
+                runs.push(tftp_download(client, port, "tftp.bin", &out, want)?);
+            }
+            runs.sort_by(f64::total_cmp);
+            eprintln!(
+                "tftp {mib} MiB {server:>10} <- {client:<17} {:.2} s",
+                runs[1]
+            );
+            rows.push(
+                json!({"server": server, "client": client, "seconds": runs[1], "runs": runs}),
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&out);
+    Ok(json!({"mib": mib, "rows": rows}))
 }
