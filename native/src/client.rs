@@ -184,6 +184,7 @@ where
     let mut buf = vec![0; BUF_SIZE];
     let far = std::time::Instant::now() + Duration::from_secs(3600);
     let mut linger_until: Option<std::time::Instant> = None;
+    let mut read_timeout = crate::drive::ReadTimeout::default();
     loop {
         crate::drive::blocking::flush_datagrams(&socket, hosted, clock, &peers);
         if linger_until.is_none() && finished(hosted.handler()) {
@@ -196,7 +197,7 @@ where
         }
         let deadline = linger_until.unwrap_or(far);
         let wait = next_wake(clock, hosted.poll_timeout(), deadline);
-        socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
+        read_timeout.set(&socket, wait)?;
         match socket.recv_from(&mut buf) {
             Ok((n, addr)) => {
                 let from = peers.id(addr);

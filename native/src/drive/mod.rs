@@ -215,6 +215,28 @@ pub fn next_wake(
     machine.min(idle).min(STOP_CHECK)
 }
 
+/// Sets a socket's read timeout only when it must change: to wake sooner,
+/// or after waking too early twice over. Each change is a system call, and a
+/// windowed TFTP transfer would otherwise make one per datagram.
+#[derive(Debug, Default)]
+pub struct ReadTimeout(Option<Duration>);
+
+impl ReadTimeout {
+    /// Makes sure the next read waits no longer than `wait`.
+    pub fn set(&mut self, socket: &std::net::UdpSocket, wait: Duration) -> io::Result<()> {
+        let wait = wait.max(Duration::from_millis(1));
+        let change = match self.0 {
+            None => true,
+            Some(current) => wait < current || wait > current * 2,
+        };
+        if change {
+            socket.set_read_timeout(Some(wait))?;
+            self.0 = Some(wait);
+        }
+        Ok(())
+    }
+}
+
 /// Starts the chosen model's driver on its own thread(s).
 pub fn spawn(model: Model, mut bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
     // TFTP opens a socket per transfer, so it has a listener of its own.
@@ -224,7 +246,7 @@ pub fn spawn(model: Model, mut bound: Bound, shared: Arc<Shared>) -> io::Result<
         .partition(|(s, _)| *s == Service::Tftp);
     bound.udp = udp;
     for (_, socket) in tftp {
-        crate::tftp::serve(socket, Arc::clone(&shared), model == Model::Async)?;
+        crate::tftp::serve(socket, Arc::clone(&shared))?;
     }
     match model {
         Model::Async => asynch::spawn(bound, shared),
