@@ -19,6 +19,7 @@
 //! | daytime (RFC 867), time (RFC 868), stamped echo | [`timestamp`] |
 //! | two machines wired together in memory | [`pair`] |
 //! | WKFT/1 file transfer: server and client machines | [`transfer`] |
+//! | the deterministic network simulator (feature `sim`) | `sim` |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -29,6 +30,8 @@ pub mod echo;
 pub mod machine;
 pub mod pair;
 pub mod retry;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod time;
 pub mod timestamp;
 pub mod transfer;
