@@ -330,16 +330,16 @@ fn transfer(name: &str, description: &str, size: u64, limit_ms: u64, profile: &s
 pub fn presets() -> Vec<Scenario> {
     let mut link_goes_bad = transfer(
         "tcp-transfer-goes-bad",
-        "a 1 MiB download; at t = 300 ms the link starts losing 10% each way",
+        "a 1 MiB download; at t = 300 ms the link starts losing 5% each way",
         MIB,
-        120_000,
+        300_000,
         "delay 20ms",
     );
     link_goes_bad.changes.push(ChangeSpec {
         at_ms: 300,
         link: 0,
         direction: Direction::Both,
-        profile: "delay 20ms loss 10%".parse().unwrap_or_default(),
+        profile: "delay 20ms loss 5%".parse().unwrap_or_default(),
     });
     vec![
         transfer(

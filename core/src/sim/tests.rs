@@ -34,3 +34,13 @@ fn transfer_lossy_completes_byte_exact() {
     assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
     assert_eq!(r.delivered_bytes, 1024 * 1024);
 }
+
+#[test]
+#[ignore = "debugging aid: prints the end of a trace"]
+fn dump_goes_bad() {
+    let s = preset("tcp-transfer-goes-bad").expect("preset");
+    let r = run_with(&s, 7, Options { keep_trace: true, pcap: false }).expect("runs");
+    for rec in r.trace.iter().rev().take(60).rev() {
+        std::println!("{} {:?}", rec.at, rec.kind);
+    }
+}
