@@ -39,8 +39,43 @@ fn transfer_lossy_completes_byte_exact() {
 #[ignore = "debugging aid: prints the end of a trace"]
 fn dump_goes_bad() {
     let s = preset("tcp-transfer-goes-bad").expect("preset");
-    let r = run_with(&s, 7, Options { keep_trace: true, pcap: false }).expect("runs");
+    let r = run_with(
+        &s,
+        7,
+        Options {
+            keep_trace: true,
+            pcap: false,
+        },
+    )
+    .expect("runs");
     for rec in r.trace.iter().rev().take(60).rev() {
         std::println!("{} {:?}", rec.at, rec.kind);
+    }
+}
+
+#[test]
+#[ignore = "debugging aid: finds a stalled download"]
+fn dump_stall() {
+    let mut s = preset("tcp-transfer-lossy").expect("preset");
+    s.links[0].a_to_b = "delay 20ms loss 20%".parse().expect("p");
+    s.links[0].b_to_a = s.links[0].a_to_b.clone();
+    s.time_limit_ms = 30_000;
+    for seed in 0..20 {
+        let r = run_with(
+            &s,
+            seed,
+            Options {
+                keep_trace: true,
+                pcap: false,
+            },
+        )
+        .expect("runs");
+        std::println!("seed {seed}: {:?} {}", r.outcome, r.delivered_bytes);
+        if r.outcome == Outcome::DidNotFinish && r.delivered_bytes == 0 {
+            for rec in r.trace.iter().take(80) {
+                std::println!("{} {:?}", rec.at, rec.kind);
+            }
+            break;
+        }
     }
 }

@@ -1,0 +1,374 @@
+//! Properties of the network simulator: downloads are byte-exact or clearly
+//! unfinished, UDP retries keep their schedule, runs are reproducible, time
+//! never runs backwards, a clean link delivers in order, profiles round-trip,
+//! and the pcap is a file tshark reads.
+
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use wirekit_core::sim::link::Verdict;
+use wirekit_core::sim::netem::{Chance, Delay, Distribution, Loss, Netem, Prob, Rate, Reorder};
+use wirekit_core::sim::scenario::{Scenario, Workload};
+use wirekit_core::sim::store::FileSpec;
+use wirekit_core::sim::trace::LinkRef;
+use wirekit_core::sim::{Options, Outcome, Report, TraceKind, preset, run, run_with};
+
+fn traced(s: &Scenario, seed: u64) -> Report {
+    run_with(
+        s,
+        seed,
+        Options {
+            keep_trace: true,
+            pcap: false,
+        },
+    )
+    .expect("scenario builds")
+}
+
+fn profile(s: &str) -> Netem {
+    s.parse().expect("a valid profile")
+}
+
+/// A download of `size` bytes over a link with `profile` both ways.
+fn download(size: u64, profile: &Netem, limit_ms: u64) -> Scenario {
+    let mut s = preset("tcp-transfer-lossy").expect("preset");
+    s.links[0].a_to_b = profile.clone();
+    s.links[0].b_to_a = profile.clone();
+    s.time_limit_ms = limit_ms;
+    if let Workload::TransferServer { files, .. } = &mut s.apps[0].workload {
+        *files = vec![FileSpec {
+            name: "file.bin".into(),
+            size,
+        }];
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Whatever the link does short of losing everything, a download ends
+    /// byte-exact or "did not finish" — never with wrong bytes (corruption
+    /// included: TCP's checksum must catch every flipped bit).
+    #[test]
+    fn tcp_download_is_exact_or_unfinished(
+        seed in any::<u64>(),
+        loss in 0u32..=150_000,
+        corrupt in 0u32..=50_000,
+        duplicate in 0u32..=50_000,
+        reorder in 0u32..=200_000,
+        delay_ms in 1u64..50,
+        jitter_ms in 0u64..10,
+    ) {
+        let n = Netem {
+            delay: Some(Delay { base_us: delay_ms * 1000, jitter_us: jitter_ms * 1000, ..Delay::default() }),
+            loss: Some(Loss::Random(Chance { p: Prob(loss), correlation: Prob::ZERO })),
+            corrupt: Some(Chance { p: Prob(corrupt), correlation: Prob::ZERO }),
+            duplicate: Some(Chance { p: Prob(duplicate), correlation: Prob::ZERO }),
+            reorder: Some(Reorder { chance: Chance { p: Prob(reorder), correlation: Prob::ZERO }, gap: 1 }),
+            ..Netem::default()
+        };
+        let size = 48 * 1024;
+        let r = run(&download(size, &n, 60_000), seed).expect("builds");
+        match r.outcome {
+            Outcome::Completed => prop_assert_eq!(r.delivered_bytes, size),
+            Outcome::DidNotFinish => prop_assert!(r.delivered_bytes < size),
+            Outcome::Failed(why) => prop_assert!(false, "failed: {} ({:?})", why, n.to_string()),
+        }
+    }
+
+    /// With half the datagrams lost, every request's sends are spaced by the
+    /// backoff schedule: 100, 200, 400, 800 ms.
+    #[test]
+    fn udp_retries_follow_the_schedule(seed in any::<u64>()) {
+        let s = preset("udp-echo-backoff").expect("preset");
+        let r = traced(&s, seed);
+        let mut sends: Vec<u64> = Vec::new();
+        for rec in &r.trace {
+            match &rec.kind {
+                TraceKind::Link { on: LinkRef { dir: 0, .. }, .. } => {
+                    let at = rec.at.as_micros();
+                    if let Some(prev) = sends.last() {
+                        let k = sends.len() as u32 - 1;
+                        prop_assert_eq!(at - prev, 100_000 << k, "send {} of a request", k + 2);
+                    }
+                    sends.push(at);
+                }
+                TraceKind::App { app: 1, note } if note.starts_with("reply") => sends.clear(),
+                _ => {}
+            }
+        }
+        prop_assert!(sends.len() <= 5);
+    }
+
+    /// Any profile prints in netem syntax and parses back to itself.
+    #[test]
+    fn netem_round_trips(n in arb_netem()) {
+        let text = n.to_string();
+        let back: Netem = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        prop_assert_eq!(back, n);
+    }
+}
+
+fn arb_prob() -> impl Strategy<Value = Prob> {
+    prop_oneof![
+        Just(Prob::ZERO),
+        Just(Prob::ONE),
+        (0u32..=1_000_000).prop_map(Prob)
+    ]
+}
+
+fn arb_chance() -> impl Strategy<Value = Chance> {
+    (arb_prob(), arb_prob()).prop_map(|(p, correlation)| Chance { p, correlation })
+}
+
+fn arb_netem() -> impl Strategy<Value = Netem> {
+    let delay = (
+        0u64..10_000_000,
+        0u64..1_000_000,
+        arb_prob(),
+        prop_oneof![
+            Just(Distribution::Uniform),
+            Just(Distribution::Normal),
+            Just(Distribution::Pareto),
+            Just(Distribution::ParetoNormal)
+        ],
+    )
+        .prop_map(|(base_us, jitter_us, correlation, distribution)| Delay {
+            base_us,
+            jitter_us,
+            correlation,
+            distribution,
+        });
+    let loss = prop_oneof![
+        arb_chance().prop_map(Loss::Random),
+        (arb_prob(), arb_prob(), arb_prob(), arb_prob(), arb_prob()).prop_map(
+            |(p13, p31, p32, p23, p14)| Loss::State {
+                p13,
+                p31,
+                p32,
+                p23,
+                p14
+            }
+        ),
+        (arb_prob(), arb_prob(), arb_prob(), arb_prob()).prop_map(|(p, r, bad_loss, good_loss)| {
+            Loss::GilbertElliott {
+                p,
+                r,
+                bad_loss,
+                good_loss,
+            }
+        }),
+    ];
+    let rate = (1u64..100_000_000_000, -100i32..100, 0u32..1000, -10i32..10).prop_map(
+        |(bits_per_sec, packet_overhead, cell_size, cell_overhead)| Rate {
+            bits_per_sec,
+            packet_overhead,
+            cell_size,
+            cell_overhead,
+        },
+    );
+    (
+        proptest::option::of(delay),
+        proptest::option::of(loss),
+        proptest::option::of(arb_chance()),
+        proptest::option::of(arb_chance()),
+        proptest::option::of((arb_chance(), 0u32..10)),
+        proptest::option::of(rate),
+        proptest::option::of(0u32..100_000),
+        proptest::option::of(0u32..65_536),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(delay, loss, duplicate, corrupt, reorder, rate, limit, mtu, partition)| Netem {
+                // netem refuses reordering without a delay; so does the parser.
+                reorder: reorder
+                    .filter(|_| delay.is_some())
+                    .map(|(chance, gap)| Reorder { chance, gap }),
+                delay,
+                loss,
+                duplicate,
+                corrupt,
+                rate,
+                limit,
+                mtu,
+                partition,
+            },
+        )
+}
+
+#[test]
+fn every_reply_lost_means_server_down_on_schedule() {
+    let mut s = preset("udp-echo-backoff").expect("preset");
+    s.links[0].a_to_b = Netem::default();
+    s.links[0].b_to_a = profile("partition");
+    if let Workload::EchoUdpClient { requests, .. } = &mut s.apps[1].workload {
+        *requests = 1;
+    }
+    let r = traced(&s, 1);
+    assert_eq!(
+        r.outcome,
+        Outcome::Failed("server down after 5 attempts".into())
+    );
+    let start = s.apps[1].start_ms * 1000;
+    let sends: Vec<u64> = r
+        .trace
+        .iter()
+        .filter(|rec| {
+            matches!(
+                rec.kind,
+                TraceKind::Link {
+                    on: LinkRef { dir: 0, .. },
+                    ..
+                }
+            )
+        })
+        .map(|rec| (rec.at.as_micros() - start) / 1000)
+        .collect();
+    assert_eq!(sends, [0, 100, 300, 700, 1500]);
+    let down = r
+        .trace
+        .iter()
+        .find(|rec| matches!(&rec.kind, TraceKind::App { note, .. } if note.starts_with("server down")))
+        .expect("a server-down note");
+    assert_eq!((down.at.as_micros() - start) / 1000, 3100);
+    assert_eq!(r.app_retries, 4);
+    assert_eq!(r.drops, [("partition".to_string(), 5)]);
+}
+
+#[test]
+fn same_seed_same_hash_other_seed_other_hash() {
+    let s = preset("tcp-transfer-lossy").expect("preset");
+    let a = run(&s, 11).expect("runs");
+    let b = run(&s, 11).expect("runs");
+    assert_eq!(a, b, "a run is a pure function of scenario and seed");
+    let hashes: std::collections::BTreeSet<String> = (1..=4)
+        .map(|seed| run(&s, seed).expect("runs").trace_hash)
+        .collect();
+    assert_eq!(hashes.len(), 4, "four seeds, four different runs");
+    let u = preset("udp-echo-backoff").expect("preset");
+    assert_ne!(
+        run(&u, 1).expect("runs").trace_hash,
+        run(&u, 2).expect("runs").trace_hash
+    );
+}
+
+#[test]
+fn virtual_time_never_goes_backwards() {
+    for name in ["tcp-transfer-bursty", "udp-echo-backoff", "tcp-echo"] {
+        let r = traced(&preset(name).expect("preset"), 3);
+        assert!(!r.trace.is_empty());
+        assert!(
+            r.trace.windows(2).all(|w| w[0].at <= w[1].at),
+            "{name}: time went backwards"
+        );
+    }
+}
+
+#[test]
+fn a_clean_link_delivers_everything_in_order() {
+    for name in ["tcp-echo", "tcp-transfer-clean"] {
+        let mut s = preset(name).expect("preset");
+        s.links[0].a_to_b = profile("delay 7ms");
+        s.links[0].b_to_a = profile("delay 7ms");
+        let r = traced(&s, 5);
+        assert_eq!(r.outcome, Outcome::Completed, "{name}");
+        assert_eq!(r.tcp_retransmissions, 0);
+        assert!(r.drops.is_empty());
+        let mut sent: BTreeMap<u8, Vec<u64>> = BTreeMap::new();
+        let mut dir_of = BTreeMap::new();
+        let mut got: BTreeMap<u8, Vec<u64>> = BTreeMap::new();
+        for rec in &r.trace {
+            match &rec.kind {
+                TraceKind::Link {
+                    packet,
+                    on,
+                    verdict,
+                    ..
+                } => {
+                    assert!(matches!(verdict, Verdict::Carry(c) if c.after_us == 7000));
+                    sent.entry(on.dir).or_default().push(*packet);
+                    dir_of.insert(*packet, on.dir);
+                }
+                TraceKind::Delivered { packet, .. } => {
+                    got.entry(dir_of[packet]).or_default().push(*packet);
+                }
+                _ => {}
+            }
+        }
+        // Delivered in the order sent; only the last 7 ms may still be in flight.
+        for (dir, s) in &sent {
+            let g = got.get(dir).cloned().unwrap_or_default();
+            assert_eq!(&s[..g.len()], &g[..], "{name} dir {dir}");
+        }
+    }
+}
+
+#[test]
+fn scenarios_round_trip_through_json() {
+    for s in wirekit_core::sim::presets() {
+        let json = serde_json::to_string_pretty(&s).expect("serialises");
+        let back: Scenario = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, s);
+    }
+}
+
+#[test]
+fn the_pcap_is_well_formed() {
+    let s = preset("tcp-transfer-lossy").expect("preset");
+    let r = run_with(
+        &s,
+        7,
+        Options {
+            keep_trace: false,
+            pcap: true,
+        },
+    )
+    .expect("runs");
+    let pcap = r.pcap.expect("a capture");
+    // Walk the records: every header's length must land exactly on the end.
+    let mut at = 24;
+    let mut n = 0u64;
+    while at < pcap.len() {
+        let len = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().expect("4 bytes")) as usize;
+        assert_eq!(pcap[at + 16] >> 4, 4, "an IPv4 packet");
+        at += 16 + len;
+        n += 1;
+    }
+    assert_eq!(at, pcap.len());
+    assert_eq!(
+        n,
+        r.stats.packets_sent
+            - r.stats
+                .drops
+                .get(&wirekit_core::sim::DropReason::NoRoute)
+                .copied()
+                .unwrap_or(0)
+    );
+    // tshark, where installed, must read it without complaint.
+    let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    if let Some(tshark) = tshark {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let file = dir.path().join("out.pcap");
+        std::fs::write(&file, &pcap).expect("write the capture");
+        let out = std::process::Command::new(tshark)
+            .arg("-r")
+            .arg(&file)
+            .output()
+            .expect("run tshark");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines = String::from_utf8_lossy(&out.stdout).lines().count() as u64;
+        assert_eq!(lines, n);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("10.0.0.1") && text.contains("TCP"),
+            "{}",
+            &text[..200.min(text.len())]
+        );
+    }
+}
