@@ -245,6 +245,13 @@ fn same_seed_same_hash_other_seed_other_hash() {
         .map(|seed| run(&s, seed).expect("runs").trace_hash)
         .collect();
     assert_eq!(hashes.len(), 4, "four seeds, four different runs");
+    // Even on a perfect link the seed matters: it picks TCP's initial
+    // sequence numbers, which the trace records.
+    let c = preset("tcp-transfer-clean").expect("preset");
+    assert_ne!(
+        run(&c, 1).expect("runs").trace_hash,
+        run(&c, 2).expect("runs").trace_hash
+    );
     let u = preset("udp-echo-backoff").expect("preset");
     assert_ne!(
         run(&u, 1).expect("runs").trace_hash,

@@ -10,6 +10,7 @@ use super::app::{App, Status};
 use super::device::SimDevice;
 use super::link::{DropReason, LinkDir, Verdict};
 use super::netem::Netem;
+use super::packet::{PacketInfo, Transport};
 use super::pcap::Pcap;
 use super::queue::EventQueue;
 use super::scenario::{Direction, MAX_HOSTS, Scenario, ScenarioError, Workload};
@@ -431,7 +432,10 @@ impl Sim {
                 (wall.secs().max(0) as u64) * 1_000_000 + u64::from(wall.subsec_nanos() / 1000);
             p.record(us, &bytes);
         }
-        self.sniff_tcp(&bytes);
+        let info = PacketInfo::parse(&bytes);
+        if let Some(i) = &info {
+            self.count_retransmission(i);
+        }
         let dir = &mut self.links[usize::from(on.link)][usize::from(on.dir)];
         let verdict = dir.offer(self.now, bytes.len());
         let len = bytes.len() as u32;
@@ -485,6 +489,7 @@ impl Sim {
                 packet,
                 on,
                 len,
+                info,
                 verdict,
                 duplicate,
             },
@@ -493,32 +498,20 @@ impl Sim {
 
     /// Counts TCP segments whose data ends at or before the highest byte
     /// already sent on their flow: retransmissions, as a capture shows them.
-    fn sniff_tcp(&mut self, p: &[u8]) {
-        let Some(&vihl) = p.first() else { return };
-        let ihl = usize::from(vihl & 0x0f) * 4;
-        if vihl >> 4 != 4 || p.get(9) != Some(&6) || ihl < 20 {
-            return;
-        }
-        let total = p
-            .get(2..4)
-            .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
-        let (Some(ip), Some(tcp)) = (p.get(12..20), p.get(ihl..total.min(p.len()))) else {
+    fn count_retransmission(&mut self, info: &PacketInfo) {
+        let Transport::Tcp(t) = info.transport else {
             return;
         };
-        let Some(hdr) = tcp.get(..20) else { return };
-        let doff = usize::from(hdr[12] >> 4) * 4;
-        let data = tcp.len().saturating_sub(doff) as u32;
-        if data == 0 {
+        if t.payload == 0 {
             return;
         }
-        let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         let key = (
-            be32(&ip[..4]),
-            be32(&ip[4..8]),
-            u16::from_be_bytes([hdr[0], hdr[1]]),
-            u16::from_be_bytes([hdr[2], hdr[3]]),
+            u32::from_be_bytes(info.src),
+            u32::from_be_bytes(info.dst),
+            t.src_port,
+            t.dst_port,
         );
-        let end = be32(&hdr[4..8]).wrapping_add(data);
+        let end = t.seq.wrapping_add(u32::from(t.payload));
         match self.flows.get_mut(&key) {
             Some(high) if (end.wrapping_sub(*high) as i32) <= 0 => {
                 self.stats.tcp_retransmissions += 1;

@@ -14,6 +14,7 @@
 //! |---|---|
 //! | link profiles and netem syntax | [`netem`] |
 //! | one link direction's decisions | [`link`] |
+//! | a packet's headers, for the trace | [`packet`] |
 //! | the event queue | [`queue`] |
 //! | the virtual network card | [`device`] |
 //! | machines on sockets (back-pressure) | [`app`] |
@@ -36,6 +37,7 @@ pub mod device;
 pub mod engine;
 pub mod link;
 pub mod netem;
+pub mod packet;
 pub mod pcap;
 pub mod queue;
 pub mod scenario;
@@ -43,6 +45,7 @@ pub mod store;
 pub mod trace;
 pub mod workload;
 
+pub use app::Status;
 pub use engine::{Options, Sim, Stats};
 pub use link::DropReason;
 pub use netem::{Netem, NetemError};
@@ -52,7 +55,6 @@ pub use trace::{TraceKind, TraceRecord};
 use crate::time::Instant;
 use alloc::string::String;
 use alloc::vec::Vec;
-use app::Status;
 use serde::{Deserialize, Serialize};
 
 /// How a run ended.

@@ -8,6 +8,7 @@
 //! event — natively, in the browser, on any machine.
 
 use super::link::{DropReason, Verdict};
+use super::packet::PacketInfo;
 use crate::time::Instant;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -36,6 +37,8 @@ pub enum TraceKind {
         on: LinkRef,
         /// Its length in bytes.
         len: u32,
+        /// Its headers, as sent (before any corruption).
+        info: Option<PacketInfo>,
         /// The decision, with its reasons.
         verdict: Verdict,
         /// The number given to the duplicate, if one was made.
@@ -112,6 +115,7 @@ fn encode(b: &mut Vec<u8>, at: u64, kind: &TraceKind) {
             packet,
             on,
             len,
+            info,
             verdict,
             duplicate,
         } => {
@@ -119,6 +123,13 @@ fn encode(b: &mut Vec<u8>, at: u64, kind: &TraceKind) {
             put_u64(b, *packet);
             put_link(b, *on);
             b.extend_from_slice(&len.to_le_bytes());
+            match info {
+                Some(i) => {
+                    b.push(1);
+                    i.encode(b);
+                }
+                None => b.push(0),
+            }
             match verdict {
                 Verdict::Drop(r) => {
                     b.push(0);
