@@ -49,8 +49,8 @@ fn main() {
         links.push(LinkSpec {
             a: name.clone(),
             b: "server".into(),
-            a_to_b: "delay 5ms loss 10%".parse().expect("profile"),
-            b_to_a: "delay 5ms loss 10%".parse().expect("profile"),
+            a_to_b: "delay 5ms loss 2%".parse().expect("profile"),
+            b_to_a: "delay 5ms loss 2%".parse().expect("profile"),
         });
         apps.push(AppSpec {
             host: name,
@@ -79,7 +79,7 @@ fn main() {
     let r = run(&udp, 7).expect("runs");
     let wall = t.elapsed();
     println!(
-        "UDP echo, 50 clients, 10% loss: {:?}, {} packets in {:.3} s wall: {:.0} packets/s",
+        "UDP echo, 50 clients, 2% loss: {:?}, {} packets in {:.3} s wall: {:.0} packets/s",
         r.outcome,
         r.stats.packets_sent,
         wall.as_secs_f64(),

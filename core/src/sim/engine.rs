@@ -286,7 +286,8 @@ impl Sim {
     }
 
     /// Runs one event. Returns false when there is nothing left to do
-    /// before the time limit, or every client has finished.
+    /// before the time limit, or every client has finished (completed or
+    /// failed).
     pub fn step(&mut self) -> bool {
         if self.finished_at.is_some() {
             return false;
@@ -357,10 +358,8 @@ impl Sim {
             for (i, app) in &h.apps {
                 if self.apps[usize::from(*i)].1 {
                     any = true;
-                    match app.status() {
-                        Status::Running => return false,
-                        Status::Completed => {}
-                        Status::Failed(_) => return true,
+                    if app.status() == Status::Running {
+                        return false;
                     }
                 }
             }
