@@ -177,9 +177,10 @@ fn arb_netem() -> impl Strategy<Value = Netem> {
         proptest::option::of(0u32..100_000),
         proptest::option::of(0u32..65_536),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(delay, loss, duplicate, corrupt, reorder, rate, limit, mtu, partition)| Netem {
+            |(delay, loss, duplicate, corrupt, reorder, rate, limit, mtu, partition, hold)| Netem {
                 // netem refuses reordering without a delay; so does the parser.
                 reorder: reorder
                     .filter(|_| delay.is_some())
@@ -192,6 +193,7 @@ fn arb_netem() -> impl Strategy<Value = Netem> {
                 limit,
                 mtu,
                 partition,
+                hold,
             },
         )
 }
@@ -233,6 +235,52 @@ fn every_reply_lost_means_server_down_on_schedule() {
     assert_eq!((down.at.as_micros() - start) / 1000, 3100);
     assert_eq!(r.app_retries, 4);
     assert_eq!(r.drops, [("partition".to_string(), 5)]);
+}
+
+#[test]
+fn a_held_link_releases_in_order_at_the_change() {
+    use wirekit_core::sim::scenario::{ChangeSpec, Direction};
+    let mut s = preset("udp-echo-backoff").expect("preset");
+    s.links[0].a_to_b = profile("delay 10ms hold");
+    s.links[0].b_to_a = profile("delay 10ms");
+    s.changes.push(ChangeSpec {
+        at_ms: 500,
+        link: 0,
+        direction: Direction::AToB,
+        profile: profile("delay 10ms"),
+    });
+    if let Workload::EchoUdpClient { requests, .. } = &mut s.apps[1].workload {
+        *requests = 1;
+    }
+    let r = traced(&s, 1);
+    assert_eq!(r.outcome, Outcome::Completed);
+    let verdicts: Vec<(u64, u64, bool)> = r
+        .trace
+        .iter()
+        .filter_map(|rec| match &rec.kind {
+            TraceKind::Link {
+                packet,
+                on: LinkRef { dir: 0, .. },
+                verdict,
+                ..
+            } => Some((
+                rec.at.as_micros() / 1000,
+                *packet,
+                matches!(verdict, Verdict::Hold),
+            )),
+            _ => None,
+        })
+        .collect();
+    // Sent at 10, 110 and 310 ms and held; released at 500 ms in that order.
+    let held: Vec<u64> = verdicts.iter().filter(|v| v.2).map(|v| v.1).collect();
+    let released: Vec<u64> = verdicts
+        .iter()
+        .filter(|v| !v.2 && v.0 == 500)
+        .map(|v| v.1)
+        .collect();
+    assert_eq!(held.len(), 3, "{verdicts:?}");
+    assert_eq!(held, released);
+    assert_eq!(r.app_retries, 2);
 }
 
 #[test]

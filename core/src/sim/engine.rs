@@ -55,6 +55,15 @@ struct Host {
     wake_at: Option<u64>,
 }
 
+/// A packet a link holds (`hold`) until its profile changes.
+struct Held {
+    from: u16,
+    on: LinkRef,
+    packet: u64,
+    bytes: Vec<u8>,
+    info: Option<PacketInfo>,
+}
+
 enum Ev {
     Deliver {
         host: u16,
@@ -114,6 +123,7 @@ pub struct Sim {
     flows: BTreeMap<(u32, u32, u16, u16), u32>,
     notes: Vec<String>,
     tx: Vec<Vec<u8>>,
+    held: Vec<Held>,
     finished_at: Option<u64>,
 }
 
@@ -269,6 +279,7 @@ impl Sim {
             flows: BTreeMap::new(),
             notes: Vec::new(),
             tx: Vec::new(),
+            held: Vec::new(),
             finished_at: None,
         })
     }
@@ -334,8 +345,22 @@ impl Sim {
                 host
             }
             Ev::Change { on, profile } => {
-                self.links[usize::from(on.link)][usize::from(on.dir)].set_config(*profile);
+                let dir = &mut self.links[usize::from(on.link)][usize::from(on.dir)];
+                let release = !profile.hold;
+                dir.set_config(*profile);
                 self.trace.push(at, TraceKind::Changed { on });
+                if release {
+                    // Held packets go on, in the order they came, through
+                    // the new profile (which may still drop or delay them).
+                    let (go, keep): (Vec<Held>, Vec<Held>) = core::mem::take(&mut self.held)
+                        .into_iter()
+                        .partition(|h| h.on == on);
+                    self.held = keep;
+                    for h in go {
+                        self.links[usize::from(on.link)][usize::from(on.dir)].delivered();
+                        self.offer(h.from, h.on, h.packet, h.bytes, h.info);
+                    }
+                }
                 return true;
             }
         };
@@ -410,7 +435,7 @@ impl Sim {
         self.tx = tx;
     }
 
-    fn send(&mut self, from: u16, mut bytes: Vec<u8>) {
+    fn send(&mut self, from: u16, bytes: Vec<u8>) {
         let packet = self.next_packet;
         self.next_packet += 1;
         self.stats.packets_sent += 1;
@@ -435,6 +460,18 @@ impl Sim {
         if let Some(i) = &info {
             self.count_retransmission(i);
         }
+        self.offer(from, on, packet, bytes, info);
+    }
+
+    /// Offers a packet to one link direction and acts on the verdict.
+    fn offer(
+        &mut self,
+        from: u16,
+        on: LinkRef,
+        packet: u64,
+        mut bytes: Vec<u8>,
+        info: Option<PacketInfo>,
+    ) {
         let dir = &mut self.links[usize::from(on.link)][usize::from(on.dir)];
         let verdict = dir.offer(self.now, bytes.len());
         let len = bytes.len() as u32;
@@ -443,6 +480,15 @@ impl Sim {
             Verdict::Drop(reason) => {
                 *self.stats.drops.entry(reason).or_default() += 1;
                 self.hosts[usize::from(from)].device.recycle(bytes);
+            }
+            Verdict::Hold => {
+                self.held.push(Held {
+                    from,
+                    on,
+                    packet,
+                    bytes,
+                    info,
+                });
             }
             Verdict::Carry(c) => {
                 let (a, b) = self.ends[usize::from(on.link)];

@@ -2,8 +2,8 @@
 //!
 //! Every direction has its own seeded RNG, so a change to the traffic in one
 //! direction never changes the luck of the other. The decisions are drawn in
-//! a fixed order (partition, MTU, queue limit, loss, duplicate, corrupt,
-//! reorder, delay) and every one is reported with its reason, which is what
+//! a fixed order (partition, MTU, queue limit, hold, loss, duplicate,
+//! corrupt, reorder, delay) and every one is reported with its reason, which is what
 //! the trace records and the browser page shows.
 //!
 //! Random draws follow netem: a correlated draw is
@@ -78,6 +78,8 @@ pub enum Verdict {
     Drop(DropReason),
     /// Carried.
     Carry(Carry),
+    /// Held in the link (`hold`) until its profile changes; then offered again.
+    Hold,
 }
 
 /// Markov states of netem's loss models.
@@ -300,6 +302,11 @@ impl LinkDir {
         if self.in_flight >= limit {
             return Verdict::Drop(DropReason::QueueFull);
         }
+        if c.hold {
+            // Held packets count against the queue limit.
+            self.in_flight += 1;
+            return Verdict::Hold;
+        }
         if self.lost() {
             return Verdict::Drop(DropReason::Loss);
         }
@@ -435,6 +442,7 @@ mod tests {
         let lost = (0..100_000)
             .filter(|_| match d.offer(0, 100) {
                 Verdict::Drop(r) => r == DropReason::Loss,
+                Verdict::Hold => false,
                 Verdict::Carry(_) => {
                     d.delivered();
                     false
@@ -471,7 +479,7 @@ mod tests {
                 .iter()
                 .map(|v| match v {
                     Verdict::Carry(c) => c.after_us,
-                    Verdict::Drop(_) => 0,
+                    Verdict::Drop(_) | Verdict::Hold => 0,
                 })
                 .collect::<alloc::vec::Vec<_>>(),
             [1000, 2000, 3000]
@@ -484,7 +492,7 @@ mod tests {
         let mut d = dir("loss gemodel 1% 10%");
         let v: alloc::vec::Vec<bool> = (0..100_000)
             .map(|_| match d.offer(0, 1) {
-                Verdict::Drop(_) => true,
+                Verdict::Drop(_) | Verdict::Hold => true,
                 Verdict::Carry(_) => {
                     d.delivered();
                     false

@@ -8,8 +8,10 @@
 //! every quantity is an integer: times in microseconds, rates in bits per
 //! second, probabilities in parts per million ([`Prob`]).
 //!
-//! Beyond netem, two words: `mtu BYTES` (longer packets are dropped, as by a
-//! router that cannot fragment) and `partition` (every packet is dropped).
+//! Beyond netem, three words: `mtu BYTES` (longer packets are dropped, as by
+//! a router that cannot fragment), `partition` (every packet is dropped) and
+//! `hold` (packets are kept in the link until a later change of profile
+//! without `hold` releases them, in order, through the new profile).
 
 use alloc::string::{String, ToString};
 use core::fmt;
@@ -189,6 +191,8 @@ pub struct Netem {
     pub mtu: Option<u32>,
     /// Drop everything.
     pub partition: bool,
+    /// Keep every packet until the profile changes.
+    pub hold: bool,
 }
 
 /// netem's default queue limit, in packets.
@@ -496,6 +500,12 @@ impl FromStr for Netem {
                     }
                     n.partition = true;
                 }
+                "hold" => {
+                    if n.hold {
+                        return Err(NetemError::Repeated("hold"));
+                    }
+                    n.hold = true;
+                }
                 other => return Err(NetemError::UnknownKeyword(other.to_string())),
             }
         }
@@ -593,6 +603,10 @@ impl fmt::Display for Netem {
             word(f)?;
             f.write_str("partition")?;
         }
+        if self.hold {
+            word(f)?;
+            f.write_str("hold")?;
+        }
         Ok(())
     }
 }
@@ -643,7 +657,7 @@ mod tests {
     #[test]
     fn every_keyword() {
         let s = "delay 20ms 5ms distribution pareto loss gemodel 1% 10% 70% 0.1% \
-                 corrupt 0.1% reorder 25% 50% gap 5 rate 1mbit 20 48 5 limit 100 mtu 1400 partition";
+                 corrupt 0.1% reorder 25% 50% gap 5 rate 1mbit 20 48 5 limit 100 mtu 1400 partition hold";
         let n: Netem = s.parse().unwrap();
         assert_eq!(n.reorder.map(|r| r.gap), Some(5));
         assert_eq!(
@@ -655,7 +669,7 @@ mod tests {
                 cell_overhead: 5
             })
         );
-        assert!(n.partition);
+        assert!(n.partition && n.hold);
         assert_eq!(n.to_string().parse::<Netem>().unwrap(), n);
         let st: Netem = "loss state 2% delay 1.5s rate 125kbps".parse().unwrap();
         assert_eq!(

@@ -155,6 +155,7 @@ fn encode(b: &mut Vec<u8>, at: u64, kind: &TraceKind) {
                     }
                     put_u64(b, c.duplicate_after_us.unwrap_or(u64::MAX));
                 }
+                Verdict::Hold => b.push(2),
             }
             put_u64(b, duplicate.unwrap_or(u64::MAX));
         }
