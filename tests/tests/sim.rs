@@ -109,6 +109,35 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Text made of netem's words and numbers, or of anything at all, parses
+    /// or gives a typed error; what parses prints back to the same profile.
+    #[test]
+    fn netem_text_never_panics(
+        words in proptest::collection::vec(
+            prop_oneof![
+                prop::sample::select(vec![
+                    "delay", "loss", "random", "state", "gemodel", "duplicate", "corrupt",
+                    "reorder", "gap", "rate", "limit", "mtu", "partition", "hold",
+                    "distribution", "normal", "pareto", "drop",
+                ]).prop_map(String::from),
+                "[0-9]{1,4}(\\.[0-9]{1,7})?(%|ms|us|s|sec|kbit|mbit|bps)?",
+                "-[0-9]{1,3}",
+            ],
+            0..14,
+        ),
+        junk in ".{0,40}",
+    ) {
+        for text in [words.join(" "), junk] {
+            if let Ok(n) = text.parse::<Netem>() {
+                prop_assert_eq!(n.to_string().parse::<Netem>(), Ok(n));
+            }
+        }
+    }
+}
+
 fn arb_prob() -> impl Strategy<Value = Prob> {
     prop_oneof![
         Just(Prob::ZERO),

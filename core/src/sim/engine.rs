@@ -6,6 +6,7 @@
 //! packets they sent to the links, which schedule their arrival. Nothing else
 //! advances time, so a run is a pure function of its scenario and seed.
 
+use super::AppReport;
 use super::app::{App, Status};
 use super::device::SimDevice;
 use super::link::{DropReason, LinkDir, Verdict};
@@ -124,6 +125,7 @@ pub struct Sim {
     notes: Vec<String>,
     tx: Vec<Vec<u8>>,
     held: Vec<Held>,
+    host_names: Vec<String>,
     finished_at: Option<u64>,
 }
 
@@ -280,6 +282,7 @@ impl Sim {
             notes: Vec::new(),
             tx: Vec::new(),
             held: Vec::new(),
+            host_names: scenario.hosts.clone(),
             finished_at: None,
         })
     }
@@ -593,28 +596,30 @@ impl Sim {
         self.finished_at.map(Instant::from_micros)
     }
 
-    /// Each application: (host index, kind, status, bytes delivered, retries).
-    pub fn app_states(&self) -> Vec<(u16, &'static str, bool, Status, u64, u64)> {
-        let mut out: Vec<_> = self
+    /// Each application's state, in scenario order.
+    pub fn apps(&self) -> Vec<AppReport> {
+        let mut out: Vec<(u16, AppReport)> = self
             .hosts
             .iter()
             .flat_map(|h| h.apps.iter())
             .map(|(i, a)| {
                 let (host, client, kind) = self.apps[usize::from(*i)];
-                (
-                    *i,
-                    host,
-                    kind,
+                let report = AppReport {
+                    host: self
+                        .host_names
+                        .get(usize::from(host))
+                        .cloned()
+                        .unwrap_or_default(),
+                    kind: kind.into(),
                     client,
-                    a.status(),
-                    a.delivered(),
-                    a.retries(),
-                )
+                    status: a.status(),
+                    delivered: a.delivered(),
+                    retries: a.retries(),
+                };
+                (*i, report)
             })
             .collect();
         out.sort_by_key(|a| a.0);
-        out.into_iter()
-            .map(|(_, h, k, c, s, d, r)| (h, k, c, s, d, r))
-            .collect()
+        out.into_iter().map(|(_, r)| r).collect()
     }
 }

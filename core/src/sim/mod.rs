@@ -76,6 +76,8 @@ pub struct AppReport {
     pub host: String,
     /// Its workload kind (`transfer-get`, ...).
     pub kind: String,
+    /// True for clients (applications with a goal).
+    pub client: bool,
     /// Where it stands.
     pub status: Status,
     /// Application bytes it received (downloads, echoes, replies).
@@ -137,35 +139,21 @@ pub fn run_with(scenario: &Scenario, seed: u64, options: Options) -> Result<Repo
 
 /// Summarises a simulation that has run (or stopped early).
 pub fn report(scenario: &Scenario, seed: u64, sim: &mut Sim) -> Report {
-    let states = sim.app_states();
+    let apps = sim.apps();
     let mut delivered = 0;
     let mut retries = 0;
     let mut failed = None;
     let mut all_done = true;
-    let mut apps = Vec::new();
-    for (host, kind, client, status, d, r) in states {
-        if client {
-            delivered += d;
-            retries += r;
-            match &status {
-                Status::Running => all_done = false,
-                Status::Completed => {}
-                Status::Failed(why) => {
-                    failed.get_or_insert_with(|| why.clone());
-                }
+    for a in apps.iter().filter(|a| a.client) {
+        delivered += a.delivered;
+        retries += a.retries;
+        match &a.status {
+            Status::Running => all_done = false,
+            Status::Completed => {}
+            Status::Failed(why) => {
+                failed.get_or_insert_with(|| why.clone());
             }
         }
-        apps.push(AppReport {
-            host: scenario
-                .hosts
-                .get(usize::from(host))
-                .cloned()
-                .unwrap_or_default(),
-            kind: kind.into(),
-            status,
-            delivered: d,
-            retries: r,
-        });
     }
     let outcome = match failed {
         Some(why) => Outcome::Failed(why),
