@@ -68,6 +68,7 @@ fn main() {
         description: String::new(),
         seed: 1,
         time_limit_ms: 600_000,
+        linger_ms: 0,
         mtu: 1500,
         start_unix: 0,
         hosts,

@@ -127,6 +127,7 @@ pub struct Sim {
     held: Vec<Held>,
     host_names: Vec<String>,
     finished_at: Option<u64>,
+    linger: u64,
 }
 
 impl core::fmt::Debug for Sim {
@@ -284,6 +285,7 @@ impl Sim {
             held: Vec::new(),
             host_names: scenario.hosts.clone(),
             finished_at: None,
+            linger: scenario.linger_ms.saturating_mul(1000),
         })
     }
 
@@ -301,15 +303,16 @@ impl Sim {
 
     /// Runs one event. Returns false when there is nothing left to do
     /// before the time limit, or every client has finished (completed or
-    /// failed).
+    /// failed) and the linger time after that has passed.
     pub fn step(&mut self) -> bool {
-        if self.finished_at.is_some() {
-            return false;
-        }
         let Some(at) = self.queue.peek_time() else {
             return false;
         };
-        if at > self.limit {
+        let end = match self.finished_at {
+            Some(f) => f.saturating_add(self.linger).min(self.limit),
+            None => self.limit,
+        };
+        if at > end {
             return false;
         }
         let Some((at, ev)) = self.queue.pop() else {
@@ -368,9 +371,8 @@ impl Sim {
             }
         };
         self.run_host(host);
-        if self.all_clients_done() {
+        if self.finished_at.is_none() && self.all_clients_done() {
             self.finished_at = Some(self.now);
-            return false;
         }
         true
     }

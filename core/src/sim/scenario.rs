@@ -33,6 +33,10 @@ pub struct Scenario {
     pub seed: u64,
     /// The run stops here (virtual ms) if the applications have not finished.
     pub time_limit_ms: u64,
+    /// After every client finished, the run goes on this long (virtual ms)
+    /// so that connections close in the trace and the capture.
+    #[serde(default = "default_linger")]
+    pub linger_ms: u64,
     /// Every host's interface MTU, bytes.
     #[serde(default = "default_mtu")]
     pub mtu: u32,
@@ -49,6 +53,10 @@ pub struct Scenario {
     /// Profile changes at given virtual times.
     #[serde(default)]
     pub changes: Vec<ChangeSpec>,
+}
+
+fn default_linger() -> u64 {
+    200
 }
 
 fn default_mtu() -> u32 {
@@ -277,6 +285,7 @@ fn two_hosts(
         description: description.to_string(),
         seed: 7,
         time_limit_ms,
+        linger_ms: default_linger(),
         mtu: default_mtu(),
         start_unix: default_start(),
         hosts: vec!["client".to_string(), "server".to_string()],
