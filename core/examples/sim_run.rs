@@ -37,8 +37,8 @@ fn main() {
     );
     println!("drops: {:?}", r.drops);
     println!(
-        "packets: {} sent, {} delivered",
-        r.stats.packets_sent, r.stats.packets_delivered
+        "packets: {} sent, {} delivered; events {} ({} stale wakes)",
+        r.stats.packets_sent, r.stats.packets_delivered, r.stats.events, r.stats.stale_wakes
     );
     if let (Some(path), Some(pcap)) = (pcap_path, &r.pcap) {
         std::fs::write(&path, pcap).expect("write the pcap");

@@ -102,6 +102,10 @@ pub struct Stats {
     pub reordered: u64,
     /// TCP segments carrying data already sent (seen on the wire).
     pub tcp_retransmissions: u64,
+    /// Events the loop ran (arrivals, timers, starts, changes).
+    pub events: u64,
+    /// Timer wake-ups that were superseded by an earlier one.
+    pub stale_wakes: u64,
 }
 
 /// A scenario being simulated.
@@ -319,6 +323,7 @@ impl Sim {
             return false;
         };
         debug_assert!(at >= self.now, "virtual time went backwards");
+        self.stats.events += 1;
         self.now = at.max(self.now);
         let host = match ev {
             Ev::Deliver {
@@ -336,6 +341,7 @@ impl Sim {
             Ev::Wake { host } => {
                 let h = &mut self.hosts[usize::from(host)];
                 if h.wake_at != Some(at) {
+                    self.stats.stale_wakes += 1;
                     return true; // superseded
                 }
                 h.wake_at = None;
