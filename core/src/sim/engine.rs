@@ -269,6 +269,8 @@ impl Sim {
                 );
             }
         }
+        let mut trace = Trace::new(options.keep_trace);
+        trace.push(0, TraceKind::Begin { seed });
         Ok(Sim {
             now: 0,
             limit: scenario.time_limit_ms.saturating_mul(1000),
@@ -279,7 +281,7 @@ impl Sim {
             routes,
             ends,
             apps,
-            trace: Trace::new(options.keep_trace),
+            trace,
             pcap: options.pcap.then(Pcap::new),
             stats: Stats::default(),
             next_packet: 0,

@@ -34,6 +34,13 @@ pub struct LinkRef {
 /// One event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TraceKind {
+    /// The first record of every trace: which seed this run used. A hash
+    /// names one run, so two seeds hash apart even where the network made
+    /// no random choice (a perfect UDP link).
+    Begin {
+        /// The run's seed.
+        seed: u64,
+    },
     /// A packet was offered to a link, and what the link decided.
     Link {
         /// The packet's number in this run.
@@ -183,6 +190,10 @@ fn encode(b: &mut Vec<u8>, at: u64, kind: &TraceKind) {
         TraceKind::Changed { on } => {
             b.push(6);
             put_link(b, *on);
+        }
+        TraceKind::Begin { seed } => {
+            b.push(7);
+            put_u64(b, *seed);
         }
     }
 }
