@@ -76,6 +76,37 @@ proptest! {
         }
     }
 
+    /// A stream echo of any size gets every byte back in order, or does not
+    /// finish; each side keeps reading, so neither waits on the other forever.
+    #[test]
+    fn tcp_echo_is_exact_or_unfinished(
+        seed in any::<u64>(),
+        bytes in 1u64..=512 * 1024,
+        loss in 0u32..=100_000,
+        corrupt in 0u32..=20_000,
+        duplicate in 0u32..=20_000,
+    ) {
+        let n = Netem {
+            delay: Some(Delay { base_us: 5_000, jitter_us: 2_000, ..Delay::default() }),
+            loss: Some(Loss::Random(Chance { p: Prob(loss), correlation: Prob::ZERO })),
+            corrupt: Some(Chance { p: Prob(corrupt), correlation: Prob::ZERO }),
+            duplicate: Some(Chance { p: Prob(duplicate), correlation: Prob::ZERO }),
+            ..Netem::default()
+        };
+        let mut s = preset("tcp-echo").expect("preset");
+        s.links[0].a_to_b = n.clone();
+        s.links[0].b_to_a = n;
+        if let Workload::EchoStreamClient { bytes: b, .. } = &mut s.apps[1].workload {
+            *b = bytes;
+        }
+        let r = run(&s, seed).expect("builds");
+        match r.outcome {
+            Outcome::Completed => prop_assert_eq!(r.delivered_bytes, bytes),
+            Outcome::DidNotFinish => prop_assert!(r.delivered_bytes < bytes),
+            Outcome::Failed(why) => prop_assert!(false, "failed: {}", why),
+        }
+    }
+
     /// With half the datagrams lost, every request's sends are spaced by the
     /// backoff schedule: 100, 200, 400, 800 ms.
     #[test]

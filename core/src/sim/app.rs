@@ -5,9 +5,10 @@
 //! [`DatagramApp`] for a UDP socket. Both respect back-pressure: a stream
 //! machine is polled for output only while the socket's send buffer has
 //! room, and bytes that did not fit wait as a leftover (a machine's
-//! `poll_transmit` hands out a piece only once). Input is read only when no
-//! output is waiting, so a peer that does not read slows its sender down
-//! through TCP's own window instead of filling memory.
+//! `poll_transmit` hands out a piece only once). A server reads input only
+//! while its output flows, so a client that does not read its replies is
+//! slowed down by TCP's own window instead of filling the server's memory;
+//! a client always reads (see the comment in `StreamApp::step`).
 //!
 //! What a machine *means* (answer a store event, send the next request,
 //! check the bytes) is left to a [`Responder`], one per workload.
@@ -260,8 +261,18 @@ where
                     None => break,
                 }
             }
-            // Input, only when our own output is not stuck.
-            if self.leftover.is_none() && socket.can_recv() {
+            // Input. A server's output is caused by its input, so it reads
+            // only while its output flows: when it is stuck, the unread
+            // input fills the window and TCP slows the client down. A
+            // client always reads: its peer's replies are what unblocks its
+            // own sending, and two sides that both wait to write before
+            // reading wait forever.
+            let output_flows = self.leftover.is_none() && socket.can_send();
+            let reads = match self.open {
+                Open::Listen(_) => output_flows,
+                Open::Connect { .. } => true,
+            };
+            if reads && socket.can_recv() {
                 let machine = &mut self.machine;
                 let failed = &mut self.failed;
                 let got = socket.recv(|buf| {

@@ -34,3 +34,16 @@ fn transfer_lossy_completes_byte_exact() {
     assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
     assert_eq!(r.delivered_bytes, 1024 * 1024);
 }
+
+#[test]
+fn a_large_stream_echo_does_not_deadlock() {
+    // Both sides write more than the socket buffers hold: each must keep
+    // reading while its own output waits, or neither ever moves again.
+    let mut s = preset("tcp-echo").expect("preset");
+    if let Workload::EchoStreamClient { bytes, .. } = &mut s.apps[1].workload {
+        *bytes = workload::MAX_ECHO_BYTES;
+    }
+    let r = run(&s, 3).expect("runs");
+    assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
+    assert_eq!(r.delivered_bytes, workload::MAX_ECHO_BYTES);
+}
