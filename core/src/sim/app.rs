@@ -239,6 +239,7 @@ where
             if socket.may_send() {
                 self.established = true;
             }
+            // ANCHOR: back_pressure
             // Output, while the send buffer has room.
             loop {
                 if let Some(mut bytes) = self.leftover.take() {
@@ -289,6 +290,7 @@ where
                 });
                 any |= got.is_ok_and(|n| n > 0);
             }
+            // ANCHOR_END: back_pressure
             // The peer's FIN (or a reset) after the connection was up.
             if self.established && !self.eof_fed && !socket.may_recv() && !socket.can_recv() {
                 self.eof_fed = true;

@@ -148,6 +148,7 @@ impl LinkDir {
         (self.rng.next_u64() % PPM) as u32
     }
 
+    // ANCHOR: correlated
     /// netem's correlated draw: leans on `last` by `corr`.
     fn correlated(&mut self, corr: Prob, last: u32) -> u32 {
         let fresh = self.fresh();
@@ -157,6 +158,7 @@ impl LinkDir {
         let rho = u64::from(corr.0);
         ((u64::from(fresh) * (PPM - rho) + u64::from(last) * rho) / PPM) as u32
     }
+    // ANCHOR_END: correlated
 
     fn chance(&mut self, c: Chance, last: fn(&mut Self) -> &mut u32) -> bool {
         let prev = *last(self);
