@@ -15,6 +15,7 @@
 
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::time::{Instant, Now};
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
@@ -102,12 +103,23 @@ pub enum Open {
     },
 }
 
+/// Makes a server's machine when a connection is accepted (servers that
+/// speak first, like RFC 868 time, need the moment of the connection).
+pub struct Accept<M>(Box<dyn Fn(Now) -> M>);
+
+impl<M> core::fmt::Debug for Accept<M> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Accept(..)")
+    }
+}
+
 /// A stream machine on a TCP socket.
 #[derive(Debug)]
 pub struct StreamApp<M: Machine, R> {
     machine: M,
     responder: R,
     open: Open,
+    accept: Option<Accept<M>>,
     handle: Option<SocketHandle>,
     leftover: Option<Bytes>,
     established: bool,
@@ -128,6 +140,7 @@ where
             machine,
             responder,
             open,
+            accept: None,
             handle: None,
             leftover: None,
             established: false,
@@ -136,6 +149,15 @@ where
             failed: None,
             cmds: Vec::new(),
         }
+    }
+
+    /// A server on `port` whose machine is made by `make` at the moment a
+    /// client connects.
+    pub fn accepting(make: impl Fn(Now) -> M + 'static, responder: R, port: u16) -> Self {
+        let machine = make(Now::default());
+        let mut app = Self::new(machine, responder, Open::Listen(port));
+        app.accept = Some(Accept(Box::new(make)));
+        app
     }
 
     /// The machine.
@@ -236,8 +258,23 @@ where
                 notes,
                 &mut self.failed,
             );
-            if socket.may_send() {
+            if !self.established {
+                if !socket.may_send() {
+                    // Not connected yet (or never): nothing to move but commands.
+                    if matches!(self.open, Open::Connect { .. })
+                        && socket.state() == tcp::State::Closed
+                    {
+                        self.failed
+                            .get_or_insert_with(|| String::from("connection refused"));
+                    }
+                    moved |= any;
+                    break;
+                }
                 self.established = true;
+                if let Some(Accept(make)) = &self.accept {
+                    self.machine = make(now);
+                }
+                any = true;
             }
             // ANCHOR: back_pressure
             // Output, while the send buffer has room.

@@ -184,6 +184,23 @@ pub enum Workload {
         #[serde(default)]
         backoff: BackoffConfig,
     },
+    /// A time (RFC 868) or daytime (RFC 867) server on one TCP connection:
+    /// it sends the time the moment the client connects, and closes.
+    TimeStreamServer {
+        /// TCP port.
+        port: u16,
+        /// Time or daytime.
+        service: Service,
+    },
+    /// A client reading the time from a stream server.
+    TimeStreamClient {
+        /// The server's host name.
+        server: String,
+        /// Its TCP port.
+        port: u16,
+        /// Time or daytime.
+        service: Service,
+    },
     /// A time (RFC 868) or daytime (RFC 867) server for datagrams.
     TimeUdpServer {
         /// UDP port.
@@ -214,6 +231,7 @@ impl Workload {
                 | Workload::EchoStreamServer { .. }
                 | Workload::EchoUdpServer { .. }
                 | Workload::TimeUdpServer { .. }
+                | Workload::TimeStreamServer { .. }
         )
     }
 
@@ -226,6 +244,8 @@ impl Workload {
             Workload::EchoStreamClient { .. } => "echo-stream-client",
             Workload::EchoUdpServer { .. } => "echo-udp-server",
             Workload::EchoUdpClient { .. } => "echo-udp-client",
+            Workload::TimeStreamServer { .. } => "time-stream-server",
+            Workload::TimeStreamClient { .. } => "time-stream-client",
             Workload::TimeUdpServer { .. } => "time-udp-server",
             Workload::TimeUdpClient { .. } => "time-udp-client",
         }
@@ -402,6 +422,21 @@ pub fn presets() -> Vec<Scenario> {
                 server: "server".to_string(),
                 port: 7007,
                 bytes: 64 * 1024,
+            },
+        ),
+        two_hosts(
+            "tcp-time",
+            "RFC 868 time over TCP: the server speaks first and closes, 10 ms RTT, 10% loss",
+            30_000,
+            "delay 5ms loss 10%",
+            Workload::TimeStreamServer {
+                port: 7037,
+                service: Service::Time,
+            },
+            Workload::TimeStreamClient {
+                server: "server".to_string(),
+                port: 7037,
+                service: Service::Time,
             },
         ),
         two_hosts(

@@ -11,7 +11,7 @@ use super::store::{MemStore, content};
 use crate::echo::{self, DatagramServer, SERVER, StreamClient, StreamServer, UdpClient, UdpEvent};
 use crate::machine::PeerId;
 use crate::time::Now;
-use crate::timestamp::{self, Ask, ClientEvent};
+use crate::timestamp::{self, Ask, ClientEvent, Service};
 use crate::transfer::{client, server};
 use alloc::boxed::Box;
 use alloc::format;
@@ -146,11 +146,14 @@ where
     }
 }
 
-/// Lets a timestamp server run.
+/// Lets a timestamp server run (datagrams or a stream).
 #[derive(Debug, Default)]
 pub struct TimeServerResponder;
 
-impl Responder<timestamp::DatagramServer> for TimeServerResponder {
+impl<M> Responder<M> for TimeServerResponder
+where
+    M: crate::Machine<Event = timestamp::ServerEvent, Command = Infallible>,
+{
     fn respond(
         &mut self,
         _now: Now,
@@ -334,6 +337,36 @@ impl Responder<timestamp::DatagramClient> for TimeUdpResponder {
     }
 }
 
+/// Reads the time from a stream server that speaks first and closes.
+#[derive(Debug)]
+pub struct TimeStreamResponder {
+    status: Status,
+}
+
+impl Responder<timestamp::StreamClient> for TimeStreamResponder {
+    fn respond(
+        &mut self,
+        _now: Now,
+        event: ClientEvent,
+        _: &mut Vec<Infallible>,
+    ) -> Option<String> {
+        let note = match &event {
+            ClientEvent::Time(t) => format!("time: {} s since 1970", t.secs()),
+            ClientEvent::Daytime(d) => format!("daytime: {d:?}"),
+            other => format!("{other:?}"),
+        };
+        self.status = match event {
+            ClientEvent::Time(_) | ClientEvent::Daytime(_) => Status::Completed,
+            other => Status::Failed(format!("{other:?}")),
+        };
+        Some(note)
+    }
+
+    fn status(&self) -> Status {
+        self.status.clone()
+    }
+}
+
 /// Largest stream echo payload: the client keeps everything unechoed.
 pub const MAX_ECHO_BYTES: u64 = echo::MAX_IN_FLIGHT as u64;
 
@@ -428,6 +461,28 @@ pub fn build(
             local_port,
             &[(SERVER, server(host, *port)?)],
         )),
+        Workload::TimeStreamServer { port, service } => {
+            let service = stream_service(*service)?;
+            Box::new(StreamApp::accepting(
+                move |now| timestamp::StreamServer::new(service, now),
+                TimeServerResponder,
+                *port,
+            ))
+        }
+        Workload::TimeStreamClient {
+            server: host,
+            port,
+            service,
+        } => Box::new(StreamApp::new(
+            timestamp::StreamClient::new(stream_service(*service)?),
+            TimeStreamResponder {
+                status: Status::Running,
+            },
+            Open::Connect {
+                remote: server(host, *port)?,
+                local_port,
+            },
+        )),
         Workload::TimeUdpServer { port, service } => Box::new(DatagramApp::new(
             timestamp::DatagramServer::new(*service),
             TimeServerResponder,
@@ -449,4 +504,15 @@ pub fn build(
             &[(PeerId(SERVER.0), server(host, *port)?)],
         )),
     })
+}
+
+/// The stream time workloads speak RFC 867 and RFC 868; the stamped echo
+/// has a client of its own that the simulator does not run yet.
+fn stream_service(s: Service) -> Result<Service, ScenarioError> {
+    match s {
+        Service::Time | Service::Daytime => Ok(s),
+        Service::Stamp => Err(ScenarioError::BadWorkload(String::from(
+            "the stamp service is not simulated over streams",
+        ))),
+    }
 }
