@@ -419,6 +419,24 @@ fn a_clean_link_delivers_everything_in_order() {
 }
 
 #[test]
+fn reports_round_trip_through_json() {
+    let r = traced(&preset("tcp-echo").expect("preset"), 2);
+    let json = serde_json::to_string(&r).expect("serialises");
+    let back: Report = serde_json::from_str(&json).expect("parses");
+    assert_eq!(back, r);
+}
+
+#[test]
+fn an_unfinished_run_ends_at_the_time_limit() {
+    let mut s = preset("tcp-transfer-clean").expect("preset");
+    s.time_limit_ms = 300;
+    let r = run(&s, 1).expect("runs");
+    assert_eq!(r.outcome, Outcome::DidNotFinish);
+    assert_eq!(r.ended_at.as_micros(), 300_000);
+    assert_eq!(r.completed_at, None);
+}
+
+#[test]
 fn scenarios_round_trip_through_json() {
     for s in wirekit_core::sim::presets() {
         let json = serde_json::to_string_pretty(&s).expect("serialises");

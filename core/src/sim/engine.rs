@@ -319,6 +319,8 @@ impl Sim {
             None => self.limit,
         };
         if at > end {
+            // Nothing more happens before the end: the clock runs out.
+            self.now = self.now.max(end);
             return false;
         }
         let Some((at, ev)) = self.queue.pop() else {
