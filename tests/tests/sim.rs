@@ -107,6 +107,25 @@ proptest! {
         }
     }
 
+    /// Even when nearly everything is lost, nothing wrong is ever delivered.
+    #[test]
+    fn tcp_download_under_heavy_loss_is_never_wrong(
+        seed in any::<u64>(),
+        loss in 150_000u32..=990_000,
+    ) {
+        let n = Netem {
+            delay: Some(Delay { base_us: 10_000, ..Delay::default() }),
+            loss: Some(Loss::Random(Chance { p: Prob(loss), correlation: Prob::ZERO })),
+            ..Netem::default()
+        };
+        let r = run(&download(32 * 1024, &n, 60_000), seed).expect("builds");
+        match r.outcome {
+            Outcome::Completed => prop_assert_eq!(r.delivered_bytes, 32 * 1024),
+            Outcome::DidNotFinish => {}
+            Outcome::Failed(why) => prop_assert!(false, "failed: {}", why),
+        }
+    }
+
     /// With half the datagrams lost, every request's sends are spaced by the
     /// backoff schedule: 100, 200, 400, 800 ms.
     #[test]
@@ -424,6 +443,21 @@ fn reports_round_trip_through_json() {
     let json = serde_json::to_string(&r).expect("serialises");
     let back: Report = serde_json::from_str(&json).expect("parses");
     assert_eq!(back, r);
+}
+
+#[test]
+fn stepping_frame_by_frame_is_the_same_run() {
+    use wirekit_core::Instant;
+    use wirekit_core::sim::{Sim, report};
+    let s = preset("tcp-echo").expect("preset");
+    let whole = run(&s, 9).expect("runs");
+    let mut sim = Sim::new(&s, 9, Options::default()).expect("builds");
+    let mut t = 0;
+    while sim.run_until(Instant::from_millis(t)) {
+        assert!(sim.now() <= Instant::from_millis(t));
+        t += 16;
+    }
+    assert_eq!(report(&s, 9, &mut sim), whole);
 }
 
 #[test]

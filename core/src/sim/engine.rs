@@ -314,10 +314,7 @@ impl Sim {
         let Some(at) = self.queue.peek_time() else {
             return false;
         };
-        let end = match self.finished_at {
-            Some(f) => f.saturating_add(self.linger).min(self.limit),
-            None => self.limit,
-        };
+        let end = self.end();
         if at > end {
             // Nothing more happens before the end: the clock runs out.
             self.now = self.now.max(end);
@@ -387,9 +384,38 @@ impl Sim {
         true
     }
 
+    /// The virtual time at which the run stops: the time limit, or the end of
+    /// the linger after every client finished.
+    fn end(&self) -> u64 {
+        match self.finished_at {
+            Some(f) => f.saturating_add(self.linger).min(self.limit),
+            None => self.limit,
+        }
+    }
+
     /// Runs until every client finished, the time limit, or no events are left.
     pub fn run(&mut self) {
         while self.step() {}
+    }
+
+    /// Runs every event up to virtual time `t` (for a page that animates a
+    /// run frame by frame). Returns false once the run is over.
+    pub fn run_until(&mut self, t: Instant) -> bool {
+        loop {
+            match self.queue.peek_time() {
+                Some(at) if at <= t.as_micros() => {
+                    if !self.step() {
+                        return false;
+                    }
+                }
+                Some(_) if t.as_micros() >= self.end() => return self.step(),
+                Some(_) => {
+                    self.now = self.now.max(t.as_micros());
+                    return true;
+                }
+                None => return false,
+            }
+        }
     }
 
     fn all_clients_done(&self) -> bool {
