@@ -489,6 +489,46 @@ mod tests {
         assert_eq!(after[3], Verdict::Drop(DropReason::QueueFull));
     }
 
+    fn carried(d: &mut LinkDir) -> Carry {
+        match d.offer(0, 100) {
+            Verdict::Carry(c) => {
+                d.delivered();
+                c
+            }
+            other => panic!("dropped: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reorder_gap_lets_every_third_packet_jump() {
+        let mut d = dir("delay 10ms reorder 100% gap 3");
+        let jumped: alloc::vec::Vec<bool> = (0..9).map(|_| carried(&mut d).reordered).collect();
+        assert_eq!(
+            jumped,
+            [false, false, true, false, false, true, false, false, true]
+        );
+        assert_eq!(carried(&mut d).after_us, 10_000);
+    }
+
+    #[test]
+    fn duplicate_and_corrupt_always_when_certain() {
+        let mut d = dir("delay 5ms duplicate 100% corrupt 100%");
+        let c = carried(&mut d);
+        assert_eq!(c.duplicate_after_us, Some(5_000));
+        let (byte, bit) = c.corrupted.expect("corrupted");
+        assert!(byte < 100 && bit < 8);
+        // The duplicate holds a queue place until it is delivered too.
+        assert_eq!(d.in_flight, 1);
+    }
+
+    #[test]
+    fn held_packets_count_against_the_limit() {
+        let mut d = dir("hold limit 2");
+        assert_eq!(d.offer(0, 1), Verdict::Hold);
+        assert_eq!(d.offer(0, 1), Verdict::Hold);
+        assert_eq!(d.offer(0, 1), Verdict::Drop(DropReason::QueueFull));
+    }
+
     #[test]
     fn gemodel_loses_in_bursts() {
         let mut d = dir("loss gemodel 1% 10%");
