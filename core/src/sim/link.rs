@@ -229,20 +229,19 @@ impl LinkDir {
                 bad_loss,
                 good_loss,
             } => {
-                // netem's loss_gilb_ell: move, then lose by the new state's odds.
+                // netem's loss_gilb_ell: move, then lose by the odds of the
+                // state the packet arrived in.
                 if self.loss_state == LossState::BurstLost {
                     if self.p(r) {
                         self.loss_state = LossState::Gap;
                     }
-                } else if self.p(p) {
-                    self.loss_state = LossState::BurstLost;
-                }
-                let odds = if self.loss_state == LossState::BurstLost {
-                    bad_loss
+                    self.p(bad_loss)
                 } else {
-                    good_loss
-                };
-                self.p(odds)
+                    if self.p(p) {
+                        self.loss_state = LossState::BurstLost;
+                    }
+                    self.p(good_loss)
+                }
             }
         }
     }
