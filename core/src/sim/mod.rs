@@ -55,6 +55,7 @@ pub use trace::{TraceKind, TraceRecord};
 use crate::time::Instant;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::{self, Write};
 use serde::{Deserialize, Serialize};
 
 /// How a run ended.
@@ -123,6 +124,67 @@ pub struct Report {
     /// The pcap file, if asked for.
     #[serde(skip)]
     pub pcap: Option<Vec<u8>>,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Completed => f.write_str("completed"),
+            Outcome::DidNotFinish => f.write_str("did not finish"),
+            Outcome::Failed(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
+impl Report {
+    /// The summary `wirekit sim` prints, one fact per line, the trace hash
+    /// last (`trace-hash: <hex>`), so every front end prints the same text.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "scenario: {} (seed {})", self.scenario, self.seed);
+        let _ = writeln!(s, "outcome: {}", self.outcome);
+        match self.completed_at {
+            Some(t) => {
+                let _ = writeln!(s, "completion time: {t}");
+            }
+            None => {
+                let _ = writeln!(s, "ended at: {}", self.ended_at);
+            }
+        }
+        let _ = writeln!(
+            s,
+            "delivered: {} bytes, goodput {:.3} Mbit/s",
+            self.delivered_bytes,
+            self.goodput_bps as f64 / 1e6
+        );
+        let _ = writeln!(
+            s,
+            "retransmissions: {} TCP segments, {} application retries",
+            self.tcp_retransmissions, self.app_retries
+        );
+        let _ = write!(s, "drops:");
+        if self.drops.is_empty() {
+            let _ = write!(s, " none");
+        }
+        for (why, n) in &self.drops {
+            let _ = write!(s, " {why} {n}");
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "packets: {} sent, {} delivered, {} duplicated, {} corrupted, {} reordered",
+            self.stats.packets_sent,
+            self.stats.packets_delivered,
+            self.stats.duplicated,
+            self.stats.corrupted,
+            self.stats.reordered
+        );
+        for a in &self.apps {
+            let _ = writeln!(s, "app {} on {}: {:?}", a.kind, a.host, a.status);
+        }
+        let _ = writeln!(s, "trace-hash: {}", self.trace_hash);
+        s
+    }
 }
 
 /// Runs `scenario` with `seed` and summarises it (no trace records, no pcap).
