@@ -5,6 +5,8 @@
 
 use proptest::prelude::*;
 use std::collections::BTreeMap;
+use std::time::Duration;
+use wirekit_core::retry::BackoffConfig;
 use wirekit_core::sim::link::Verdict;
 use wirekit_core::sim::netem::{Chance, Delay, Distribution, Loss, Netem, Prob, Rate, Reorder};
 use wirekit_core::sim::scenario::{Scenario, Workload};
@@ -126,11 +128,38 @@ proptest! {
         }
     }
 
-    /// With half the datagrams lost, every request's sends are spaced by the
-    /// backoff schedule: 100, 200, 400, 800 ms.
+    /// Whatever the loss and the backoff settings, every request's sends are
+    /// spaced exactly by the schedule (initial, initial·factor, ...), and no
+    /// request is sent more often than the schedule allows.
     #[test]
-    fn udp_retries_follow_the_schedule(seed in any::<u64>()) {
-        let s = preset("udp-echo-backoff").expect("preset");
+    fn udp_retries_follow_the_schedule(
+        seed in any::<u64>(),
+        loss in 0u32..=800_000,
+        initial_ms in 20u64..300,
+        factor in 2u32..=3,
+        max_wait_ms in 500u64..4000,
+    ) {
+        let backoff = BackoffConfig {
+            initial: Duration::from_millis(initial_ms),
+            factor,
+            max_wait: Duration::from_millis(max_wait_ms),
+            jitter_percent: 0,
+        };
+        let mut s = preset("udp-echo-backoff").expect("preset");
+        let n = Netem {
+            delay: Some(Delay { base_us: 10_000, ..Delay::default() }),
+            loss: Some(Loss::Random(Chance { p: Prob(loss), correlation: Prob::ZERO })),
+            ..Netem::default()
+        };
+        s.links[0].a_to_b = n.clone();
+        s.links[0].b_to_a = n;
+        if let Workload::EchoUdpClient { backoff: b, .. } = &mut s.apps[1].workload {
+            *b = backoff;
+        }
+        let schedule: Vec<u64> = backoff
+            .schedule(64)
+            .map(|d| d.as_micros() as u64)
+            .collect();
         let r = traced(&s, seed);
         let mut sends: Vec<u64> = Vec::new();
         for rec in &r.trace {
@@ -138,8 +167,9 @@ proptest! {
                 TraceKind::Link { on: LinkRef { dir: 0, .. }, .. } => {
                     let at = rec.at.as_micros();
                     if let Some(prev) = sends.last() {
-                        let k = sends.len() as u32 - 1;
-                        prop_assert_eq!(at - prev, 100_000 << k, "send {} of a request", k + 2);
+                        let k = sends.len() - 1;
+                        prop_assert!(k < schedule.len(), "more sends than the schedule has");
+                        prop_assert_eq!(at - prev, schedule[k], "send {} of a request", k + 2);
                     }
                     sends.push(at);
                 }
@@ -147,7 +177,10 @@ proptest! {
                 _ => {}
             }
         }
-        prop_assert!(sends.len() <= 5);
+        prop_assert!(sends.len() <= schedule.len());
+        if let Outcome::Failed(why) = &r.outcome {
+            prop_assert_eq!(why, &format!("server down after {} attempts", schedule.len()));
+        }
     }
 
     /// Any profile prints in netem syntax and parses back to itself.
