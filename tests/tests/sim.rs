@@ -109,6 +109,44 @@ proptest! {
         }
     }
 
+    /// An upload under the same abuse is stored (the server committed it
+    /// after checking size and digest, and said so) or does not finish.
+    #[test]
+    fn tcp_upload_is_stored_or_unfinished(
+        seed in any::<u64>(),
+        loss in 0u32..=150_000,
+        corrupt in 0u32..=50_000,
+        duplicate in 0u32..=50_000,
+    ) {
+        let n = Netem {
+            delay: Some(Delay { base_us: 15_000, jitter_us: 5_000, ..Delay::default() }),
+            loss: Some(Loss::Random(Chance { p: Prob(loss), correlation: Prob::ZERO })),
+            corrupt: Some(Chance { p: Prob(corrupt), correlation: Prob::ZERO }),
+            duplicate: Some(Chance { p: Prob(duplicate), correlation: Prob::ZERO }),
+            ..Netem::default()
+        };
+        let mut s = download(0, &n, 60_000);
+        let size = 40 * 1024;
+        s.apps[1].workload = Workload::TransferPut {
+            server: "server".into(),
+            port: 7021,
+            path: "up.bin".into(),
+            size,
+        };
+        let r = traced(&s, seed);
+        let committed = r.trace.iter().any(|t| {
+            matches!(&t.kind, TraceKind::App { app: 0, note } if note.starts_with("commit up.bin"))
+        });
+        match r.outcome {
+            Outcome::Completed => {
+                prop_assert_eq!(r.delivered_bytes, size);
+                prop_assert!(committed);
+            }
+            Outcome::DidNotFinish => {}
+            Outcome::Failed(why) => prop_assert!(false, "failed: {}", why),
+        }
+    }
+
     /// Even when nearly everything is lost, nothing wrong is ever delivered.
     #[test]
     fn tcp_download_under_heavy_loss_is_never_wrong(

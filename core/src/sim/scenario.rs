@@ -145,6 +145,17 @@ pub enum Workload {
         /// The file.
         path: String,
     },
+    /// A WKFT/1 client that uploads one generated file of `size` bytes.
+    TransferPut {
+        /// The server's host name.
+        server: String,
+        /// Its TCP port.
+        port: u16,
+        /// The name to store it under.
+        path: String,
+        /// Its size in bytes.
+        size: u64,
+    },
     /// An echo server on one TCP connection.
     EchoStreamServer {
         /// TCP port.
@@ -240,6 +251,7 @@ impl Workload {
         match self {
             Workload::TransferServer { .. } => "transfer-server",
             Workload::TransferGet { .. } => "transfer-get",
+            Workload::TransferPut { .. } => "transfer-put",
             Workload::EchoStreamServer { .. } => "echo-stream-server",
             Workload::EchoStreamClient { .. } => "echo-stream-client",
             Workload::EchoUdpServer { .. } => "echo-udp-server",
@@ -370,6 +382,21 @@ pub fn presets() -> Vec<Scenario> {
         direction: Direction::Both,
         profile: "delay 20ms loss 5%".parse().unwrap_or_default(),
     });
+    let mut upload = transfer(
+        "tcp-upload-lossy",
+        "a 1 MiB WKFT/1 upload over TCP, 40 ms RTT, 2% loss each way: stored only when size and digest match",
+        MIB,
+        120_000,
+        "delay 20ms loss 2%",
+    );
+    if let Some(app) = upload.apps.get_mut(1) {
+        app.workload = Workload::TransferPut {
+            server: "server".to_string(),
+            port: 7021,
+            path: "upload.bin".to_string(),
+            size: MIB,
+        };
+    }
     vec![
         transfer(
             "tcp-transfer-lossy",
@@ -393,6 +420,7 @@ pub fn presets() -> Vec<Scenario> {
             "delay 20ms 5ms distribution normal loss gemodel 1% 30% rate 10mbit",
         ),
         link_goes_bad,
+        upload,
         two_hosts(
             "udp-echo-backoff",
             "UDP echo, 5 requests with the seeds' backoff (100 ms doubling to 2 s), 50% loss each way",

@@ -36,6 +36,12 @@ impl Responder<server::Server> for StoreResponder {
     ) -> Option<String> {
         let note = match &event {
             server::Event::OpenRead { path } => Some(format!("open {path}")),
+            server::Event::BeginUpload { path, size, .. } => {
+                Some(format!("upload of {path} ({size} bytes)"))
+            }
+            server::Event::CommitUpload { path, size, .. } => {
+                Some(format!("commit {path} ({size} bytes)"))
+            }
             server::Event::Protocol(e) => Some(format!("protocol error: {e}")),
             _ => None,
         };
@@ -118,6 +124,69 @@ impl Responder<client::Client> for GetResponder {
 
     fn delivered(&self) -> u64 {
         self.received
+    }
+}
+
+/// Uploads one generated file.
+#[derive(Debug)]
+pub struct PutResponder {
+    path: String,
+    data: Bytes,
+    read: usize,
+    stored: u64,
+    status: Status,
+}
+
+impl Responder<client::Client> for PutResponder {
+    fn respond(
+        &mut self,
+        _now: Now,
+        event: client::Event,
+        cmds: &mut Vec<client::Command>,
+    ) -> Option<String> {
+        match event {
+            client::Event::Ready => {
+                cmds.push(client::Command::Put {
+                    path: self.path.clone(),
+                    size: self.data.len() as u64,
+                    offset: 0,
+                });
+                Some(format!(
+                    "ready; PUT {} ({} bytes)",
+                    self.path,
+                    self.data.len()
+                ))
+            }
+            client::Event::ReadChunk { max } => {
+                let end = (self.read + max).min(self.data.len());
+                cmds.push(client::Command::Chunk(self.data.slice(self.read..end)));
+                self.read = end;
+                None
+            }
+            client::Event::Done { size, .. } => {
+                self.stored = size;
+                if self.status == Status::Running {
+                    self.status = Status::Completed;
+                }
+                cmds.push(client::Command::Quit);
+                Some(format!("stored: {size} bytes, digest confirmed"))
+            }
+            client::Event::Failed(f) => {
+                if self.status == Status::Running {
+                    self.status = Status::Failed(format!("{f}"));
+                }
+                Some(format!("failed: {f}"))
+            }
+            other => Some(format!("{other:?}")),
+        }
+    }
+
+    fn status(&self) -> Status {
+        self.status.clone()
+    }
+
+    fn delivered(&self) -> u64 {
+        self.stored
     }
 }
 
@@ -407,6 +476,33 @@ pub fn build(
                     status: Status::Running,
                 },
                 Open::Connect { remote, local_port },
+            ))
+        }
+        Workload::TransferPut {
+            server: host,
+            port,
+            path,
+            size,
+        } => {
+            if *size > super::store::MAX_UPLOAD {
+                return Err(ScenarioError::BadWorkload(format!(
+                    "upload of {size} bytes: at most {}",
+                    super::store::MAX_UPLOAD
+                )));
+            }
+            Box::new(StreamApp::new(
+                client::Client::new(),
+                PutResponder {
+                    path: path.clone(),
+                    data: Bytes::from(content(path, *size)),
+                    read: 0,
+                    stored: 0,
+                    status: Status::Running,
+                },
+                Open::Connect {
+                    remote: server(host, *port)?,
+                    local_port,
+                },
             ))
         }
         Workload::EchoStreamServer { port, mode } => Box::new(StreamApp::new(
