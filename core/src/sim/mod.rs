@@ -23,6 +23,18 @@
 //! | hosts, links, the event loop | [`engine`] |
 //! | trace and hash; pcap | [`trace`], [`pcap`] |
 //!
+//! For a front end (`wirekit sim`, the browser page):
+//!
+//! - [`presets`] lists the built-in scenarios (`name`, `description`);
+//!   [`preset`] finds one. A [`Scenario`] is serde data (JSON or TOML); link
+//!   profiles in it are netem strings.
+//! - [`run`] / [`run_with`] run one to the end and return a [`Report`];
+//!   [`Report::summary`] is the text to print, `trace-hash:` last.
+//!   [`Options`] asks for the trace records (serde, for `--trace` and the
+//!   page) and the pcap bytes (for `--pcap`).
+//! - To animate, build a [`Sim`], call [`Sim::run_until`] once per frame,
+//!   drain [`Sim::take_records`], and finish with [`report`].
+//!
 //! The simplest use:
 //!
 //! ```
