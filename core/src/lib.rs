@@ -20,6 +20,7 @@
 //! | two machines wired together in memory | [`pair`] |
 //! | WKFT/1 file transfer: server and client machines | [`transfer`] |
 //! | TFTP: server transfers and client | [`tftp`] |
+//! | the deterministic network simulator (feature `sim`) | `sim` |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -30,6 +31,8 @@ pub mod echo;
 pub mod machine;
 pub mod pair;
 pub mod retry;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod tftp;
 pub mod time;
 pub mod timestamp;

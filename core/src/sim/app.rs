@@ -1,0 +1,565 @@
+//! Core machines on smoltcp sockets: the one adapter every application uses.
+//!
+//! A [`Machine`] knows nothing of sockets, so something must move bytes
+//! between the two. [`StreamApp`] does it for a TCP socket and
+//! [`DatagramApp`] for a UDP socket. Both respect back-pressure: a stream
+//! machine is polled for output only while the socket's send buffer has
+//! room, and bytes that did not fit wait as a leftover (a machine's
+//! `poll_transmit` hands out a piece only once). A server reads input only
+//! while its output flows, so a client that does not read its replies is
+//! slowed down by TCP's own window instead of filling the server's memory;
+//! a client always reads (see the comment in `StreamApp::step`).
+//!
+//! What a machine *means* (answer a store event, send the next request,
+//! check the bytes) is left to a [`Responder`], one per workload.
+
+use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::time::{Instant, Now};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::Bytes;
+use core::fmt::Debug;
+use smoltcp::iface::{Context, SocketHandle, SocketSet};
+use smoltcp::socket::{tcp, udp};
+use smoltcp::wire::IpEndpoint;
+
+/// Where an application stands.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Status {
+    /// Still working (servers are always working).
+    Running,
+    /// Finished what it was asked to do.
+    Completed,
+    /// Gave up or went wrong; why.
+    Failed(String),
+}
+
+/// The application logic around one machine: answers its events with
+/// commands and judges whether it reached its goal.
+pub trait Responder<M: Machine> {
+    /// Commands to give when the application starts.
+    fn start(&mut self, now: Now, cmds: &mut Vec<M::Command>) {
+        let _ = (now, cmds);
+    }
+    /// Reacts to one event. Commands pushed to `cmds` are given to the
+    /// machine in order. Returns a note for the trace, if the event is worth
+    /// one (not every chunk of a file is).
+    fn respond(&mut self, now: Now, event: M::Event, cmds: &mut Vec<M::Command>) -> Option<String>;
+    /// Where the application stands.
+    fn status(&self) -> Status;
+    /// Application bytes delivered so far (for goodput).
+    fn delivered(&self) -> u64 {
+        0
+    }
+    /// Retries the application made itself (datagram clients).
+    fn retries(&self) -> u64 {
+        0
+    }
+}
+
+/// An application on a host, as the simulator drives it.
+pub trait App: Debug {
+    /// Opens its socket: listen, bind or connect.
+    fn start(&mut self, now: Now, cx: &mut Context, sockets: &mut SocketSet<'static>);
+    /// Moves bytes and events; returns true if anything moved. `notes`
+    /// collects trace notes.
+    fn step(&mut self, now: Now, sockets: &mut SocketSet<'static>, notes: &mut Vec<String>)
+    -> bool;
+    /// When the machine next wants a timeout.
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// Where it stands.
+    fn status(&self) -> Status;
+    /// Application bytes delivered.
+    fn delivered(&self) -> u64;
+    /// Retries made by the application itself.
+    fn retries(&self) -> u64;
+}
+
+/// TCP socket buffer size, each way. 64 KiB is the largest window TCP
+/// offers without window scaling.
+pub const TCP_BUFFER: usize = 64 * 1024;
+/// UDP socket buffer: payload bytes, each way.
+pub const UDP_BUFFER: usize = 64 * 1024;
+/// UDP socket buffer: datagrams, each way.
+pub const UDP_SLOTS: usize = 64;
+/// Rounds of moving bytes in one step at most (the loop ends sooner when
+/// nothing moves; this only bounds a machine that never settles).
+const MAX_ROUNDS: usize = 1024;
+
+/// How a stream application opens its connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Open {
+    /// Wait for a client on this port.
+    Listen(u16),
+    /// Connect from `local_port` to `remote`.
+    Connect {
+        /// The server.
+        remote: IpEndpoint,
+        /// Our port.
+        local_port: u16,
+    },
+}
+
+/// Makes a server's machine when a connection is accepted (servers that
+/// speak first, like RFC 868 time, need the moment of the connection).
+pub struct Accept<M>(Box<dyn Fn(Now) -> M>);
+
+impl<M> core::fmt::Debug for Accept<M> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Accept(..)")
+    }
+}
+
+/// A stream machine on a TCP socket.
+#[derive(Debug)]
+pub struct StreamApp<M: Machine, R> {
+    machine: M,
+    responder: R,
+    open: Open,
+    accept: Option<Accept<M>>,
+    handle: Option<SocketHandle>,
+    leftover: Option<Bytes>,
+    established: bool,
+    eof_fed: bool,
+    closing: bool,
+    failed: Option<String>,
+    cmds: Vec<M::Command>,
+}
+
+impl<M, R> StreamApp<M, R>
+where
+    M: Machine,
+    R: Responder<M>,
+{
+    /// `machine` driven by `responder`, on a TCP socket opened as `open`.
+    pub fn new(machine: M, responder: R, open: Open) -> Self {
+        StreamApp {
+            machine,
+            responder,
+            open,
+            accept: None,
+            handle: None,
+            leftover: None,
+            established: false,
+            eof_fed: false,
+            closing: false,
+            failed: None,
+            cmds: Vec::new(),
+        }
+    }
+
+    /// A server on `port` whose machine is made by `make` at the moment a
+    /// client connects.
+    pub fn accepting(make: impl Fn(Now) -> M + 'static, responder: R, port: u16) -> Self {
+        let machine = make(Now::default());
+        let mut app = Self::new(machine, responder, Open::Listen(port));
+        app.accept = Some(Accept(Box::new(make)));
+        app
+    }
+
+    /// The machine.
+    pub fn machine(&self) -> &M {
+        &self.machine
+    }
+
+    /// The responder.
+    pub fn responder(&self) -> &R {
+        &self.responder
+    }
+}
+
+/// Feeds queued commands and answers events until both are quiet. Returns
+/// true if anything happened; a misuse error is recorded in `failed`.
+fn settle<M: Machine, R: Responder<M>>(
+    machine: &mut M,
+    responder: &mut R,
+    cmds: &mut Vec<M::Command>,
+    now: Now,
+    notes: &mut Vec<String>,
+    failed: &mut Option<String>,
+) -> bool
+where
+    M::Error: Debug,
+{
+    let mut moved = false;
+    loop {
+        let mut any = false;
+        while let Some(ev) = machine.poll_event() {
+            any = true;
+            if let Some(note) = responder.respond(now, ev, cmds) {
+                notes.push(note);
+            }
+        }
+        for cmd in cmds.drain(..) {
+            any = true;
+            if let Err(e) = machine.handle_command(now, cmd) {
+                failed.get_or_insert_with(|| format!("misuse: {e:?}"));
+            }
+        }
+        if !any {
+            return moved;
+        }
+        moved = true;
+    }
+}
+
+impl<M, R> App for StreamApp<M, R>
+where
+    M: Machine + Debug,
+    M::Error: Debug,
+    M::Command: Debug,
+    R: Responder<M> + Debug,
+{
+    fn start(&mut self, now: Now, cx: &mut Context, sockets: &mut SocketSet<'static>) {
+        let mut socket = tcp::Socket::new(
+            tcp::SocketBuffer::new(alloc::vec![0; TCP_BUFFER]),
+            tcp::SocketBuffer::new(alloc::vec![0; TCP_BUFFER]),
+        );
+        socket.set_congestion_control(tcp::CongestionControl::Reno);
+        let opened = match self.open {
+            Open::Listen(port) => socket.listen(port).map_err(|e| format!("listen: {e:?}")),
+            Open::Connect { remote, local_port } => socket
+                .connect(cx, remote, local_port)
+                .map_err(|e| format!("connect: {e:?}")),
+        };
+        if let Err(e) = opened {
+            self.failed = Some(e);
+        }
+        self.handle = Some(sockets.add(socket));
+        self.responder.start(now, &mut self.cmds);
+    }
+
+    fn step(
+        &mut self,
+        now: Now,
+        sockets: &mut SocketSet<'static>,
+        notes: &mut Vec<String>,
+    ) -> bool {
+        let Some(handle) = self.handle else {
+            return false;
+        };
+        let socket = sockets.get_mut::<tcp::Socket>(handle);
+        let mut moved = false;
+        if self.machine.poll_timeout().is_some_and(|t| t <= now.mono) {
+            if let Err(e) = self.machine.handle_input(now, Input::Timeout) {
+                self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
+            }
+            moved = true;
+        }
+        for _ in 0..MAX_ROUNDS {
+            let mut any = settle(
+                &mut self.machine,
+                &mut self.responder,
+                &mut self.cmds,
+                now,
+                notes,
+                &mut self.failed,
+            );
+            if !self.established {
+                if !socket.may_send() {
+                    // Not connected yet (or never): nothing to move but commands.
+                    if matches!(self.open, Open::Connect { .. })
+                        && socket.state() == tcp::State::Closed
+                    {
+                        self.failed
+                            .get_or_insert_with(|| String::from("connection refused"));
+                    }
+                    moved |= any;
+                    break;
+                }
+                self.established = true;
+                if let Some(Accept(make)) = &self.accept {
+                    self.machine = make(now);
+                }
+                any = true;
+            }
+            // ANCHOR: back_pressure
+            // Output, while the send buffer has room.
+            loop {
+                if let Some(mut bytes) = self.leftover.take() {
+                    let n = socket.send_slice(&bytes).unwrap_or(0);
+                    any |= n > 0;
+                    if n < bytes.len() {
+                        let _ = bytes.split_to(n);
+                        self.leftover = Some(bytes);
+                        break;
+                    }
+                }
+                if !socket.can_send() {
+                    break;
+                }
+                match self.machine.poll_transmit() {
+                    Some(Transmit { payload, .. }) => {
+                        any = true;
+                        self.leftover = Some(payload);
+                    }
+                    None => break,
+                }
+            }
+            // Input. A server's output is caused by its input, so it reads
+            // only while its output flows: when it is stuck, the unread
+            // input fills the window and TCP slows the client down. A
+            // client always reads: its peer's replies are what unblocks its
+            // own sending, and two sides that both wait to write before
+            // reading wait forever.
+            let output_flows = self.leftover.is_none() && socket.can_send();
+            let reads = match self.open {
+                Open::Listen(_) => output_flows,
+                Open::Connect { .. } => true,
+            };
+            if reads && socket.can_recv() {
+                let machine = &mut self.machine;
+                let failed = &mut self.failed;
+                let got = socket.recv(|buf| {
+                    if let Err(e) = machine.handle_input(
+                        now,
+                        Input::Data {
+                            from: PeerId::STREAM,
+                            bytes: buf,
+                        },
+                    ) {
+                        failed.get_or_insert_with(|| format!("misuse: {e:?}"));
+                    }
+                    (buf.len(), buf.len())
+                });
+                any |= got.is_ok_and(|n| n > 0);
+            }
+            // ANCHOR_END: back_pressure
+            // The peer's FIN (or a reset) after the connection was up.
+            if self.established && !self.eof_fed && !socket.may_recv() && !socket.can_recv() {
+                self.eof_fed = true;
+                any = true;
+                if let Err(e) = self.machine.handle_input(
+                    now,
+                    Input::Eof {
+                        from: PeerId::STREAM,
+                    },
+                ) {
+                    self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
+                }
+            }
+            if self.machine.is_done() && self.leftover.is_none() && !self.closing {
+                // Drain what the machine still has, then FIN.
+                if socket.can_send() || !socket.may_send() {
+                    match self.machine.poll_transmit() {
+                        Some(t) => {
+                            self.leftover = Some(t.payload);
+                            any = true;
+                            continue;
+                        }
+                        None => {
+                            socket.close();
+                            self.closing = true;
+                            any = true;
+                        }
+                    }
+                }
+            }
+            if !any {
+                break;
+            }
+            moved = true;
+        }
+        moved
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.machine.poll_timeout()
+    }
+
+    fn status(&self) -> Status {
+        match &self.failed {
+            Some(f) => Status::Failed(f.clone()),
+            None => self.responder.status(),
+        }
+    }
+
+    fn delivered(&self) -> u64 {
+        self.responder.delivered()
+    }
+
+    fn retries(&self) -> u64 {
+        self.responder.retries()
+    }
+}
+
+/// A datagram machine on a UDP socket. Endpoints become [`PeerId`]s: the
+/// ones given up front keep their ids (a client's server is
+/// [`crate::echo::SERVER`]), new senders get the next free id.
+#[derive(Debug)]
+pub struct DatagramApp<M: Machine, R> {
+    machine: M,
+    responder: R,
+    port: u16,
+    handle: Option<SocketHandle>,
+    ids: BTreeMap<IpEndpoint, PeerId>,
+    endpoints: BTreeMap<PeerId, IpEndpoint>,
+    next_id: u32,
+    leftover: Option<Transmit>,
+    failed: Option<String>,
+    cmds: Vec<M::Command>,
+}
+
+/// Peers a datagram application remembers at most; a flood of new senders
+/// past it shares one id (the oldest mapping is kept).
+pub const MAX_PEERS: usize = 4096;
+
+impl<M, R> DatagramApp<M, R>
+where
+    M: Machine,
+    R: Responder<M>,
+{
+    /// `machine` driven by `responder` on UDP `port`, with `known` peers.
+    pub fn new(machine: M, responder: R, port: u16, known: &[(PeerId, IpEndpoint)]) -> Self {
+        let ids = known.iter().map(|(p, e)| (*e, *p)).collect();
+        let endpoints = known.iter().copied().collect();
+        let next_id = known.iter().map(|(p, _)| p.0 + 1).max().unwrap_or(1);
+        DatagramApp {
+            machine,
+            responder,
+            port,
+            handle: None,
+            ids,
+            endpoints,
+            next_id,
+            leftover: None,
+            failed: None,
+            cmds: Vec::new(),
+        }
+    }
+
+    fn peer(&mut self, ep: IpEndpoint) -> PeerId {
+        if let Some(p) = self.ids.get(&ep) {
+            return *p;
+        }
+        if self.ids.len() >= MAX_PEERS {
+            return PeerId(u32::MAX);
+        }
+        let p = PeerId(self.next_id);
+        self.next_id += 1;
+        self.ids.insert(ep, p);
+        self.endpoints.insert(p, ep);
+        p
+    }
+
+    /// The responder.
+    pub fn responder(&self) -> &R {
+        &self.responder
+    }
+}
+
+impl<M, R> App for DatagramApp<M, R>
+where
+    M: Machine + Debug,
+    M::Error: Debug,
+    M::Command: Debug,
+    R: Responder<M> + Debug,
+{
+    fn start(&mut self, now: Now, _cx: &mut Context, sockets: &mut SocketSet<'static>) {
+        let buf = || {
+            udp::PacketBuffer::new(
+                alloc::vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
+                alloc::vec![0; UDP_BUFFER],
+            )
+        };
+        let mut socket = udp::Socket::new(buf(), buf());
+        if let Err(e) = socket.bind(self.port) {
+            self.failed = Some(format!("bind: {e:?}"));
+        }
+        self.handle = Some(sockets.add(socket));
+        self.responder.start(now, &mut self.cmds);
+    }
+
+    fn step(
+        &mut self,
+        now: Now,
+        sockets: &mut SocketSet<'static>,
+        notes: &mut Vec<String>,
+    ) -> bool {
+        let Some(handle) = self.handle else {
+            return false;
+        };
+        let mut moved = false;
+        if self.machine.poll_timeout().is_some_and(|t| t <= now.mono) {
+            if let Err(e) = self.machine.handle_input(now, Input::Timeout) {
+                self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
+            }
+            moved = true;
+        }
+        for _ in 0..MAX_ROUNDS {
+            let mut any = settle(
+                &mut self.machine,
+                &mut self.responder,
+                &mut self.cmds,
+                now,
+                notes,
+                &mut self.failed,
+            );
+            // Input: every datagram waiting.
+            loop {
+                let socket = sockets.get_mut::<udp::Socket>(handle);
+                let Ok((data, meta)) = socket.recv() else {
+                    break;
+                };
+                let from = self.peer(meta.endpoint);
+                any = true;
+                if let Err(e) = self
+                    .machine
+                    .handle_input(now, Input::Data { from, bytes: data })
+                {
+                    self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
+                }
+            }
+            // Output, while the socket takes it.
+            let socket = sockets.get_mut::<udp::Socket>(handle);
+            loop {
+                let Some(t) = self
+                    .leftover
+                    .take()
+                    .or_else(|| self.machine.poll_transmit())
+                else {
+                    break;
+                };
+                let Some(ep) = self.endpoints.get(&t.to).copied() else {
+                    // A machine answering a peer it never heard from: nowhere to send.
+                    any = true;
+                    continue;
+                };
+                match socket.send_slice(&t.payload, ep) {
+                    Ok(()) => any = true,
+                    Err(_) => {
+                        self.leftover = Some(t);
+                        break;
+                    }
+                }
+            }
+            if !any {
+                break;
+            }
+            moved = true;
+        }
+        moved
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.machine.poll_timeout()
+    }
+
+    fn status(&self) -> Status {
+        match &self.failed {
+            Some(f) => Status::Failed(f.clone()),
+            None => self.responder.status(),
+        }
+    }
+
+    fn delivered(&self) -> u64 {
+        self.responder.delivered()
+    }
+
+    fn retries(&self) -> u64 {
+        self.responder.retries()
+    }
+}
