@@ -57,6 +57,8 @@ enum Command {
     /// TFTP client: get and put files (RFC 1350 with options).
     #[command(subcommand)]
     Tftp(TftpCommand),
+    /// Run a scenario in the deterministic network simulator.
+    Sim(SimArgs),
     /// Look a host name up (the seeds' gethostbyname).
     Resolve(ResolveArgs),
     /// Load generators: echo requests/s and latency, download throughput,
@@ -389,6 +391,31 @@ struct NcArgs {
 }
 
 #[derive(Debug, Args)]
+struct SimArgs {
+    /// A preset's name, or a scenario file (.toml or .json).
+    #[arg(required_unless_present = "list")]
+    scenario: Option<String>,
+    /// List the presets.
+    #[arg(long)]
+    list: bool,
+    /// Print the scenario as TOML instead of running it (a start for your own).
+    #[arg(long)]
+    show: bool,
+    /// The seed (default: the scenario's own). Same seed, same run.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write every packet on every link to this pcap file.
+    #[arg(long)]
+    pcap: Option<PathBuf>,
+    /// Write every traced event to this file, one JSON object per line.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Print the report as JSON instead of the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
 struct ResolveArgs {
     /// Host name.
     name: String,
@@ -549,6 +576,7 @@ fn run(command: Command) -> Result<(), ClientError> {
         }
         Command::Bench(b) => bench(b),
         Command::Tftp(t) => tftp(t),
+        Command::Sim(a) => sim(a),
         Command::Resolve(a) => {
             let addrs = nc::resolve(&a.name)?;
             if a.json {
@@ -559,6 +587,35 @@ fn run(command: Command) -> Result<(), ClientError> {
             }
             Ok(())
         }
+    }
+}
+
+fn sim(a: SimArgs) -> Result<(), ClientError> {
+    if a.list {
+        for (name, description) in crate::sim::list() {
+            println!("{name:<22} {description}");
+        }
+        return Ok(());
+    }
+    let name = a.scenario.unwrap_or_default();
+    let scenario = crate::sim::load(&name)?;
+    if a.show {
+        let text = toml::to_string(&scenario).map_err(|e| ClientError::Local(e.to_string()))?;
+        print!("{text}");
+        return Ok(());
+    }
+    let report = crate::sim::run(&scenario, a.seed, a.pcap.as_deref(), a.trace.as_deref())?;
+    if a.json {
+        print_json(&report)?;
+    } else {
+        print!("{}", report.summary());
+    }
+    match report.outcome {
+        wirekit_core::sim::Outcome::Completed => Ok(()),
+        // The run itself worked; say how it ended through the exit code.
+        other => Err(ClientError::Protocol(format!(
+            "the simulated workload {other}"
+        ))),
     }
 }
 

@@ -12,6 +12,7 @@
 //! | the server's sandboxed disk | [`store`] |
 //! | clients: echo, time, file transfer, netcat | [`client`], [`echo`], [`time`], [`transfer`], [`nc`] |
 //! | TFTP: the server's listener and transfers, the client | [`tftp`] |
+//! | the network simulator, natively | [`sim`] |
 //! | load generators for the performance figures | [`bench`] |
 //! | the command line | [`cli`] |
 
@@ -26,6 +27,7 @@ pub mod nc;
 pub mod runtime;
 pub mod server;
 pub mod services;
+pub mod sim;
 pub mod store;
 pub mod tftp;
 pub mod time;
