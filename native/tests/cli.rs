@@ -296,3 +296,93 @@ fn sim_lists_presets_and_reads_scenario_files() {
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
     assert_eq!(report["outcome"], "Completed");
 }
+
+fn partial_size(dir: &std::path::Path) -> Option<u64> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().ends_with(".wkpart"))
+        .and_then(|e| e.metadata().ok())
+        .map(|m| m.len())
+}
+
+#[test]
+fn a_killed_put_leaves_nothing_under_the_final_name_and_resume_completes_it() {
+    let s = Server::start(&["--model", "threads"]);
+    let t = s.addr("transfer", "tcp");
+    let mine = tempfile::tempdir().expect("dir");
+    let local = mine.path().join("big.bin");
+    // Large enough that the upload is still running when it is killed.
+    let body: Vec<u8> = (0..256u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&local, &body).expect("write");
+    let l = local.to_str().expect("utf-8");
+    let mut client = Command::new(BIN)
+        .args(["put", &t, l, "big.bin"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start wirekit put");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while partial_size(s.root()).unwrap_or(0) < 1 << 20 {
+        assert!(Instant::now() < deadline, "the upload never started");
+        assert!(
+            client.try_wait().expect("wait").is_none(),
+            "the upload ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    client.kill().expect("kill the client"); // SIGKILL: no goodbye
+    client.wait().expect("reap");
+    std::thread::sleep(Duration::from_millis(200));
+    let final_path = s.root().join("big.bin");
+    assert!(!final_path.exists(), "nothing under the final name");
+    let kept = partial_size(s.root()).expect("the partial is kept");
+    assert!(kept > 0 && kept < body.len() as u64, "{kept}");
+
+    let o = wirekit(&["put", &t, l, "big.bin", "--resume", "--json"]);
+    assert!(o.status.success(), "{o:?}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert!(v["offset"].as_u64().expect("offset") > 0, "it resumed: {v}");
+    assert!(
+        std::fs::read(&final_path).expect("stored") == body,
+        "byte-exact after the resume"
+    );
+    assert_eq!(partial_size(s.root()), None, "the partial became the file");
+}
+
+#[test]
+fn a_100_mib_get_and_put_round_trip_with_digests() {
+    let s = Server::start(&[]);
+    let t = s.addr("transfer", "tcp");
+    let mine = tempfile::tempdir().expect("dir");
+    let up = mine.path().join("up.bin");
+    let body: Vec<u8> = (0..100u32 << 20)
+        .map(|i| (i.wrapping_mul(40_503) >> 7) as u8)
+        .collect();
+    std::fs::write(&up, &body).expect("write");
+    let o = wirekit(&[
+        "put",
+        &t,
+        up.to_str().expect("utf-8"),
+        "round.bin",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let put: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let down = mine.path().join("down.bin");
+    let o = wirekit(&[
+        "get",
+        &t,
+        "round.bin",
+        down.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let got: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(put["digest"], got["digest"]);
+    assert_eq!(got["size"], 100u64 << 20);
+    assert!(std::fs::read(&down).expect("read") == body);
+}
