@@ -42,6 +42,7 @@ fn main() {
             port: 7,
             mode: Default::default(),
         },
+        instances: 1,
     }];
     for i in 0..50 {
         let name = format!("c{i}");
@@ -61,6 +62,7 @@ fn main() {
                 requests: 2000,
                 backoff: Default::default(),
             },
+            instances: 1,
         });
     }
     let udp = Scenario {

@@ -563,3 +563,55 @@ where
         self.responder.retries()
     }
 }
+
+/// Copies of one application, run side by side as one: how a stream server
+/// accepts several connections (smoltcp gives each listening socket one
+/// connection) and how one scenario entry runs many clients.
+#[derive(Debug)]
+pub struct Pool(pub Vec<Box<dyn App>>);
+
+impl App for Pool {
+    fn start(&mut self, now: Now, cx: &mut Context, sockets: &mut SocketSet<'static>) {
+        for a in &mut self.0 {
+            a.start(now, cx, sockets);
+        }
+    }
+
+    fn step(
+        &mut self,
+        now: Now,
+        sockets: &mut SocketSet<'static>,
+        notes: &mut Vec<String>,
+    ) -> bool {
+        let mut moved = false;
+        for a in &mut self.0 {
+            moved |= a.step(now, sockets, notes);
+        }
+        moved
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.0.iter().filter_map(|a| a.poll_timeout()).min()
+    }
+
+    /// Failed if any copy failed, completed when all did.
+    fn status(&self) -> Status {
+        let mut all = Status::Completed;
+        for a in &self.0 {
+            match a.status() {
+                Status::Failed(why) => return Status::Failed(why),
+                Status::Running => all = Status::Running,
+                Status::Completed => {}
+            }
+        }
+        all
+    }
+
+    fn delivered(&self) -> u64 {
+        self.0.iter().map(|a| a.delivered()).sum()
+    }
+
+    fn retries(&self) -> u64 {
+        self.0.iter().map(|a| a.retries()).sum()
+    }
+}

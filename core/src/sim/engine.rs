@@ -7,14 +7,14 @@
 //! advances time, so a run is a pure function of its scenario and seed.
 
 use super::AppReport;
-use super::app::{App, Status};
+use super::app::{App, Pool, Status};
 use super::device::SimDevice;
 use super::link::{DropReason, LinkDir, Verdict};
 use super::netem::Netem;
 use super::packet::{PacketInfo, Transport};
 use super::pcap::Pcap;
 use super::queue::EventQueue;
-use super::scenario::{Direction, MAX_HOSTS, Scenario, ScenarioError, Workload};
+use super::scenario::{Direction, MAX_HOSTS, MAX_INSTANCES, Scenario, ScenarioError, Workload};
 use super::trace::{LinkRef, Trace, TraceKind};
 use super::workload;
 use crate::time::{Instant, Now, UnixTime};
@@ -230,13 +230,24 @@ impl Sim {
         };
         for (i, spec) in scenario.apps.iter().enumerate() {
             let h = index(&spec.host)?;
-            let app = workload::build(
-                &spec.workload,
-                &resolve,
-                &file_size,
-                CLIENT_PORT_BASE.wrapping_add(i as u16),
-                mix(seed, 3, i as u64),
-            )?;
+            let copies = spec.instances.clamp(1, MAX_INSTANCES);
+            let mut pool = Vec::with_capacity(usize::from(copies));
+            for k in 0..copies {
+                pool.push(workload::build(
+                    &spec.workload,
+                    &resolve,
+                    &file_size,
+                    CLIENT_PORT_BASE
+                        .wrapping_add((i as u16).wrapping_mul(MAX_INSTANCES))
+                        .wrapping_add(k),
+                    mix(seed, 3, (i as u64) << 16 | u64::from(k)),
+                )?);
+            }
+            let app: Box<dyn App> = if copies == 1 {
+                pool.remove(0)
+            } else {
+                Box::new(Pool(pool))
+            };
             hosts[usize::from(h)].apps.push((i as u16, app));
             apps.push((h, spec.workload.is_client(), spec.workload.kind()));
             queue.push(

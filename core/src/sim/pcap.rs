@@ -14,11 +14,15 @@ pub const LINKTYPE_RAW: u32 = 101;
 /// Largest packet the simulator carries, and so the file's snap length.
 pub const SNAPLEN: u32 = 65_535;
 
+/// Largest capture kept in memory; later packets are counted, not written.
+pub const MAX_PCAP_BYTES: usize = 256 * 1024 * 1024;
+
 /// A pcap file being written into memory.
 #[derive(Clone, Debug)]
 pub struct Pcap {
     bytes: Vec<u8>,
     packets: u64,
+    skipped: u64,
 }
 
 impl Pcap {
@@ -32,12 +36,20 @@ impl Pcap {
         bytes.extend_from_slice(&0u32.to_le_bytes()); // accuracy
         bytes.extend_from_slice(&SNAPLEN.to_le_bytes());
         bytes.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
-        Pcap { bytes, packets: 0 }
+        Pcap {
+            bytes,
+            packets: 0,
+            skipped: 0,
+        }
     }
 
     /// Appends one packet seen at `unix_us` µs since 1970.
     pub fn record(&mut self, unix_us: u64, packet: &[u8]) {
         let caught = packet.len().min(SNAPLEN as usize);
+        if self.bytes.len() + 16 + caught > MAX_PCAP_BYTES {
+            self.skipped += 1;
+            return;
+        }
         let secs = u32::try_from(unix_us / 1_000_000).unwrap_or(u32::MAX);
         let micros = (unix_us % 1_000_000) as u32;
         self.bytes.extend_from_slice(&secs.to_le_bytes());
@@ -53,6 +65,11 @@ impl Pcap {
     /// Packets recorded.
     pub fn packets(&self) -> u64 {
         self.packets
+    }
+
+    /// Packets left out because the capture reached [`MAX_PCAP_BYTES`].
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// The file so far.

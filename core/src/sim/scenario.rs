@@ -119,6 +119,18 @@ pub struct AppSpec {
     pub start_ms: u64,
     /// What it runs.
     pub workload: Workload,
+    /// Copies to run side by side (at most [`MAX_INSTANCES`]): a stream
+    /// server accepts this many connections at once (one machine each), and
+    /// copies of a client each use their own port.
+    #[serde(default = "one")]
+    pub instances: u16,
+}
+
+/// Copies of one application at most.
+pub const MAX_INSTANCES: u16 = 64;
+
+fn one() -> u16 {
+    1
 }
 
 /// The machines the simulator can run, with their inputs.
@@ -332,11 +344,13 @@ fn two_hosts(
                 host: "server".to_string(),
                 start_ms: 0,
                 workload: server,
+                instances: 1,
             },
             AppSpec {
                 host: "client".to_string(),
                 start_ms: 10,
                 workload: client,
+                instances: 1,
             },
         ],
         changes: Vec::new(),

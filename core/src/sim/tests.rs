@@ -112,3 +112,20 @@ fn a_partition_that_heals_lets_the_download_finish() {
     assert!(r.drops.iter().any(|(why, n)| why == "partition" && *n > 0));
     assert!(r.tcp_retransmissions > 0);
 }
+
+#[test]
+fn a_server_with_three_instances_serves_three_clients_at_once() {
+    let mut s = preset("tcp-transfer-lossy").expect("preset");
+    s.apps[0].instances = 3;
+    s.apps[1].instances = 3;
+    if let Workload::TransferServer { files, .. } = &mut s.apps[0].workload {
+        files[0].size = 200 * 1024;
+    }
+    let r = run(&s, 4).expect("runs");
+    assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
+    assert_eq!(r.delivered_bytes, 3 * 200 * 1024);
+    // With one listener, two of the three would be refused.
+    s.apps[0].instances = 1;
+    let r = run(&s, 4).expect("runs");
+    assert_eq!(r.outcome, Outcome::Failed("connection refused".into()));
+}
