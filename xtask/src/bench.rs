@@ -28,7 +28,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 100)]
     tftp_mib: u64,
     /// Parts to run (default: all).
-    #[arg(long, value_delimiter = ',', default_values_t = ["echo".to_string(), "get".into(), "idle".into(), "tftp".into()])]
+    #[arg(long, value_delimiter = ',', default_values_t = ["echo".to_string(), "get".into(), "idle".into(), "tftp".into(), "sim".into()])]
     parts: Vec<String>,
 }
 
@@ -135,6 +135,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     if part("tftp") {
         report["tftp"] = tftp_part(&files, args.tftp_mib)?;
+    }
+    if part("sim") {
+        report["sim"] = sim_part()?;
     }
     let path = out_dir.join("native.json");
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
@@ -498,4 +501,30 @@ fn tftp_part(files: &Path, mib: u64) -> Result<Value> {
     }
     let _ = std::fs::remove_file(&out);
     Ok(json!({"mib": mib, "rows": rows}))
+}
+
+/// The simulator's speed: its own example, in release, prints what it measured.
+fn sim_part() -> Result<Value> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "run",
+            "-q",
+            "--release",
+            "-p",
+            "wirekit-core",
+            "--features",
+            "sim",
+            "--example",
+            "sim_speed",
+        ])
+        .current_dir(crate::root())
+        .stdin(Stdio::null())
+        .output()
+        .context("run the sim_speed example")?;
+    if !out.status.success() {
+        bail!("sim_speed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprint!("{text}");
+    Ok(json!({ "sim_speed": text }))
 }

@@ -116,6 +116,16 @@ fn test() -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ])?;
+    // The simulator too: the browser will run it.
+    cargo(&[
+        "build",
+        "-p",
+        "wirekit-core",
+        "--features",
+        "sim",
+        "--target",
+        "wasm32-unknown-unknown",
+    ])?;
     // The README's first command, end to end: renders the book (catching
     // what the book tests cannot, like an include mdBook rejects), starts
     // the lab on free ports, probes it and stops.
