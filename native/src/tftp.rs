@@ -296,6 +296,45 @@ struct ClientState {
     local_error: Option<String>,
 }
 
+/// Blocks arrive in order, one small datagram each: gather them and write
+/// in large pieces, one system call per [`Batched::SIZE`] instead of per block.
+struct Batched {
+    file: File,
+    start: u64,
+    buf: Vec<u8>,
+}
+
+impl Batched {
+    const SIZE: usize = 256 * 1024;
+
+    fn new(file: File) -> Self {
+        Batched {
+            file,
+            start: 0,
+            buf: Vec::with_capacity(Self::SIZE),
+        }
+    }
+
+    fn write(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        if offset != self.start + self.buf.len() as u64 {
+            self.flush()?;
+            self.start = offset;
+        }
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= Self::SIZE {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.write_all_at(&self.buf, self.start)?;
+        self.start += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
 fn failure(f: Failure) -> ClientError {
     match f {
         Failure::Peer { code, message } => {
@@ -328,6 +367,7 @@ pub fn get(
     let machine = Client::get(remote, config, clock.now())
         .map_err(|e| ClientError::Local(format!("{e:?}")))?;
     let bar = crate::transfer::bar_for(progress, "tftp get");
+    let mut out = Batched::new(file);
     let handler = Collect::new(
         ClientState::default(),
         move |st: &mut ClientState, ev, _: &mut Vec<CCmd>| match ev {
@@ -339,7 +379,7 @@ pub fn get(
             }
             CEvent::Data { offset, data } => {
                 if st.local_error.is_none()
-                    && let Err(e) = file.write_all_at(&data, offset)
+                    && let Err(e) = out.write(offset, &data)
                 {
                     st.local_error = Some(e.to_string());
                 }
@@ -347,6 +387,11 @@ pub fn get(
             }
             CEvent::Done { bytes } => {
                 bar.finish_and_clear();
+                if st.local_error.is_none()
+                    && let Err(e) = out.flush()
+                {
+                    st.local_error = Some(e.to_string());
+                }
                 st.done = Some(Ok(bytes));
             }
             CEvent::Failed(f) => {
