@@ -53,7 +53,34 @@ fn io_error(e: &io::Error) -> StoreError {
 pub struct TftpSession {
     store: Store,
     reading: Option<File>,
+    ahead: ReadAhead,
     upload: Option<Upload>,
+}
+
+/// A window of the file read in one system call and handed out block by
+/// block: lock-step TFTP asks for 512 bytes at a time, and a read per block
+/// made our server slower than tftpd-hpa's buffered one.
+#[derive(Debug, Default)]
+struct ReadAhead {
+    start: u64,
+    buf: Bytes,
+}
+
+impl ReadAhead {
+    const SIZE: usize = 256 * 1024;
+
+    fn read(&mut self, file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+        let end = offset.saturating_add(len as u64);
+        let have = self.start + self.buf.len() as u64;
+        let inside = offset >= self.start && end <= have;
+        if !inside {
+            self.start = offset;
+            self.buf = read_exact_at(file, offset, len.max(Self::SIZE))?;
+        }
+        let from = (offset - self.start) as usize;
+        let to = (from + len).min(self.buf.len());
+        Ok(self.buf.slice(from.min(to)..to))
+    }
 }
 
 impl TftpSession {
@@ -62,6 +89,7 @@ impl TftpSession {
         TftpSession {
             store,
             reading: None,
+            ahead: ReadAhead::default(),
             upload: None,
         }
     }
@@ -78,7 +106,7 @@ impl TftpSession {
                     .map_err(tftp_error),
             ),
             Event::ReadChunk { offset, len } => match &self.reading {
-                Some(file) => match read_exact_at(file, offset, len) {
+                Some(file) => match self.ahead.read(file, offset, len) {
                     Ok(b) => Command::Chunk(b),
                     Err(e) => Command::ReadFailed(io_error(&e)),
                 },
