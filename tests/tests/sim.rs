@@ -78,6 +78,41 @@ proptest! {
         }
     }
 
+    /// TFTP over UDP, where the protocol itself must repair every loss: a
+    /// download ends byte-exact, unfinished, or with the client giving up
+    /// after its retries — never with wrong bytes (the client compares each).
+    #[test]
+    fn tftp_download_is_exact_unfinished_or_given_up(
+        seed in any::<u64>(),
+        loss in 0u32..=300_000,
+        duplicate in 0u32..=100_000,
+        reorder in 0u32..=200_000,
+        corrupt in 0u32..=50_000,
+        window in 1u16..=16,
+    ) {
+        let n = Netem {
+            delay: Some(Delay { base_us: 5_000, ..Delay::default() }),
+            loss: Some(Loss::Random(Chance { p: Prob(loss), correlation: Prob::ZERO })),
+            duplicate: Some(Chance { p: Prob(duplicate), correlation: Prob::ZERO }),
+            corrupt: Some(Chance { p: Prob(corrupt), correlation: Prob::ZERO }),
+            reorder: Some(Reorder { chance: Chance { p: Prob(reorder), correlation: Prob::ZERO }, gap: 1 }),
+            ..Netem::default()
+        };
+        let mut s = preset("tftp-lossy").expect("preset");
+        s.links[0].a_to_b = n.clone();
+        s.links[0].b_to_a = n.clone();
+        s.time_limit_ms = 120_000;
+        if let Workload::TftpGet { windowsize, .. } = &mut s.apps[1].workload {
+            *windowsize = Some(window);
+        }
+        let r = run(&s, seed).expect("builds");
+        match r.outcome {
+            Outcome::Completed => prop_assert_eq!(r.delivered_bytes, 256 * 1024),
+            Outcome::DidNotFinish => prop_assert!(r.delivered_bytes < 256 * 1024),
+            Outcome::Failed(why) => prop_assert!(why.starts_with("server down"), "{} ({})", why, n),
+        }
+    }
+
     /// A stream echo of any size gets every byte back in order, or does not
     /// finish; each side keeps reading, so neither waits on the other forever.
     #[test]

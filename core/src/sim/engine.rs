@@ -222,7 +222,10 @@ impl Sim {
         };
         let file_size = |host: &str, port: u16, path: &str| -> Option<u64> {
             scenario.apps.iter().find_map(|a| match &a.workload {
-                Workload::TransferServer { port: p, files } if a.host == host && *p == port => {
+                Workload::TransferServer { port: p, files }
+                | Workload::TftpServer { port: p, files }
+                    if a.host == host && *p == port =>
+                {
                     files.iter().find(|f| f.name == path).map(|f| f.size)
                 }
                 _ => None,

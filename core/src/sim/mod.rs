@@ -18,7 +18,7 @@
 //! | the event queue | [`queue`] |
 //! | the virtual network card | [`device`] |
 //! | machines on sockets (back-pressure) | [`app`] |
-//! | what each workload does | [`workload`], [`store`] |
+//! | what each workload does | [`workload`], [`store`], [`tftp`] |
 //! | scenarios and presets | [`scenario`] |
 //! | hosts, links, the event loop | [`engine`] |
 //! | trace and hash; pcap | [`trace`], [`pcap`] |
@@ -54,6 +54,7 @@ pub mod pcap;
 pub mod queue;
 pub mod scenario;
 pub mod store;
+pub mod tftp;
 pub mod trace;
 pub mod workload;
 

@@ -243,6 +243,29 @@ pub enum Workload {
         #[serde(default)]
         backoff: BackoffConfig,
     },
+    /// A TFTP server (one transfer at a time, from its well-known port)
+    /// serving generated files, read-only.
+    TftpServer {
+        /// UDP port.
+        port: u16,
+        /// The files it holds.
+        files: Vec<FileSpec>,
+    },
+    /// A TFTP client that downloads one file and checks every byte.
+    TftpGet {
+        /// The server's host name.
+        server: String,
+        /// Its UDP port.
+        port: u16,
+        /// The file.
+        path: String,
+        /// Block size to ask for (RFC 2348); 512 without.
+        #[serde(default)]
+        blksize: Option<u16>,
+        /// Window to ask for (RFC 7440); lock-step without.
+        #[serde(default)]
+        windowsize: Option<u16>,
+    },
 }
 
 impl Workload {
@@ -255,6 +278,7 @@ impl Workload {
                 | Workload::EchoUdpServer { .. }
                 | Workload::TimeUdpServer { .. }
                 | Workload::TimeStreamServer { .. }
+                | Workload::TftpServer { .. }
         )
     }
 
@@ -272,6 +296,8 @@ impl Workload {
             Workload::TimeStreamClient { .. } => "time-stream-client",
             Workload::TimeUdpServer { .. } => "time-udp-server",
             Workload::TimeUdpClient { .. } => "time-udp-client",
+            Workload::TftpServer { .. } => "tftp-server",
+            Workload::TftpGet { .. } => "tftp-get",
         }
     }
 }
@@ -479,6 +505,26 @@ pub fn presets() -> Vec<Scenario> {
                 server: "server".to_string(),
                 port: 7037,
                 service: Service::Time,
+            },
+        ),
+        two_hosts(
+            "tftp-lossy",
+            "TFTP: a 256 KiB download, blksize 1468, windowsize 8, 20 ms RTT, 2% loss each way",
+            300_000,
+            "delay 10ms loss 2%",
+            Workload::TftpServer {
+                port: 69,
+                files: vec![FileSpec {
+                    name: "boot.img".to_string(),
+                    size: 256 * 1024,
+                }],
+            },
+            Workload::TftpGet {
+                server: "server".to_string(),
+                port: 69,
+                path: "boot.img".to_string(),
+                blksize: Some(1468),
+                windowsize: Some(8),
             },
         ),
         two_hosts(

@@ -585,6 +585,40 @@ pub fn build(
             *port,
             &[],
         )),
+        Workload::TftpServer { port, files } => Box::new(DatagramApp::new(
+            super::tftp::OnePortServer::new(),
+            super::tftp::ServeFiles::new(files),
+            *port,
+            &[],
+        )),
+        Workload::TftpGet {
+            server: host,
+            port,
+            path,
+            blksize,
+            windowsize,
+        } => {
+            let size = file_size(host, *port, path).unwrap_or(0);
+            let d = crate::tftp::client::ClientConfig::default();
+            let config = crate::tftp::client::ClientConfig {
+                wishes: crate::tftp::options::Wishes {
+                    blksize: *blksize,
+                    windowsize: *windowsize,
+                    tsize: true,
+                    ..d.wishes
+                },
+                ..d
+            };
+            let start = Now::default();
+            let machine =
+                crate::tftp::client::Client::get(path, config, start).map_err(|e| bad(&e))?;
+            Box::new(DatagramApp::new(
+                machine,
+                super::tftp::CheckedGet::new(path, size),
+                local_port,
+                &[(crate::tftp::PEER, server(host, *port)?)],
+            ))
+        }
         Workload::TimeUdpClient {
             server: host,
             port,
