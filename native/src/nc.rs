@@ -9,6 +9,14 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, UdpSocket};
 use std::time::Duration;
 
+/// Passes received bytes on at once (a person is watching); returns how many.
+fn show(output: &mut dyn Write, bytes: &[u8]) -> Result<u64, ClientError> {
+    let local = |e: io::Error| ClientError::Local(e.to_string());
+    output.write_all(bytes).map_err(local)?;
+    output.flush().map_err(local)?;
+    Ok(bytes.len() as u64)
+}
+
 /// Copies standard input to a TCP connection and the connection to standard
 /// output, until both directions end. After standard input ends the write
 /// side is closed (like `nc -N`) and replies are read until the server closes
@@ -34,15 +42,7 @@ pub fn tcp(
     loop {
         match reader.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => {
-                output
-                    .write_all(buf.get(..n).unwrap_or_default())
-                    .map_err(|e| ClientError::Local(e.to_string()))?;
-                output
-                    .flush()
-                    .map_err(|e| ClientError::Local(e.to_string()))?;
-                total += n as u64;
-            }
+            Ok(n) => total += show(&mut output, buf.get(..n).unwrap_or_default())?,
             Err(e)
                 if matches!(
                     e.kind(),
@@ -95,15 +95,7 @@ pub fn udp(
         socket.set_read_timeout(Some(patience))?;
         loop {
             match socket.recv(&mut buf) {
-                Ok(n) => {
-                    output
-                        .write_all(buf.get(..n).unwrap_or_default())
-                        .map_err(|e| ClientError::Local(e.to_string()))?;
-                    output
-                        .flush()
-                        .map_err(|e| ClientError::Local(e.to_string()))?;
-                    total += n as u64;
-                }
+                Ok(n) => total += show(output, buf.get(..n).unwrap_or_default())?,
                 Err(e)
                     if matches!(
                         e.kind(),

@@ -317,6 +317,28 @@ pub struct Transferred {
     pub seconds: f64,
 }
 
+impl Transferred {
+    fn new(
+        remote: &str,
+        local: &Path,
+        bytes: u64,
+        params: Option<wirekit_core::tftp::Params>,
+        config: &ClientConfig,
+        started: std::time::Instant,
+    ) -> Self {
+        // No OACK: the server took no options, so RFC 1350's defaults held.
+        let p = params.unwrap_or_else(|| wirekit_core::tftp::Params::plain(config.timeout));
+        Transferred {
+            remote: remote.to_owned(),
+            local: local.to_owned(),
+            bytes,
+            blksize: p.blksize,
+            windowsize: p.windowsize,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct ClientState {
     params: Option<wirekit_core::tftp::Params>,
@@ -449,17 +471,9 @@ pub fn get(
             fs::rename(&part, local).map_err(|e| {
                 ClientError::Local(format!("cannot rename into {}: {e}", local.display()))
             })?;
-            let p = st
-                .params
-                .unwrap_or_else(|| wirekit_core::tftp::Params::plain(config.timeout));
-            Ok(Transferred {
-                remote: remote.to_owned(),
-                local: local.to_owned(),
-                bytes,
-                blksize: p.blksize,
-                windowsize: p.windowsize,
-                seconds: started.elapsed().as_secs_f64(),
-            })
+            Ok(Transferred::new(
+                remote, local, bytes, st.params, &config, started,
+            ))
         }
         Some(Err(f)) => {
             let _ = fs::remove_file(&part);
@@ -520,19 +534,9 @@ pub fn put(
     })?;
     let st = hosted.into_parts().1.state;
     match st.done {
-        Some(Ok(bytes)) => {
-            let p = st
-                .params
-                .unwrap_or_else(|| wirekit_core::tftp::Params::plain(config.timeout));
-            Ok(Transferred {
-                remote: remote.to_owned(),
-                local: local.to_owned(),
-                bytes,
-                blksize: p.blksize,
-                windowsize: p.windowsize,
-                seconds: started.elapsed().as_secs_f64(),
-            })
-        }
+        Some(Ok(bytes)) => Ok(Transferred::new(
+            remote, local, bytes, st.params, &config, started,
+        )),
         Some(Err(f)) => Err(failure(f)),
         None => Err(ClientError::Protocol("no outcome".into())),
     }
