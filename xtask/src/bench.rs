@@ -28,7 +28,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 100)]
     tftp_mib: u64,
     /// Parts to run (default: all).
-    #[arg(long, value_delimiter = ',', default_values_t = ["echo".to_string(), "get".into(), "idle".into(), "tftp".into(), "sim".into()])]
+    #[arg(long, value_delimiter = ',', default_values_t = ["echo".to_string(), "get".into(), "idle".into(), "tftp".into(), "sim".into(), "criterion".into()])]
     parts: Vec<String>,
 }
 
@@ -138,6 +138,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     if part("sim") {
         report["sim"] = sim_part()?;
+    }
+    if part("criterion") {
+        // Criterion keeps its own reports (target/criterion/).
+        crate::cargo(&["bench", "-p", "wirekit-tests", "--bench", "machines"])?;
     }
     let path = out_dir.join("native.json");
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
