@@ -300,12 +300,16 @@ fn session(opts: &Options, local: Local) -> Result<Local, ClientError> {
     let mut stream = connect(opts.addr, opts.timeout)?;
     let mut hosted = Hosted::new(Client::new(), local);
     let run = run_tcp(&mut stream, &mut hosted, &clock, opts.timeout);
-    if let Some(misuse) = hosted.failure() {
-        return Err(ClientError::Local(format!("request not sent: {misuse}")));
-    }
+    let misuse = hosted.failure().map(str::to_owned);
     let local = into_handler(hosted);
     match (run, local.outcome.is_some()) {
+        // An outcome wins: a server that refused us before the handshake
+        // (ERR 503, too many connections) leaves no session to say QUIT to.
         (_, true) => Ok(local),
+        _ if misuse.is_some() => Err(ClientError::Local(format!(
+            "request not sent: {}",
+            misuse.unwrap_or_default()
+        ))),
         (Err(e), false) => Err(e),
         (Ok(()), false) => Err(ClientError::Protocol(
             "the server closed the connection".into(),

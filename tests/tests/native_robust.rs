@@ -89,6 +89,14 @@ fn connections_over_the_limit_are_refused_clearly() {
             text.starts_with("ERR 503 too many connections"),
             "{model:?}: {text:?}"
         );
+        // Wirekit's own client reports it as the server's refusal, typed.
+        let o = wirekit_tests::native::opts(&r);
+        let e = wirekit::transfer::list(&o, None).unwrap_err();
+        assert_eq!(
+            wirekit::transfer::refused_code(&e),
+            Some(wirekit_core::transfer::ErrorCode::Busy),
+            "{model:?}: {e}"
+        );
         // A slot frees when a client leaves.
         drop(held.pop());
         let deadline = Instant::now() + Duration::from_secs(10);
