@@ -386,3 +386,46 @@ fn a_100_mib_get_and_put_round_trip_with_digests() {
     assert_eq!(got["size"], 100u64 << 20);
     assert!(std::fs::read(&down).expect("read") == body);
 }
+
+/// Runs `wirekit ARGS` with `input` on standard input.
+fn wirekit_with_input(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run wirekit");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("feed stdin");
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn nc_talks_tcp_and_udp_and_resolve_finds_localhost() {
+    let s = Server::start(&[]);
+    let o = wirekit_with_input(&["nc", &s.addr("echo", "tcp"), "-w", "2"], b"one\ntwo\n");
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(o.stdout, b"one\ntwo\n");
+    let o = wirekit_with_input(
+        &["nc", "--udp", &s.addr("echo", "udp"), "-w", "1"],
+        b"dgram\n",
+    );
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(o.stdout, b"dgram\n");
+    // A WKFT/1 session typed by hand, as the book shows.
+    let o = wirekit_with_input(
+        &["nc", &s.addr("transfer", "tcp"), "-w", "2"],
+        b"HELLO 1\nSTAT hello.txt\nQUIT\n",
+    );
+    assert_eq!(stdout(&o), "HELLO 1\nSTAT file 6\nBYE\n", "{o:?}");
+    let o = wirekit(&["resolve", "localhost"]);
+    assert!(o.status.success(), "{o:?}");
+    let text = stdout(&o);
+    assert!(text.contains("127.0.0.1") || text.contains("::1"), "{text}");
+}
