@@ -1,0 +1,93 @@
+// The page's only door into the simulator: the wasm-bindgen façade. Values
+// cross as JSON text; this module parses them so the rest of the page sees
+// plain objects.
+
+import init, * as wk from '../pkg/wirekit_wasm.js';
+
+let loading = null;
+
+export function load() {
+  loading ??= init().then(() => wk);
+  return loading;
+}
+
+export const presets = () => JSON.parse(wk.presets());
+export const version = () => wk.version();
+export const parseScenario = (text) => JSON.parse(wk.parse_scenario(text));
+export const toToml = (scenario) => wk.scenario_to_toml(JSON.stringify(scenario));
+export const checkNetem = (text) => wk.check_netem(text);
+export const runSummary = (scenario, seed) => JSON.parse(wk.run_summary(JSON.stringify(scenario), String(seed)));
+
+// One scenario and seed, run twice: `full` to the end at once (for the
+// report, the plots, the log and the downloads), and `live`, re-created from
+// zero whenever playback goes back in time, for the animated diagram.
+export class Session {
+  constructor(scenario, seed) {
+    this.scenario = scenario;
+    this.seed = String(seed);
+    this.json = JSON.stringify(scenario);
+    this.full = new wk.Run(this.json, this.seed);
+    const t0 = performance.now();
+    this.full.finish();
+    this.wallMs = performance.now() - t0;
+    this.records = JSON.parse(this.full.records_since(0));
+    this.report = JSON.parse(this.full.report());
+    this.hash = this.full.trace_hash();
+    this.hosts = JSON.parse(this.full.hosts());
+    this.apps = JSON.parse(this.full.apps());
+    this.endUs = Math.max(this.full.now_us(), this.report.ended_at ?? 0);
+    this.live = null;
+    this.liveCount = 0;
+  }
+
+  // A fresh live run at time zero; returns its records so far.
+  rewind() {
+    this.live?.free();
+    this.live = new wk.Run(this.json, this.seed);
+    this.liveCount = 0;
+    return [];
+  }
+
+  // Moves the live run to virtual time t and hands back the new records.
+  advanceTo(t) {
+    if (!this.live) this.rewind();
+    this.live.advance(t);
+    const fresh = JSON.parse(this.live.records_since(this.liveCount));
+    this.liveCount += fresh.length;
+    return fresh;
+  }
+
+  liveNow() {
+    return this.live ? this.live.now_us() : 0;
+  }
+
+  liveDone() {
+    return this.live ? this.live.done() : false;
+  }
+
+  packet(n) {
+    return JSON.parse(this.full.packet(n));
+  }
+
+  statesAt(t) {
+    return JSON.parse(this.full.states_at(t));
+  }
+
+  pcap() {
+    return this.full.pcap();
+  }
+
+  traceJsonl() {
+    return this.full.trace_jsonl();
+  }
+
+  summaryText() {
+    return this.full.summary();
+  }
+
+  free() {
+    this.live?.free();
+    this.full.free();
+    this.live = null;
+  }
+}
