@@ -123,7 +123,7 @@ test('playback: play, pause, step and the scrubber move the diagram', { timeout:
   assert.ok(Math.abs(mid - end / 2) < end * 0.01, `the scrubber seeks to the middle (${mid} of ${end})`);
   await page.click('#to-end');
   // Selecting a packet fills the inspector with the core's view of it.
-  await page.click('#diagram g.pkt[data-packet="0"] line.hit', { force: true });
+  await page.dispatchEvent('#diagram g.pkt[data-packet="0"] line.hit', 'click');
   const insp = await text('inspector');
   assert.match(insp, /Packet #0/);
   assert.match(insp, /UDP/);
@@ -198,7 +198,10 @@ test('a shared URL reproduces the run: a preset, and an edited scenario', { time
   const p = await openPage(browser.context, `${LAB_URL}?preset=tcp-transfer-lossy&seed=7`);
   await waitFirstRun(p);
   assert.equal(await text('trace-hash', p), await nativeHash('tcp-transfer-lossy', 7));
-  await p.screenshot({ path: path.join(SHOTS_DIR, 'lab.png') });
+  // The book's picture: a lost segment selected, the inspector saying why.
+  await p.dispatchEvent('#diagram g.pkt.drop line.hit >> nth=0', 'click');
+  await p.waitForFunction(() => /What the link did/.test(document.getElementById('inspector').textContent));
+  await p.screenshot({ path: path.join(SHOTS_DIR, 'lab.png'), clip: { x: 0, y: 0, width: 1280, height: 780 } });
   noProblems(p);
   await p.close();
 

@@ -5,7 +5,7 @@
 // URL is relative to this module, since the lab is copied into the book.
 
 import * as sim from './js/sim.js';
-import { Lanes } from './js/lanes.js';
+import { Lanes, defaultScale } from './js/lanes.js';
 import { TraceContext, outcomeText, fmtTime } from './js/trace.js';
 
 const CSS = `
@@ -47,7 +47,7 @@ function mount(box, presets) {
   bar.append(h('span', { class: 'wk-title' }, `${name}, seed ${seed}`), h('span', { class: 'wk-outcome' }, `${shown} events to ${fmtTime(until)} · run: ${outcomeText(session.report.outcome)}`), clock, play, link);
   const diagram = h('div', { class: 'wk-diagram', tabindex: '0', 'aria-label': `lane diagram of ${name}` });
   box.replaceChildren(bar, diagram);
-  const lanes = new Lanes(diagram, session.ctx, { compact: false, scale: Math.min(20, Math.max(0.05, (shown * 5) / Math.max(1, until / 1000))), width: Math.max(360, diagram.clientWidth - 4) });
+  const lanes = new Lanes(diagram, session.ctx, { compact: false, scale: defaultScale(session.records.slice(0, shown), until), width: Math.max(360, diagram.clientWidth - 4) });
   let t = until;
   let playing = false;
   let last = 0;

@@ -5,6 +5,7 @@
 import * as sim from './sim.js';
 import { TraceContext, outcomeText, fmtTime } from './trace.js';
 import { seedError } from './scenario.js';
+import { defaultScale } from './lanes.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -89,7 +90,7 @@ export class Compare {
       d.id = `cmp-${tag.toLowerCase()}-diagram`;
       col.append(h, d);
       box.append(col);
-      const lanes = this.api.lanesFor(d, x.s, { scale: 0.5, compress: true });
+      const lanes = this.api.lanesFor(d, x.s, { scale: defaultScale(x.s.records, x.s.endUs) / 2, compress: true });
       lanes.append(x.s.records);
       lanes.setNow(x.s.endUs);
     }

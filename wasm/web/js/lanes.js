@@ -62,6 +62,19 @@ export const DIAGRAM_CSS = `
 .now{stroke:#e11d48;stroke-width:1}
 `;
 
+// A fitting scale: the shortest trip across a link at least 20 px tall, so
+// arrows slant visibly, and about 4 px between events on average.
+export function defaultScale(records, endUs) {
+  let trip = Infinity;
+  for (const r of records) {
+    const c = r.kind.Link?.verdict?.Carry;
+    if (c && c.after_us > 0) trip = Math.min(trip, c.after_us);
+  }
+  const byEvents = (Math.max(1, records.length) * 4) / Math.max(1, endUs / 1000);
+  const byTrip = Number.isFinite(trip) ? 20 / (trip / 1000) : 0;
+  return Math.min(40, Math.max(0.05, byEvents, byTrip));
+}
+
 export class Lanes {
   // hosts: names; ctx: TraceContext; opts.compact draws no labels.
   constructor(container, ctx, opts = {}) {
@@ -69,6 +82,8 @@ export class Lanes {
     this.ctx = ctx;
     this.compact = !!opts.compact;
     this.onSelect = opts.onSelect || (() => {});
+    // Lane names in an element outside the scrolled box stay in view.
+    this.header = opts.header ?? null;
     this.scale = opts.scale ?? 1; // px per ms
     this.compress = opts.compress ?? true;
     this.width = opts.width ?? Math.max(320, container.clientWidth - 4);
@@ -110,11 +125,22 @@ export class Lanes {
     this.recY = [];
     this.lanes = this.ctx.hosts.map((name, h) => {
       const x = this.laneX(h);
-      if (!this.compact) el('text', { class: 'lane-name', x, y: 11 }, this.gLanes).textContent = name;
+      if (!this.compact && !this.header) el('text', { class: 'lane-name', x, y: 11 }, this.gLanes).textContent = name;
       return el('line', { class: 'lane', x1: x, x2: x, y1: TOP, y2: TOP }, this.gLanes);
     });
     this.nowUs = 0;
+    this.drawHeader();
     this.resize();
+  }
+
+  drawHeader() {
+    if (!this.header) return;
+    this.header.replaceChildren(...this.ctx.hosts.map((name, h) => {
+      const s = document.createElement('span');
+      s.textContent = name;
+      s.style.left = `${this.laneX(h)}px`;
+      return s;
+    }));
   }
 
   // The y of the next record at time t, and the gap marker it may need.
@@ -130,8 +156,8 @@ export class Lanes {
     this.y += Math.max(dt === 0 && this.records.length === 0 ? 0 : sep, dy);
     this.t = t;
     if (!this.compact && this.y - this.lastTick >= LABEL_EVERY) {
-      el('text', { class: 'tick', x: 2, y: this.y + 3 }, this.gBack).textContent = `${(t / 1e6).toFixed(3)} s`;
-      el('line', { x1: 50, x2: 56, y1: this.y, y2: this.y, stroke: '#8a94a6' }, this.gBack);
+      el('text', { class: 'tick', x: 2, y: this.y + 3 }, this.gBack).textContent = `${(t / 1e6).toFixed(this.scale > 2 ? 4 : 3)} s`;
+      el('line', { x1: 52, x2: 56, y1: this.y, y2: this.y, stroke: '#8a94a6' }, this.gBack);
       this.lastTick = this.y;
     }
     return this.y;
@@ -360,6 +386,16 @@ export class Lanes {
     const clone = this.svg.cloneNode(true);
     clone.setAttribute('xmlns', NS);
     clone.querySelector('.now')?.remove();
+    if (this.header) {
+      this.ctx.hosts.forEach((name, h) => {
+        const t = document.createElementNS(NS, 'text');
+        t.setAttribute('class', 'lane-name');
+        t.setAttribute('x', this.laneX(h));
+        t.setAttribute('y', 11);
+        t.textContent = name;
+        clone.append(t);
+      });
+    }
     const bg = document.createElementNS(NS, 'rect');
     for (const [k, v] of Object.entries({ x: 0, y: 0, width: '100%', height: '100%', fill: '#fff' })) bg.setAttribute(k, v);
     clone.insertBefore(bg, clone.firstChild.nextSibling);

@@ -3,7 +3,7 @@
 
 import * as sim from './sim.js';
 import { ScenarioForm } from './scenario.js';
-import { Lanes } from './lanes.js';
+import { Lanes, defaultScale } from './lanes.js';
 import { Inspector } from './inspector.js';
 import { Plots, tcpFlows } from './plots.js';
 import { EventLog } from './log.js';
@@ -58,13 +58,6 @@ function select(packet, { fromLog = false } = {}) {
   inspector.show(lab.session, packet);
 }
 
-// A fitting scale: about 4 px between consecutive events on average, within bounds.
-function defaultScale(session) {
-  const end = Math.max(1, session.endUs / 1000);
-  const events = Math.max(1, session.records.length);
-  return Math.min(40, Math.max(0.05, (events * 4) / end));
-}
-
 function runScenario(scenario, seed) {
   pause();
   setStatus('running…');
@@ -85,10 +78,11 @@ function runScenario(scenario, seed) {
   session.ctx = new TraceContext(scenario, session.apps);
   const flows = tcpFlows(session.records);
   session.isn = (sip, sport, dip, dport) => flows.get(`${sip}:${sport}>${dip}:${dport}`)?.isn ?? null;
-  lab.scale = defaultScale(session);
+  lab.scale = defaultScale(session.records, session.endUs);
   lab.lanes = new Lanes($('diagram'), session.ctx, {
     scale: lab.scale,
     compress: $('compress').checked,
+    header: $('lane-names'),
     onSelect: (p) => select(p),
   });
   lab.selected = null;

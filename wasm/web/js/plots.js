@@ -66,6 +66,7 @@ export class Plots {
 
   draw(session) {
     this.destroy();
+    for (const box of Object.values(this.boxes)) box.replaceChildren();
     const recs = session.records;
     this.seq(recs);
     this.goodput(recs);

@@ -51,7 +51,7 @@ export class Session {
   // Moves the live run to virtual time t and hands back the new records.
   advanceTo(t) {
     if (!this.live) this.rewind();
-    this.live.advance(t);
+    this.live.advance(Math.floor(t));
     const fresh = JSON.parse(this.live.records_since(this.liveCount));
     this.liveCount += fresh.length;
     return fresh;
