@@ -7,18 +7,23 @@ import { kindOf, describe, verdictClass, fmtTime } from './trace.js';
 const MAX_ROWS = 20000;
 
 export class EventLog {
-  constructor({ box, hostSelect, kindSelect, count, onSelect }) {
+  constructor({ box, hostSelect, kindSelect, count, onSelect, onRecord }) {
     this.box = box;
     this.hostSelect = hostSelect;
     this.kindSelect = kindSelect;
     this.count = count;
     this.onSelect = onSelect;
+    this.onRecord = onRecord;
     this.rows = [];
     hostSelect.addEventListener('change', () => this.filter());
     kindSelect.addEventListener('change', () => this.filter());
     box.addEventListener('click', (e) => {
-      const tr = e.target.closest('tr[data-packet]');
-      if (tr) this.onSelect(Number(tr.dataset.packet));
+      const tr = e.target.closest('tr');
+      if (!tr) return;
+      for (const x of this.box.querySelectorAll('tr.sel')) x.classList.remove('sel');
+      tr.classList.add('sel');
+      if (tr.dataset.packet !== undefined) this.onSelect(Number(tr.dataset.packet));
+      else this.onRecord(Number(tr.dataset.i));
     });
   }
 
@@ -30,11 +35,12 @@ export class EventLog {
     table.append(body);
     this.rows = [];
     const recs = session.records.slice(0, MAX_ROWS);
-    for (const r of recs) {
+    recs.forEach((r, i) => {
       const kind = kindOf(r);
       const host = ctx.hostOf(r);
       const tr = document.createElement('tr');
       tr.dataset.kind = kind;
+      tr.dataset.i = String(i);
       tr.dataset.host = String(host);
       const k = r.kind;
       const packet = k.Link?.packet ?? k.Delivered?.packet ?? k.NoRoute?.packet;
@@ -52,7 +58,7 @@ export class EventLog {
       }
       body.append(tr);
       this.rows.push(tr);
-    }
+    });
     this.box.replaceChildren(table);
     this.total = session.records.length;
     this.filter();

@@ -40,7 +40,18 @@ const plots = new Plots({ seq: $('plot-seq'), goodput: $('plot-goodput'), queue:
 const log = new EventLog({
   box: $('log'), hostSelect: $('log-host'), kindSelect: $('log-kind'), count: $('log-count'),
   onSelect: (p) => select(p, { fromLog: true }),
+  onRecord: (i) => showRecord(i),
 });
+
+// A log line without a packet (a note, a start, a profile change): bring
+// the playback there and the diagram to its place.
+function showRecord(i) {
+  const r = lab.session?.records[i];
+  if (!r) return;
+  if (r.at > lab.cursor) { pause(); seek(r.at); }
+  const y = lab.lanes.recY[i];
+  if (y !== undefined) $('diagram').scrollTop = Math.max(0, y - $('diagram').clientHeight / 3);
+}
 const form = new ScenarioForm({ onRun: (scenario, seed) => runScenario(scenario, seed) });
 
 function select(packet, { fromLog = false } = {}) {
@@ -53,8 +64,7 @@ function select(packet, { fromLog = false } = {}) {
     seek(send.at);
   }
   lab.lanes.select(packet);
-  if (!fromLog) log.select(packet);
-  else log.select(packet);
+  log.select(packet);
   inspector.show(lab.session, packet);
 }
 
@@ -147,12 +157,16 @@ function showReport(session) {
     for (const t of [`${a.kind} on ${a.host}`, statusText(a.status), `${a.delivered} B`, `${a.retries} retries`]) tr.insertCell().textContent = t;
   }
   box.replaceChildren(...cells, apps);
+  $('summary-text').textContent = session.summaryText();
 }
 
 // ---- playback ----------------------------------------------------------
 
+let plotTimer = 0;
 function showCursor() {
   const s = lab.session;
+  // Redrawing three plots costs a few ms: a few times a second is enough.
+  if (!plotTimer) plotTimer = setTimeout(() => { plotTimer = 0; plots.setNow(lab.cursor); }, 120);
   $('clock').textContent = fmtTime(lab.cursor);
   $('scrub').value = String(Math.round((lab.cursor / Math.max(1, s.endUs)) * 1000));
 }

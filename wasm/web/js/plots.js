@@ -38,14 +38,37 @@ function emptyNote(box, text) {
   box.replaceChildren(p);
 }
 
+// A red line at the playback time, like the diagram's.
+function nowLine(plots) {
+  return {
+    hooks: {
+      draw: [(u) => {
+        if (plots.nowUs == null) return;
+        const x = u.valToPos(plots.nowUs / 1e6, 'x', true);
+        if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+        const c = u.ctx;
+        c.save();
+        c.strokeStyle = '#e11d48';
+        c.lineWidth = 1;
+        c.beginPath();
+        c.moveTo(x, u.bbox.top);
+        c.lineTo(x, u.bbox.top + u.bbox.height);
+        c.stroke();
+        c.restore();
+      }],
+    },
+  };
+}
+
 function opts(box, title, series, extra = {}) {
   return {
+    plugins: [nowLine(extra.plots)],
     width: Math.max(300, box.clientWidth || 800),
     height: 220,
     title,
     cursor: { sync: { key: 'wk-plots' } },
     scales: { x: { time: false } },
-    axes: [{ label: 'time (s)', size: 36 }, { label: extra.yLabel ?? '', size: 64 }],
+    axes: [{ label: 'time (s)', size: 36 }, { label: extra.yLabel ?? '', size: 84 }],
     legend: { live: true },
     series: [{ label: 't (s)', value: (u, v) => (v == null ? '' : v.toFixed(4)) }, ...series],
     ...extra.more,
@@ -57,6 +80,11 @@ export class Plots {
     this.boxes = boxes;
     this.onSelect = onSelect;
     this.plots = [];
+  }
+
+  setNow(us) {
+    this.nowUs = us;
+    for (const p of this.plots) p.redraw(false, false);
   }
 
   destroy() {
@@ -113,7 +141,7 @@ export class Plots {
       { label: 'retransmitted', stroke: '#d97706', paths: () => null, points: pts('#d97706', 6) },
       { label: 'dropped', stroke: '#c62828', paths: () => null, points: pts('#c62828', 7) },
       { label: 'ack', stroke: '#138a52', width: 1, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } },
-    ], { yLabel: 'relative seq (bytes)' });
+    ], { yLabel: 'relative seq (bytes)', plots: this });
     const u = new uPlot(o, [xs, data, rtx, drop, ack], box);
     u.over.addEventListener('click', () => {
       const i = u.cursor.idx;
@@ -177,7 +205,7 @@ export class Plots {
     }
     const u = new uPlot(opts(box, '', [
       { label: `goodput (${unit})`, stroke: '#2463c7', fill: 'rgba(36,99,199,.12)', paths: uPlot.paths.stepped({ align: 1 }), value: (u2, v) => (v == null ? '' : v.toFixed(3)) },
-    ], { yLabel: unit }), [xs, ys], box);
+    ], { yLabel: unit, plots: this }), [xs, ys], box);
     this.plots.push(u);
   }
 
@@ -227,7 +255,7 @@ export class Plots {
       const [s, d] = ctx.ends({ link, dir });
       return { label: `${ctx.hosts[s]} → ${ctx.hosts[d]}`, stroke: colours[i % 4], paths: uPlot.paths.stepped({ align: 1 }) };
     });
-    const u = new uPlot(opts(box, '', series, { yLabel: 'packets' }), [xs, ...ys], box);
+    const u = new uPlot(opts(box, '', series, { yLabel: 'packets', plots: this }), [xs, ...ys], box);
     this.plots.push(u);
   }
 }
