@@ -19,6 +19,7 @@ fn main() {
     let options = Options {
         keep_trace: false,
         pcap: pcap_path.is_some(),
+        ..Options::default()
     };
     let r = run_with(&scenario, seed, options).unwrap_or_else(|e| panic!("{e}"));
     if let (Some(path), Some(pcap)) = (pcap_path, &r.pcap) {

@@ -102,6 +102,14 @@ pub trait Machine {
     /// driver sends what [`Machine::poll_transmit`] still yields, then closes.
     /// A machine serving many datagram peers is never done.
     fn is_done(&self) -> bool;
+
+    /// Where the machine stands, in a word or two for people ("receiving",
+    /// "idle"): what an inspector such as the browser lab shows beside a
+    /// packet. It is no part of any protocol; machines with more than two
+    /// states worth telling apart say which one they are in.
+    fn phase(&self) -> &'static str {
+        if self.is_done() { "done" } else { "running" }
+    }
 }
 // ANCHOR_END: machine
 

@@ -46,6 +46,7 @@ pub fn run(
     let options = Options {
         keep_trace: trace.is_some(),
         pcap: pcap.is_some(),
+        ..Options::default()
     };
     let report = run_with(scenario, seed, options)
         .map_err(|e| ClientError::Local(format!("scenario: {e}")))?;

@@ -21,6 +21,7 @@ fn traced(s: &Scenario, seed: u64) -> Report {
         Options {
             keep_trace: true,
             pcap: false,
+            ..Options::default()
         },
     )
     .expect("scenario builds")
@@ -624,6 +625,7 @@ fn the_pcap_is_well_formed() {
         Options {
             keep_trace: false,
             pcap: true,
+            ..Options::default()
         },
     )
     .expect("runs");

@@ -37,6 +37,23 @@ pub enum Status {
     Failed(String),
 }
 
+/// One application's state at a moment: what an inspector (the browser
+/// lab) shows beside a packet.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AppState {
+    /// Where the application stands.
+    pub status: Status,
+    /// Its socket: a TCP state as RFC 793 names it (`ESTABLISHED`), `UDP
+    /// bound`, or `None` before it opened one.
+    pub socket: Option<String>,
+    /// Its machine's [`Machine::phase`].
+    pub phase: String,
+    /// Application bytes delivered so far.
+    pub delivered: u64,
+    /// Retries so far.
+    pub retries: u64,
+}
+
 /// The application logic around one machine: answers its events with
 /// commands and judges whether it reached its goal.
 pub trait Responder<M: Machine> {
@@ -76,6 +93,8 @@ pub trait App: Debug {
     fn delivered(&self) -> u64;
     /// Retries made by the application itself.
     fn retries(&self) -> u64;
+    /// Its state now, socket included.
+    fn state(&self, sockets: &SocketSet<'static>) -> AppState;
 }
 
 /// TCP socket buffer size, each way. 64 KiB is the largest window TCP
@@ -384,6 +403,19 @@ where
     fn retries(&self) -> u64 {
         self.responder.retries()
     }
+
+    fn state(&self, sockets: &SocketSet<'static>) -> AppState {
+        let socket = self
+            .handle
+            .map(|h| format!("{}", sockets.get::<tcp::Socket>(h).state()));
+        AppState {
+            status: self.status(),
+            socket,
+            phase: self.machine.phase().into(),
+            delivered: self.delivered(),
+            retries: self.retries(),
+        }
+    }
 }
 
 /// A datagram machine on a UDP socket. Endpoints become [`PeerId`]s: the
@@ -562,6 +594,16 @@ where
     fn retries(&self) -> u64 {
         self.responder.retries()
     }
+
+    fn state(&self, _sockets: &SocketSet<'static>) -> AppState {
+        AppState {
+            status: self.status(),
+            socket: self.handle.map(|_| String::from("UDP bound")),
+            phase: self.machine.phase().into(),
+            delivered: self.delivered(),
+            retries: self.retries(),
+        }
+    }
 }
 
 /// Copies of one application, run side by side as one: how a stream server
@@ -613,5 +655,32 @@ impl App for Pool {
 
     fn retries(&self) -> u64 {
         self.0.iter().map(|a| a.retries()).sum()
+    }
+
+    /// The copies' sockets and phases, counted: `3 ESTABLISHED, 1 LISTEN`.
+    fn state(&self, sockets: &SocketSet<'static>) -> AppState {
+        let mut sockets_seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut phases: BTreeMap<String, usize> = BTreeMap::new();
+        for a in &self.0 {
+            let s = a.state(sockets);
+            if let Some(sock) = s.socket {
+                *sockets_seen.entry(sock).or_default() += 1;
+            }
+            *phases.entry(s.phase).or_default() += 1;
+        }
+        let count = |m: BTreeMap<String, usize>| {
+            m.into_iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let socket = (!sockets_seen.is_empty()).then(|| count(sockets_seen));
+        AppState {
+            status: self.status(),
+            socket,
+            phase: count(phases),
+            delivered: self.delivered(),
+            retries: self.retries(),
+        }
     }
 }

@@ -34,6 +34,14 @@ const MAX_HOST_ROUNDS: usize = 64;
 /// First local port of client applications (app `i` uses this plus `i`).
 const CLIENT_PORT_BASE: u16 = 49_152;
 
+/// The local port of copy `copy` of application `app` (clients; servers
+/// listen on the port their workload names).
+pub fn client_port(app: usize, copy: u16) -> u16 {
+    CLIENT_PORT_BASE
+        .wrapping_add((app as u16).wrapping_mul(MAX_INSTANCES))
+        .wrapping_add(copy)
+}
+
 /// The address of host `i`.
 pub fn host_addr(i: usize) -> [u8; 4] {
     [10, 0, 0, (i + 1) as u8]
@@ -132,6 +140,10 @@ pub struct Sim {
     host_names: Vec<String>,
     finished_at: Option<u64>,
     linger: u64,
+    /// With `keep_packets`: the first bytes of packet `n` at index `n`
+    /// (empty once the budget is spent).
+    kept: Option<Vec<Vec<u8>>>,
+    kept_bytes: usize,
 }
 
 impl core::fmt::Debug for Sim {
@@ -152,7 +164,18 @@ pub struct Options {
     pub keep_trace: bool,
     /// Write a pcap of every packet offered to a link.
     pub pcap: bool,
+    /// Keep the first [`SNAP_LEN`] bytes of every packet, by packet number,
+    /// for an inspector ([`Sim::packet`]); at most [`MAX_KEPT_BYTES`] in all.
+    pub keep_packets: bool,
 }
+
+/// Bytes of each packet kept for the inspector: every header, and enough
+/// payload for a WKFT/1 header line with its 64-digit digest or a TFTP
+/// request with its options.
+pub const SNAP_LEN: usize = 512;
+
+/// Packet bytes kept in all at most; later packets are not kept.
+pub const MAX_KEPT_BYTES: usize = 32 * 1024 * 1024;
 
 impl Sim {
     /// Builds the network of `scenario`, every RNG derived from `seed`.
@@ -240,9 +263,7 @@ impl Sim {
                     &spec.workload,
                     &resolve,
                     &file_size,
-                    CLIENT_PORT_BASE
-                        .wrapping_add((i as u16).wrapping_mul(MAX_INSTANCES))
-                        .wrapping_add(k),
+                    client_port(i, k),
                     mix(seed, 3, (i as u64) << 16 | u64::from(k)),
                 )?);
             }
@@ -306,6 +327,8 @@ impl Sim {
             host_names: scenario.hosts.clone(),
             finished_at: None,
             linger: scenario.linger_ms.saturating_mul(1000),
+            kept: options.keep_packets.then(Vec::new),
+            kept_bytes: 0,
         })
     }
 
@@ -493,6 +516,7 @@ impl Sim {
     fn send(&mut self, from: u16, bytes: Vec<u8>) {
         let packet = self.next_packet;
         self.next_packet += 1;
+        self.keep(&bytes);
         self.stats.packets_sent += 1;
         let to = match bytes.get(16..20) {
             Some([10, 0, 0, d]) if *d >= 1 => Some(u16::from(*d) - 1),
@@ -560,6 +584,7 @@ impl Sim {
                 if let Some(after) = c.duplicate_after_us {
                     let id = self.next_packet;
                     self.next_packet += 1;
+                    self.keep(&bytes);
                     self.stats.duplicated += 1;
                     duplicate = Some(id);
                     self.queue.push(
@@ -594,6 +619,39 @@ impl Sim {
                 duplicate,
             },
         );
+    }
+
+    /// Keeps the start of the packet just numbered, if asked to. Called
+    /// once per packet number, in order, so the number is the index.
+    fn keep(&mut self, bytes: &[u8]) {
+        let Some(kept) = &mut self.kept else {
+            return;
+        };
+        let snap = &bytes[..bytes.len().min(SNAP_LEN)];
+        if self.kept_bytes + snap.len() <= MAX_KEPT_BYTES {
+            self.kept_bytes += snap.len();
+            kept.push(snap.to_vec());
+        } else {
+            kept.push(Vec::new());
+        }
+    }
+
+    /// The first [`SNAP_LEN`] bytes of packet `n` as sent (before any
+    /// corruption), if the run keeps packets and still had room for it.
+    pub fn packet(&self, n: u64) -> Option<&[u8]> {
+        let p = self.kept.as_ref()?.get(usize::try_from(n).ok()?)?;
+        (!p.is_empty()).then_some(p.as_slice())
+    }
+
+    /// Each application's state now, in scenario order.
+    pub fn app_states(&self) -> Vec<super::app::AppState> {
+        let mut out: Vec<(u16, super::app::AppState)> = self
+            .hosts
+            .iter()
+            .flat_map(|h| h.apps.iter().map(move |(i, a)| (*i, a.state(&h.sockets))))
+            .collect();
+        out.sort_by_key(|a| a.0);
+        out.into_iter().map(|(_, s)| s).collect()
     }
 
     /// Counts TCP segments whose data ends at or before the highest byte
@@ -636,6 +694,11 @@ impl Sim {
     /// Takes the trace records kept so far.
     pub fn take_records(&mut self) -> Vec<super::trace::TraceRecord> {
         self.trace.take_records()
+    }
+
+    /// The pcap file written so far, if the run writes one.
+    pub fn pcap(&self) -> Option<&[u8]> {
+        self.pcap.as_ref().map(Pcap::bytes)
     }
 
     /// Takes the pcap file written so far.

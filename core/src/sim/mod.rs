@@ -22,6 +22,7 @@
 //! | scenarios and presets | [`scenario`] |
 //! | hosts, links, the event loop | [`engine`] |
 //! | trace and hash; pcap | [`trace`], [`pcap`] |
+//! | one packet, decoded for an inspector | [`inspect`] |
 //!
 //! For a front end (`wirekit sim`, the browser page):
 //!
@@ -47,6 +48,7 @@
 pub mod app;
 pub mod device;
 pub mod engine;
+pub mod inspect;
 pub mod link;
 pub mod netem;
 pub mod packet;
@@ -58,6 +60,7 @@ pub mod tftp;
 pub mod trace;
 pub mod workload;
 
+pub use app::AppState;
 pub use app::Status;
 pub use engine::{Options, Sim, Stats};
 pub use link::DropReason;
@@ -212,8 +215,18 @@ pub fn run_with(scenario: &Scenario, seed: u64, options: Options) -> Result<Repo
     Ok(report(scenario, seed, &mut sim))
 }
 
-/// Summarises a simulation that has run (or stopped early).
+/// Summarises a simulation that has run (or stopped early), taking its
+/// trace records and pcap into the report.
 pub fn report(scenario: &Scenario, seed: u64, sim: &mut Sim) -> Report {
+    let mut r = summarize(scenario, seed, sim);
+    r.trace = sim.take_records();
+    r.pcap = sim.take_pcap();
+    r
+}
+
+/// Summarises a simulation so far, leaving its records and pcap where they
+/// are: a page that animates a run asks for this after every frame.
+pub fn summarize(scenario: &Scenario, seed: u64, sim: &Sim) -> Report {
     let apps = sim.apps();
     let mut delivered = 0;
     let mut retries = 0;
@@ -261,8 +274,8 @@ pub fn report(scenario: &Scenario, seed: u64, sim: &mut Sim) -> Report {
         apps,
         events: sim.trace().len(),
         trace_hash: trace::hex(&sim.trace().hash()),
-        trace: sim.take_records(),
-        pcap: sim.take_pcap(),
+        trace: Vec::new(),
+        pcap: None,
     }
 }
 #[cfg(test)]

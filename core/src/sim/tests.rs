@@ -58,6 +58,7 @@ fn time_clients_read_the_virtual_wall_clock() {
             Options {
                 keep_trace: true,
                 pcap: false,
+                ..Options::default()
             },
         )
         .expect("runs");

@@ -465,6 +465,16 @@ impl Machine for Client {
         }
     }
 
+    fn phase(&self) -> &'static str {
+        match self.state {
+            State::Requesting { .. } => "requesting",
+            State::Getting(_) if self.got_all => "dallying",
+            State::Getting(_) => "receiving blocks",
+            State::Putting(_) => "sending blocks",
+            State::Finished => "finished",
+        }
+    }
+
     fn is_done(&self) -> bool {
         matches!(self.state, State::Finished)
     }

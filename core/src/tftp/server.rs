@@ -553,6 +553,18 @@ impl Machine for Transfer {
         }
     }
 
+    fn phase(&self) -> &'static str {
+        match self.state {
+            State::Opening => "opening the file",
+            State::Sending(_) => "sending blocks",
+            State::Receiving {
+                committing: true, ..
+            } => "committing",
+            State::Receiving { .. } => "receiving blocks",
+            State::Finished => "finished",
+        }
+    }
+
     fn is_done(&self) -> bool {
         matches!(self.state, State::Finished)
     }

@@ -524,6 +524,23 @@ impl Machine for Client {
         None
     }
 
+    fn phase(&self) -> &'static str {
+        match self.state {
+            State::Greeting => "greeting",
+            State::Idle => "idle",
+            State::Listing { .. } => "listing",
+            State::Stating => "stating",
+            State::Prefix { .. } => "hashing the kept prefix",
+            State::Requested { .. } => "GET sent",
+            State::Receiving { .. } => "receiving",
+            State::Offering { .. } => "PUT sent",
+            State::Uploading(_) => "uploading",
+            State::Finishing { .. } => "waiting for STORED",
+            State::Quitting => "quitting",
+            State::Closed => "closed",
+        }
+    }
+
     fn is_done(&self) -> bool {
         matches!(self.state, State::Closed)
     }

@@ -555,6 +555,22 @@ impl Machine for Server {
         None
     }
 
+    fn phase(&self) -> &'static str {
+        match self.state {
+            State::Greeting => "greeting",
+            State::Idle => "idle",
+            State::Listing => "listing",
+            State::Stating => "stating",
+            State::Opening { .. } => "opening a file",
+            State::Sending(_) => "sending",
+            State::Accepting { .. } => "accepting an upload",
+            State::Prefix { .. } => "hashing the kept prefix",
+            State::Receiving { .. } => "receiving",
+            State::Committing { .. } => "committing",
+            State::Closed => "closed",
+        }
+    }
+
     fn is_done(&self) -> bool {
         matches!(self.state, State::Closed)
     }
