@@ -19,10 +19,10 @@ try {
     if (!p) throw new Error(`no preset ${preset}`);
     const json = JSON.stringify(p.scenario);
     // One warm-up run, so compilation is not timed.
-    wk.run_summary(json, '7');
+    wk.simulate(json, '7');
     let packets = 0;
     const t0 = performance.now();
-    for (let i = 0; i < runs; i++) packets += JSON.parse(wk.run_summary(json, String(7 + i))).stats.packets_sent;
+    for (let i = 0; i < runs; i++) packets += JSON.parse(wk.simulate(json, String(7 + i))).stats.packets_sent;
     const s = (performance.now() - t0) / 1000;
     return { packets, s };
   }, { preset, runs });

@@ -227,8 +227,8 @@ function pause() {
   $('play').setAttribute('aria-pressed', 'false');
 }
 
-// One event: the next record's time is known from the finished run, which the
-// live run repeats exactly.
+// One event forward is the live run's next event; one back is the latest
+// record before now, reached by re-running from zero.
 function step(dir = 1) {
   const s = lab.session;
   if (!s) return;
@@ -236,8 +236,14 @@ function step(dir = 1) {
   if (lab.cursor >= s.endUs && dir > 0) seek(0);
   const recs = s.records;
   if (dir > 0) {
-    const next = recs.find((r) => r.at > lab.cursor) ?? recs[s.liveCount];
-    seek(next ? next.at : s.endUs);
+    // Some events (a timer that finds nothing to do) leave no record: step
+    // on until something shows.
+    const before = s.liveCount;
+    for (let i = 0; i < 10_000 && s.liveCount === before; i++) {
+      const next = s.nextEventUs();
+      if (next === null || next > s.endUs) { seek(s.endUs); break; }
+      seek(Math.max(next, lab.cursor + 1));
+    }
   } else {
     let prev = 0;
     for (const r of recs) { if (r.at < lab.cursor) prev = r.at; else break; }

@@ -6,8 +6,12 @@ import init, * as wk from '../pkg/wirekit_wasm.js';
 
 let loading = null;
 
+// The wasm's URL is given, not left to the glue: relative to this module, it
+// is right both at the site's root and in the book's copy under lab/.
+export const WASM_URL = new URL('../pkg/wirekit_wasm_bg.wasm', import.meta.url);
+
 export function load() {
-  loading ??= init().then(() => wk);
+  loading ??= init({ module_or_path: WASM_URL }).then(() => wk);
   return loading;
 }
 
@@ -16,7 +20,7 @@ export const version = () => wk.version();
 export const parseScenario = (text) => JSON.parse(wk.parse_scenario(text));
 export const toToml = (scenario) => wk.scenario_to_toml(JSON.stringify(scenario));
 export const checkNetem = (text) => wk.check_netem(text);
-export const runSummary = (scenario, seed) => JSON.parse(wk.run_summary(JSON.stringify(scenario), String(seed)));
+export const simulate = (scenario, seed) => JSON.parse(wk.simulate(JSON.stringify(scenario), String(seed)));
 
 // One scenario and seed, run twice: `full` to the end at once (for the
 // report, the plots, the log and the downloads), and `live`, re-created from
@@ -55,6 +59,13 @@ export class Session {
     const fresh = JSON.parse(this.live.records_since(this.liveCount));
     this.liveCount += fresh.length;
     return fresh;
+  }
+
+  // The time of the live run's next event, or null once it is over.
+  nextEventUs() {
+    if (!this.live) this.rewind();
+    const t = this.live.next_event_us();
+    return t === undefined || t === null ? null : t;
   }
 
   liveNow() {

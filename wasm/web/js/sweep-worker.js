@@ -8,7 +8,7 @@ let stopped = false;
 self.onmessage = async (e) => {
   const { scenario, from, count } = e.data;
   try {
-    await init();
+    await init({ module_or_path: new URL('../pkg/wirekit_wasm_bg.wasm', import.meta.url) });
   } catch (err) {
     self.postMessage({ type: 'error', message: `the simulator did not load in the worker: ${err.message}` });
     return;
@@ -18,7 +18,7 @@ self.onmessage = async (e) => {
   for (let i = 0; i < count && !stopped; i++) {
     const seed = (BigInt(from) + BigInt(i)).toString();
     try {
-      const r = JSON.parse(wk.run_summary(json, seed));
+      const r = JSON.parse(wk.simulate(json, seed));
       self.postMessage({
         type: 'result', i, seed, outcome: r.outcome, completed_at: r.completed_at, ended_at: r.ended_at,
         packets: r.stats.packets_sent, hash: r.trace_hash,
