@@ -398,7 +398,8 @@ struct SimArgs {
     /// List the presets.
     #[arg(long)]
     list: bool,
-    /// Print the scenario as TOML instead of running it (a start for your own).
+    /// Print the scenario as TOML (as JSON with --json) instead of running
+    /// it: a start for your own, or a file for the browser lab, which reads JSON.
     #[arg(long)]
     show: bool,
     /// The seed (default: the scenario's own). Same seed, same run.
@@ -599,6 +600,12 @@ fn sim(a: SimArgs) -> Result<(), ClientError> {
     }
     let name = a.scenario.unwrap_or_default();
     let scenario = crate::sim::load(&name)?;
+    if a.show && a.json {
+        let text = serde_json::to_string_pretty(&scenario)
+            .map_err(|e| ClientError::Local(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
     if a.show {
         let text = toml::to_string(&scenario).map_err(|e| ClientError::Local(e.to_string()))?;
         print!("{text}");

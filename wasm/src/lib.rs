@@ -33,19 +33,13 @@ pub fn presets() -> Result<String, JsError> {
     js(lab::presets_json())
 }
 
-/// A scenario (JSON or TOML), checked; returned as JSON.
+/// A scenario (JSON), checked; returned as JSON.
 #[wasm_bindgen]
 pub fn parse_scenario(text: &str) -> Result<String, JsError> {
     js(
         lab::parse_scenario(text)
             .and_then(|s| serde_json::to_string(&s).map_err(|e| e.to_string())),
     )
-}
-
-/// A scenario's TOML, as `wirekit sim --show` prints it.
-#[wasm_bindgen]
-pub fn scenario_to_toml(json: &str) -> Result<String, JsError> {
-    js(lab::scenario_to_toml(json))
 }
 
 /// A netem profile in its canonical spelling, or why it is not one.
@@ -73,7 +67,7 @@ pub struct Run(lab::Run);
 
 #[wasm_bindgen]
 impl Run {
-    /// A run of `scenario` (JSON or TOML) with `seed` (decimal text).
+    /// A run of `scenario` (JSON) with `seed` (decimal text).
     #[wasm_bindgen(constructor)]
     pub fn new(scenario: &str, seed: &str) -> Result<Run, JsError> {
         lab::Run::new(scenario, seed)
@@ -99,6 +93,11 @@ impl Run {
     /// Virtual time now, µs.
     pub fn now_us(&self) -> f64 {
         self.0.now_us() as f64
+    }
+
+    /// When the next event is due (µs), or `undefined` once the run is over.
+    pub fn next_event_us(&self) -> Option<f64> {
+        self.0.next_event_us().map(|t| t as f64)
     }
 
     /// Trace records from number `k` on (JSON array).

@@ -1,4 +1,5 @@
-//! `cargo xtask book`: renders the mdBook tutorial with its mermaid diagrams.
+//! `cargo xtask book`: renders the mdBook tutorial with its mermaid diagrams
+//! and the browser lab's widgets.
 
 use crate::tools::{self, MDBOOK, MDBOOK_MERMAID};
 use anyhow::Result;
@@ -14,6 +15,15 @@ pub fn build() -> Result<PathBuf> {
     // it out at build time keeps 3 MB of vendored JS out of the repository
     // and the book working offline.
     tools::run(Command::new(MDBOOK_MERMAID.bin).arg("install").arg(&book))?;
+    // The chapters embed live simulator widgets: the lab goes into the
+    // book's source (git-ignored), so that a plain `mdbook serve book`
+    // has them too once this has run.
+    let site = crate::web::build()?;
+    let copy = book.join("src/lab");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy)?;
+    }
+    crate::web::copy_tree(&site, &copy)?;
     let out = crate::root().join("target/book");
     tools::run(
         Command::new(MDBOOK.bin)

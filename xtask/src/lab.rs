@@ -1,8 +1,9 @@
-//! `cargo xtask lab`: builds the book and serves it, with the servers beside
-//! it, until Ctrl-C. `--check` starts everything, probes it and stops: the
+//! `cargo xtask lab`: builds the browser lab and the book and serves them
+//! (the lab at `/`, the book at `/book/`), with the protocol servers beside
+//! them, until Ctrl-C. `--check` starts everything, probes it and stops: the
 //! proof, in CI, that the README's first command works.
 
-use crate::web::StaticServer;
+use crate::serve::{Site, WebServer};
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -100,31 +101,53 @@ fn probe(running: &Running) -> Result<()> {
     Ok(())
 }
 
-pub fn run(args: LabArgs) -> Result<()> {
-    let site = crate::book::build()?;
+/// Everything `cargo xtask lab` runs, started.
+pub struct Lab {
+    pub running: Running,
+    pub web: WebServer,
+}
+
+/// Builds the site and the `wirekit` command, starts the servers and the web
+/// server, and prints the banner.
+pub fn start(args: &LabArgs) -> Result<Lab> {
+    // The book embeds the lab's widgets, so this builds the lab too.
+    let book = crate::book::build()?;
     // The `wirekit` command itself, for the banner's "try" lines.
     crate::cargo(&["build", "-q", "-p", "wirekit"])?;
-    let (running, config) = servers(&args)?;
-    let web = StaticServer::start(&args.web, site)?;
+    let (running, config) = servers(args)?;
+    let web = WebServer::start(
+        &args.web,
+        Site {
+            lab: crate::web::out_dir(),
+            book,
+        },
+    )?;
     let url = format!("http://{}/", web.addr());
     println!();
     println!("Wirekit lab");
-    println!("  the book:  {url}");
+    println!("  the browser lab: {url}   (try {url}?preset=tcp-transfer-lossy&seed=7)");
+    println!("  the book:        {url}book/");
     print!("{}", running.banner(&config));
     println!(
         "  the wirekit command: {} (or: cargo install --path native)",
         crate::root().join("target/debug/wirekit").display()
     );
+    Ok(Lab { running, web })
+}
+
+impl Lab {
+    /// Stops the servers.
+    pub fn stop(self) {
+        self.running.stop();
+        self.web.stop();
+    }
+}
+
+pub fn run(args: LabArgs) -> Result<()> {
+    let lab = start(&args)?;
     if args.check {
-        let page = http_get(web.addr(), "/").context("the lab's web server does not answer")?;
-        if !page.contains("Wirekit") {
-            bail!("the lab's front page does not look like the book");
-        }
-        println!("lab check: the book answers at {url}");
-        probe(&running).context("the lab's servers do not answer")?;
-        println!("lab check: echo, time, daytime and file transfer answer");
-        running.stop();
-        web.stop();
+        check(&lab)?;
+        lab.stop();
         return Ok(());
     }
     println!("Press Ctrl-C to stop.");
@@ -135,8 +158,31 @@ pub fn run(args: LabArgs) -> Result<()> {
     .context("cannot install the Ctrl-C handler")?;
     let _ = rx.recv();
     println!("stopping");
-    running.stop();
-    web.stop();
+    lab.stop();
+    Ok(())
+}
+
+/// The lab, the book and every protocol server answer.
+fn check(lab: &Lab) -> Result<()> {
+    let addr = lab.web.addr();
+    let page = http_get(addr, "/").context("the lab's web server does not answer")?;
+    if !page.contains("Wirekit") {
+        bail!("the lab's front page does not look like the lab");
+    }
+    let book = http_get(addr, "/book/").context("the book is not served")?;
+    if !book.contains("Wirekit") {
+        bail!("/book/ does not look like the book");
+    }
+    let wasm = http_get(addr, "/pkg/wirekit_wasm_bg.wasm")?;
+    if !wasm
+        .to_ascii_lowercase()
+        .contains("content-type: application/wasm")
+    {
+        bail!("the simulator is not served as application/wasm");
+    }
+    println!("lab check: the lab answers at http://{addr}/ and the book at http://{addr}/book/");
+    probe(&lab.running).context("the lab's servers do not answer")?;
+    println!("lab check: echo, time, daytime and file transfer answer");
     Ok(())
 }
 
@@ -145,8 +191,9 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> Result<String> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut body = String::new();
-    s.read_to_string(&mut body)?;
+    let mut bytes = Vec::new();
+    s.read_to_end(&mut bytes)?;
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     if !body.starts_with("HTTP/1.1 200") && !body.starts_with("HTTP/1.0 200") {
         bail!("GET {path}: {}", body.lines().next().unwrap_or("no answer"));
     }

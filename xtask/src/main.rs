@@ -10,6 +10,7 @@ mod bench;
 mod book;
 mod fuzz;
 mod lab;
+mod serve;
 mod tools;
 mod web;
 
@@ -24,8 +25,10 @@ struct Cli {
 enum Task {
     /// Run every check CI runs: formatting, clippy, all tests, the wasm32 build.
     Test,
-    /// Start the lab: the book and the servers, until Ctrl-C.
+    /// Start the lab: the browser lab at /, the book at /book/ and the servers, until Ctrl-C.
     Lab(lab::LabArgs),
+    /// Build the browser lab into target/web (wasm, its glue, vendored front-end code).
+    Web,
     /// Measure the performance figures beside reference peers (target/bench/).
     Bench(bench::BenchArgs),
     /// Render the book (installs mdbook and mdbook-mermaid on first use).
@@ -38,6 +41,7 @@ fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Test => test(),
         Task::Lab(args) => lab::run(args),
+        Task::Web => web::build().map(|_| ()),
         Task::Fuzz(args) => fuzz::run(args),
         Task::Bench(args) => bench::run(args),
         Task::Book => book::build().map(|out| {

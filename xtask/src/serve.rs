@@ -1,49 +1,78 @@
-//! A static file server for the lab's pages (the book, the browser lab).
-//! Everything is served from the project: no CDN, works offline.
+//! The lab's web server: the browser lab at `/`, the book at `/book/`.
+//! Everything is served from files the xtask built: no CDN, works offline.
+//!
+//! axum and tower-http's `ServeDir` do the HTTP (ranges, conditional
+//! requests, content types — `.wasm` as `application/wasm`, which browsers
+//! require for streaming compilation), on a small tokio runtime of its own
+//! thread, so the lab's protocol servers keep their own IO models.
 
-use anyhow::{Result, anyhow};
-use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::response::Redirect;
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use tower_http::services::ServeDir;
 
-/// A running server; dropped or [`StaticServer::stop`]ped, it stops.
-pub struct StaticServer {
-    addr: std::net::SocketAddr,
-    stop: Arc<AtomicBool>,
+/// What the server serves.
+pub struct Site {
+    /// The browser lab (`target/web`).
+    pub lab: PathBuf,
+    /// The rendered book (`target/book`).
+    pub book: PathBuf,
+}
+
+/// A running server; dropped or [`WebServer::stop`]ped, it stops.
+pub struct WebServer {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl StaticServer {
-    /// Serves `root` on `addr` (port 0 picks a free port).
-    pub fn start(addr: &str, root: PathBuf) -> Result<Self> {
-        let server =
-            tiny_http::Server::http(addr).map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| anyhow!("{addr} is not an IP address"))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+fn router(site: &Site) -> Router {
+    Router::new()
+        // Without the slash the book's relative links would resolve
+        // against `/`.
+        .route("/book", get(|| async { Redirect::permanent("/book/") }))
+        .nest_service("/book/", ServeDir::new(&site.book))
+        .fallback_service(ServeDir::new(&site.lab))
+}
+
+impl WebServer {
+    /// Serves `site` on `addr` (port 0 picks a free port).
+    pub fn start(addr: &str, site: Site) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the web server's runtime")?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .with_context(|| format!("cannot listen on {addr} (is another lab running?)"))?;
+        let addr = listener.local_addr()?;
+        let app = router(&site);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                match server.recv_timeout(Duration::from_millis(200)) {
-                    Ok(Some(request)) => respond(&root, request),
-                    Ok(None) => {}
-                    Err(_) => break,
-                }
+            let served = runtime.block_on(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+            });
+            if let Err(e) = served {
+                eprintln!("web: {e}");
             }
         });
-        Ok(StaticServer {
+        Ok(WebServer {
             addr,
-            stop,
+            stop: Some(tx),
             thread: Some(thread),
         })
     }
 
     /// The bound address.
-    pub fn addr(&self) -> std::net::SocketAddr {
+    pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
@@ -53,89 +82,61 @@ impl StaticServer {
     }
 
     fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
-impl Drop for StaticServer {
+impl Drop for WebServer {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// Maps a URL path to a file under `root`, refusing anything that would
-/// leave it. Directories serve their `index.html`.
-fn resolve(root: &Path, url: &str) -> Option<PathBuf> {
-    let path = url.split(['?', '#']).next().unwrap_or("/");
-    let mut file = root.to_path_buf();
-    for part in Path::new(path.trim_start_matches('/')).components() {
-        match part {
-            Component::Normal(p) => file.push(p),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if file.is_dir() {
-        file.push("index.html");
-    }
-    file.is_file().then_some(file)
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "wasm" => "application/wasm",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-fn respond(root: &Path, request: tiny_http::Request) {
-    let response = match resolve(root, request.url()).and_then(|f| {
-        let ct = content_type(&f);
-        std::fs::File::open(&f).ok().map(|file| (file, ct))
-    }) {
-        Some((file, ct)) => {
-            let header =
-                tiny_http::Header::from_bytes("Content-Type", ct).expect("static header is valid");
-            request.respond(tiny_http::Response::from_file(file).with_header(header))
-        }
-        None => {
-            request.respond(tiny_http::Response::from_string("not found\n").with_status_code(404))
-        }
-    };
-    if let Err(e) = response {
-        eprintln!("web: {e}");
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+
+    fn get(addr: SocketAddr, path: &str) -> String {
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
 
     #[test]
-    fn paths_stay_inside_the_root() {
-        let root = std::env::temp_dir().join(format!("wirekit-web-{}", std::process::id()));
-        std::fs::create_dir_all(root.join("sub")).unwrap();
-        std::fs::write(root.join("sub/index.html"), "hi").unwrap();
-        std::fs::write(root.join("a.js"), "x").unwrap();
-        assert_eq!(resolve(&root, "/sub/"), Some(root.join("sub/index.html")));
-        assert_eq!(resolve(&root, "/a.js?v=1"), Some(root.join("a.js")));
-        assert_eq!(resolve(&root, "/../etc/passwd"), None);
-        assert_eq!(resolve(&root, "/sub/../../x"), None);
-        assert_eq!(resolve(&root, "/missing"), None);
-        std::fs::remove_dir_all(&root).unwrap();
+    fn serves_the_lab_and_the_book_and_nothing_outside() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (lab, book) = (dir.path().join("lab"), dir.path().join("book"));
+        std::fs::create_dir_all(lab.join("pkg")).expect("mkdir");
+        std::fs::create_dir_all(&book).expect("mkdir");
+        std::fs::write(lab.join("index.html"), "the lab").expect("write");
+        std::fs::write(lab.join("pkg/x.wasm"), b"\0asm").expect("write");
+        std::fs::write(book.join("index.html"), "the book").expect("write");
+        std::fs::write(dir.path().join("secret"), "no").expect("write");
+        let server = WebServer::start("127.0.0.1:0", Site { lab, book }).expect("start");
+        let a = server.addr();
+        assert!(get(a, "/").contains("the lab"));
+        assert!(get(a, "/book/").contains("the book"));
+        let redirect = get(a, "/book");
+        assert!(redirect.starts_with("HTTP/1.1 308"), "{redirect}");
+        let wasm = get(a, "/pkg/x.wasm");
+        assert!(wasm.contains("content-type: application/wasm"), "{wasm}");
+        assert!(get(a, "/../secret").starts_with("HTTP/1.1 404"));
+        assert!(get(a, "/book/../../secret").starts_with("HTTP/1.1 404"));
+        assert!(get(a, "/missing").starts_with("HTTP/1.1 404"));
+        server.stop();
     }
 }

@@ -332,6 +332,12 @@ impl Sim {
         })
     }
 
+    /// When the next event is due, if any is left (a page that steps one
+    /// event at a time advances to it).
+    pub fn next_event_at(&self) -> Option<Instant> {
+        self.queue.peek_time().map(Instant::from_micros)
+    }
+
     /// Virtual time now.
     pub fn now(&self) -> Instant {
         Instant::from_micros(self.now)

@@ -1,0 +1,234 @@
+//! `cargo xtask web`: builds the browser lab into `target/web/`.
+//!
+//! Three inputs, nothing generated committed: the page's own files
+//! (`wasm/web/`), the simulator compiled to wasm32 with its JavaScript glue
+//! (wasm-bindgen's library, pinned at exactly the `wasm-bindgen` version the
+//! crate links, since the two must agree on the ABI), and the front-end
+//! packages from the npm registry, checked against their pinned integrity
+//! before a byte of them is copied. `wasm-opt` shrinks the module when it is
+//! installed; the build never needs it.
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use sha2::{Digest, Sha512};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A front-end package from the npm registry, pinned by its integrity
+/// checksum (`npm view NAME@VERSION dist.integrity`).
+struct NpmPackage {
+    name: &'static str,
+    version: &'static str,
+    integrity: &'static str,
+    /// (file in the package, where it goes under the site).
+    files: &'static [(&'static str, &'static str)],
+}
+
+const UPLOT: NpmPackage = NpmPackage {
+    name: "uplot",
+    version: "1.6.32",
+    integrity: "sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw==",
+    files: &[
+        ("package/dist/uPlot.esm.js", "vendor/uplot/uPlot.esm.js"),
+        ("package/dist/uPlot.min.css", "vendor/uplot/uPlot.min.css"),
+        ("package/LICENSE", "vendor/uplot/LICENSE"),
+    ],
+};
+
+/// Gzipped size budgets: what a learner on a slow link waits for.
+pub const WASM_BUDGET: usize = 300 * 1024;
+/// The whole page: every file the lab loads.
+pub const PAGE_BUDGET: usize = 500 * 1024;
+
+/// Where the site is built.
+pub fn out_dir() -> PathBuf {
+    crate::root().join("target/web")
+}
+
+/// Builds the site and returns its folder.
+pub fn build() -> Result<PathBuf> {
+    let root = crate::root();
+    let out = out_dir();
+    if out.exists() {
+        std::fs::remove_dir_all(&out).with_context(|| format!("clear {}", out.display()))?;
+    }
+    copy_tree(&root.join("wasm/web"), &out)?;
+    let wasm = bindgen(&out.join("pkg"))?;
+    vendor(&UPLOT, &out)?;
+    let wasm_gz = gzipped(&std::fs::read(&wasm)?)?;
+    let page_gz = page_size(&out)?;
+    println!(
+        "web: {} — wasm {} KB gzipped (budget {} KB), whole page {} KB gzipped (budget {} KB)",
+        out.display(),
+        wasm_gz / 1024,
+        WASM_BUDGET / 1024,
+        page_gz / 1024,
+        PAGE_BUDGET / 1024
+    );
+    if wasm_gz > WASM_BUDGET || page_gz > PAGE_BUDGET {
+        bail!("the lab is over its size budget");
+    }
+    Ok(out)
+}
+
+/// The façade for wasm32 (the `wasm` profile: optimised for size, whole
+/// program), then its glue for ES modules.
+fn bindgen(pkg: &Path) -> Result<PathBuf> {
+    crate::cargo(&[
+        "build",
+        "-q",
+        "-p",
+        "wirekit-wasm",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm",
+    ])?;
+    let input = crate::root().join("target/wasm32-unknown-unknown/wasm/wirekit_wasm.wasm");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&input)
+        .web(true)?
+        .typescript(false)
+        .generate(pkg)
+        .context("wasm-bindgen")?;
+    let wasm = pkg.join("wirekit_wasm_bg.wasm");
+    if Command::new("wasm-opt").arg("--version").output().is_ok() {
+        let shrunk = pkg.join("wirekit_wasm_bg.opt.wasm");
+        crate::tools::run(
+            Command::new("wasm-opt")
+                .arg("-Oz")
+                .arg("--enable-bulk-memory")
+                .arg("--enable-nontrapping-float-to-int")
+                .arg("--enable-sign-ext")
+                .arg("--enable-mutable-globals")
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&shrunk),
+        )?;
+        std::fs::rename(&shrunk, &wasm)?;
+    } else {
+        eprintln!("web: wasm-opt not found; the module is larger but works the same");
+    }
+    Ok(wasm)
+}
+
+/// Fetches `pkg` from the npm registry (once, into target/npm), checks its
+/// integrity and copies the files the page uses.
+fn vendor(pkg: &NpmPackage, site: &Path) -> Result<()> {
+    let cache = crate::root().join("target/npm");
+    std::fs::create_dir_all(&cache)?;
+    let tarball = cache.join(format!("{}-{}.tgz", pkg.name, pkg.version));
+    if !tarball.exists() || !intact(&tarball, pkg.integrity)? {
+        crate::tools::run(
+            Command::new("npm")
+                .args(["pack", "--silent", &format!("{}@{}", pkg.name, pkg.version)])
+                .current_dir(&cache),
+        )
+        .context("npm pack (is npm installed and the registry reachable?)")?;
+    }
+    if !intact(&tarball, pkg.integrity)? {
+        bail!(
+            "{} does not match the pinned integrity {}",
+            tarball.display(),
+            pkg.integrity
+        );
+    }
+    let unpacked = cache.join(format!("{}-{}", pkg.name, pkg.version));
+    std::fs::create_dir_all(&unpacked)?;
+    crate::tools::run(
+        Command::new("tar")
+            .arg("xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&unpacked),
+    )?;
+    for (from, to) in pkg.files {
+        let dest = site.join(to);
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::copy(unpacked.join(from), &dest)
+            .with_context(|| format!("{} has no {from}", pkg.name))?;
+    }
+    Ok(())
+}
+
+/// True if the file's SHA-512 is the `sha512-…` integrity string.
+fn intact(file: &Path, integrity: &str) -> Result<bool> {
+    let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
+    let digest = Sha512::digest(&bytes);
+    let ours = format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    );
+    Ok(ours == integrity)
+}
+
+fn gzipped(bytes: &[u8]) -> Result<usize> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?.len())
+}
+
+/// Every file the page can load, gzipped one by one (as a server would
+/// send them); the vendored licences are not loaded and do not count.
+fn page_size(site: &Path) -> Result<usize> {
+    let mut total = 0;
+    for file in files(site)? {
+        if file.file_name().is_some_and(|n| n == "LICENSE") {
+            continue;
+        }
+        total += gzipped(&std::fs::read(&file)?)?;
+    }
+    Ok(total)
+}
+
+fn files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(files(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Copies a folder's files (not its hidden ones) into `to`.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("create {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("read {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if src.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).with_context(|| format!("copy {}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integrity_is_checked_against_the_pinned_digest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("x");
+        std::fs::write(&f, b"hello").expect("write");
+        // `printf hello | openssl dgst -sha512 -binary | base64`
+        let good = "sha512-m3HSJL1i83hdltRq0+o9czGb+8KJDKra4t/3JRlnPKcjI8PZm6XBHXx6zG4UuMXaDEZjR1wuXDre9G9zvN7AQw==";
+        assert!(intact(&f, good).expect("read"));
+        assert!(!intact(&f, UPLOT.integrity).expect("read"));
+    }
+}
