@@ -6,7 +6,7 @@
 
 import * as sim from './js/sim.js';
 import { Lanes, defaultScale } from './js/lanes.js';
-import { TraceContext, outcomeText, fmtTime } from './js/trace.js';
+import { TraceContext, outcomeText, fmtTime, packetLabel } from './js/trace.js';
 
 const CSS = `
 .wirekit-widget{border:1px solid #d5dae3;border-radius:6px;margin:1em 0;background:#fff;color:#1d2433;font:13px system-ui,sans-serif}
@@ -47,7 +47,7 @@ function mount(box, presets) {
   bar.append(h('span', { class: 'wk-title' }, `${name}, seed ${seed}`), h('span', { class: 'wk-outcome' }, `${shown} events to ${fmtTime(until)} · run: ${outcomeText(session.report.outcome)}`), clock, play, link);
   const diagram = h('div', { class: 'wk-diagram', tabindex: '0', 'aria-label': `lane diagram of ${name}` });
   box.replaceChildren(bar, diagram);
-  const lanes = new Lanes(diagram, session.ctx, { compact: false, scale: defaultScale(session.records.slice(0, shown), until), width: Math.max(360, diagram.clientWidth - 4) });
+  const lanes = new Lanes(diagram, session.ctx, { compact: false, labelFor: (n, L) => session.label(n, packetLabel(L)), scale: defaultScale(session.records.slice(0, shown), until), width: Math.max(360, diagram.clientWidth - 4) });
   let t = until;
   let playing = false;
   let last = 0;

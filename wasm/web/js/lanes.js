@@ -84,6 +84,9 @@ export class Lanes {
     this.onSelect = opts.onSelect || (() => {});
     // Lane names in an element outside the scrolled box stay in view.
     this.header = opts.header ?? null;
+    // What an arrow says: by default its flags and length; the page passes
+    // the core's own decoding of the payload when it has it.
+    this.labelFor = opts.labelFor ?? ((n, L) => packetLabel(L));
     this.scale = opts.scale ?? 1; // px per ms
     this.compress = opts.compress ?? true;
     this.width = opts.width ?? Math.max(320, container.clientWidth - 4);
@@ -250,7 +253,7 @@ export class Lanes {
       return;
     }
     const c = v.Carry;
-    const arrow = { g, xs, ys: y, xd, at: rec.at, due: rec.at + c.after_us, line: this.line(g, xs, y, xs, y), label: packetLabel(L) };
+    const arrow = { g, xs, ys: y, xd, at: rec.at, due: rec.at + c.after_us, line: this.line(g, xs, y, xs, y), label: this.compact ? '' : this.labelFor(L.packet, L) };
     this.pending.set(L.packet, arrow);
     g.classList.add('flight');
     if (L.duplicate !== null && L.duplicate !== undefined && c.duplicate_after_us !== null) {
@@ -285,8 +288,8 @@ export class Lanes {
     else if (cls.contains('reorder')) this.mark(a.g, mx, my - 2, 'reordered');
     else if (cls.contains('dup')) this.mark(a.g, mx, my - 2, 'dup');
     if (!this.compact && a.ys - this.lastLabelY >= 11 && a.label) {
-      const x = a.xs + (a.xd - a.xs) * 0.2;
-      el('text', { class: 'plabel', x, y: a.ys + dyl * 0.2 - 2, 'text-anchor': 'middle' }, a.g).textContent = a.label;
+      const x = a.xs + (a.xd - a.xs) * 0.33;
+      el('text', { class: 'plabel', x, y: a.ys + dyl * 0.33 - 2, 'text-anchor': 'middle' }, a.g).textContent = a.label;
       this.lastLabelY = a.ys;
     }
   }

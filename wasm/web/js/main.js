@@ -7,7 +7,7 @@ import { Lanes, defaultScale } from './lanes.js';
 import { Inspector } from './inspector.js';
 import { Plots, tcpFlows } from './plots.js';
 import { EventLog } from './log.js';
-import { TraceContext, fmtTime, outcomeText, statusText } from './trace.js';
+import { TraceContext, fmtTime, outcomeText, statusText, packetLabel } from './trace.js';
 import { shareUrl, fromLocation } from './share.js';
 import { downloadPcap, downloadSvg, downloadTrace } from './export.js';
 import { Compare } from './compare.js';
@@ -93,6 +93,7 @@ function runScenario(scenario, seed) {
     scale: lab.scale,
     compress: $('compress').checked,
     header: $('lane-names'),
+    labelFor: (n, L) => session.label(n, packetLabel(L)),
     onSelect: (p) => select(p),
   });
   lab.selected = null;

@@ -80,6 +80,21 @@ export class Session {
     return JSON.parse(this.full.packet(n));
   }
 
+  // A short name for packet n from the core's decoding (TFTP "DATA block 3",
+  // a WKFT/1 header line), else its flags and length.
+  label(n, fallback) {
+    this.labels ??= new Map();
+    if (!this.labels.has(n)) {
+      let text = fallback;
+      try {
+        const first = this.packet(n)?.decoded?.[0];
+        if (first) text = first.length > 24 ? `${first.slice(0, 23)}…` : first;
+      } catch { /* the fallback is still true */ }
+      this.labels.set(n, text);
+    }
+    return this.labels.get(n);
+  }
+
   statesAt(t) {
     return JSON.parse(this.full.states_at(t));
   }
