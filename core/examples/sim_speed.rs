@@ -8,7 +8,30 @@ use wirekit_core::sim::scenario::{AppSpec, LinkSpec, Scenario, Workload};
 use wirekit_core::sim::store::FileSpec;
 use wirekit_core::sim::{Outcome, preset, run};
 
+/// `sim_speed PRESET RUNS`: runs a preset RUNS times (seeds 7, 8, …) after
+/// one warm-up and prints `{"packets_per_s":…}` — the native figure the
+/// browser's is compared with, by the same method (`tests/browser/bench.mjs`).
+fn preset_speed(name: &str, runs: u64) {
+    let scenario = preset(name).expect("preset");
+    run(&scenario, 7).expect("runs");
+    let t = Instant::now();
+    let mut packets = 0;
+    for i in 0..runs {
+        packets += run(&scenario, 7 + i).expect("runs").stats.packets_sent;
+    }
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "{{\"packets_per_s\":{:.0},\"runs\":{runs},\"packets\":{packets},\"seconds\":{s:.4},\"preset\":\"{name}\"}}",
+        packets as f64 / s
+    );
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [name, runs] = args.as_slice() {
+        preset_speed(name, runs.parse().expect("a number of runs"));
+        return;
+    }
     let mut tcp = preset("tcp-transfer-lossy").expect("preset");
     tcp.links[0].a_to_b = "delay 20ms loss 1%".parse().expect("profile");
     tcp.links[0].b_to_a = tcp.links[0].a_to_b.clone();

@@ -28,7 +28,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 100)]
     tftp_mib: u64,
     /// Parts to run (default: all).
-    #[arg(long, value_delimiter = ',', default_values_t = ["echo".to_string(), "get".into(), "idle".into(), "tftp".into(), "sim".into(), "criterion".into()])]
+    #[arg(long, value_delimiter = ',', default_values_t = ["echo".to_string(), "get".into(), "idle".into(), "tftp".into(), "sim".into(), "browser".into(), "criterion".into()])]
     parts: Vec<String>,
 }
 
@@ -138,6 +138,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     if part("sim") {
         report["sim"] = sim_part()?;
+    }
+    if part("browser") {
+        report["browser"] = browser_part()?;
     }
     if part("criterion") {
         // Criterion keeps its own reports (target/criterion/).
@@ -505,6 +508,47 @@ fn tftp_part(files: &Path, mib: u64) -> Result<Value> {
     }
     let _ = std::fs::remove_file(&out);
     Ok(json!({"mib": mib, "rows": rows}))
+}
+
+/// The simulator in Chromium beside the same runs natively: one preset,
+/// the same seeds, packets simulated per second of wall time.
+fn browser_part() -> Result<Value> {
+    const PRESET: &str = "tcp-transfer-lossy";
+    const RUNS: &str = "5";
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "run",
+            "-q",
+            "--release",
+            "-p",
+            "wirekit-core",
+            "--features",
+            "sim",
+            "--example",
+            "sim_speed",
+            "--",
+            PRESET,
+            RUNS,
+        ])
+        .current_dir(crate::root())
+        .stdin(Stdio::null())
+        .output()
+        .context("run the sim_speed example")?;
+    if !out.status.success() {
+        bail!("sim_speed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let native: Value = serde_json::from_slice(&out.stdout).context("sim_speed's JSON")?;
+    let lab = crate::lab::start(&crate::lab::LabArgs::check())?;
+    let browser = crate::browser::bench(&lab, PRESET, RUNS);
+    lab.stop();
+    let browser = browser?;
+    let ratio = browser["packets_per_s"].as_f64().unwrap_or(0.0)
+        / native["packets_per_s"].as_f64().unwrap_or(f64::NAN);
+    eprintln!(
+        "sim in Chromium: {} packets/s, natively {} packets/s: {ratio:.2}x native (goal 0.5x)",
+        browser["packets_per_s"], native["packets_per_s"]
+    );
+    Ok(json!({"preset": PRESET, "native": native, "browser": browser, "ratio": ratio}))
 }
 
 /// The simulator's speed: its own example, in release, prints what it measured.

@@ -163,7 +163,7 @@ pub fn run(args: LabArgs) -> Result<()> {
 }
 
 /// The lab, the book and every protocol server answer.
-fn check(lab: &Lab) -> Result<()> {
+pub fn check(lab: &Lab) -> Result<()> {
     let addr = lab.web.addr();
     let page = http_get(addr, "/").context("the lab's web server does not answer")?;
     if !page.contains("Wirekit") {

@@ -8,6 +8,7 @@ use std::process::Command;
 
 mod bench;
 mod book;
+mod browser;
 mod fuzz;
 mod lab;
 mod serve;
@@ -23,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run every check CI runs: formatting, clippy, all tests, the wasm32 build.
+    /// Run every check CI runs: formatting, clippy, all tests, the wasm32 build, the browser lab in Chromium.
     Test,
     /// Start the lab: the browser lab at /, the book at /book/ and the servers, until Ctrl-C.
     Lab(lab::LabArgs),
@@ -130,10 +131,16 @@ fn test() -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ])?;
-    // The README's first command, end to end: renders the book (catching
-    // what the book tests cannot, like an include mdBook rejects), starts
-    // the lab on free ports, probes it and stops.
-    lab::run(lab::LabArgs::check())?;
+    // The façade as JavaScript sees it, under node.
+    browser::wasm_tests()?;
+    // The README's first command, end to end: builds the browser lab and
+    // renders the book (catching what the book tests cannot, like an
+    // include mdBook rejects), starts the lab on free ports and probes it;
+    // then the lab's pages in Chromium, against that same server.
+    let lab = lab::start(&lab::LabArgs::check())?;
+    lab::check(&lab)?;
+    browser::test(&lab)?;
+    lab.stop();
     // A few seconds per fuzz target: each still builds and survives mutation.
     fuzz::run(fuzz::FuzzArgs::smoke())?;
     eprintln!("==> all checks passed");
