@@ -10,7 +10,7 @@ use serde::Serialize;
 use wirekit_core::sim::inspect::{Ports, inspect};
 use wirekit_core::sim::trace::MAX_TRACE_RECORDS;
 use wirekit_core::sim::{
-    Netem, Options, Scenario, Sim, TraceKind, TraceRecord, Workload, engine, presets, summarize,
+    Netem, Options, Scenario, Sim, TraceKind, TraceRecord, engine, presets, summarize,
 };
 use wirekit_core::time::Instant;
 
@@ -297,22 +297,13 @@ impl Run {
                 host: &a.host,
                 kind: a.workload.kind(),
                 client: a.workload.is_client(),
-                port: listen_port(&a.workload).unwrap_or_else(|| engine::client_port(i, 0)),
+                port: a
+                    .workload
+                    .listen_port()
+                    .unwrap_or_else(|| engine::client_port(i, 0)),
             })
             .collect();
         json(&apps)
-    }
-}
-
-fn listen_port(w: &Workload) -> Option<u16> {
-    match w {
-        Workload::TransferServer { port, .. }
-        | Workload::EchoStreamServer { port, .. }
-        | Workload::EchoUdpServer { port, .. }
-        | Workload::TimeStreamServer { port, .. }
-        | Workload::TimeUdpServer { port, .. }
-        | Workload::TftpServer { port, .. } => Some(*port),
-        _ => None,
     }
 }
 

@@ -553,6 +553,13 @@ fn browser_part() -> Result<Value> {
 
 /// The simulator's speed: its own example, in release, prints what it measured.
 fn sim_part() -> Result<Value> {
+    let text = sim_speed(&[])?;
+    eprint!("{text}");
+    Ok(json!({ "sim_speed": text }))
+}
+
+/// Runs the `sim_speed` example in release with `args`; returns its output.
+fn sim_speed(args: &[&str]) -> Result<String> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "run",
@@ -564,7 +571,9 @@ fn sim_part() -> Result<Value> {
             "sim",
             "--example",
             "sim_speed",
+            "--",
         ])
+        .args(args)
         .current_dir(crate::root())
         .stdin(Stdio::null())
         .output()
@@ -572,7 +581,5 @@ fn sim_part() -> Result<Value> {
     if !out.status.success() {
         bail!("sim_speed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    eprint!("{text}");
-    Ok(json!({ "sim_speed": text }))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

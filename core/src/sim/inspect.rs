@@ -107,7 +107,7 @@ impl Ports {
                 for k in 0..app.instances.max(1) {
                     ends.push((addr, client_port(i, k), proto, false));
                 }
-            } else if let Some(port) = server_port(&app.workload) {
+            } else if let Some(port) = app.workload.listen_port() {
                 ends.push((addr, port, proto, true));
             }
         }
@@ -131,18 +131,6 @@ impl Ports {
             (_, Some((p, false))) => Some((p, false)),
             (None, None) => None,
         }
-    }
-}
-
-fn server_port(w: &Workload) -> Option<u16> {
-    match w {
-        Workload::TransferServer { port, .. }
-        | Workload::EchoStreamServer { port, .. }
-        | Workload::EchoUdpServer { port, .. }
-        | Workload::TimeStreamServer { port, .. }
-        | Workload::TimeUdpServer { port, .. }
-        | Workload::TftpServer { port, .. } => Some(*port),
-        _ => None,
     }
 }
 

@@ -282,6 +282,20 @@ impl Workload {
         )
     }
 
+    /// The port a server listens on (`None` for clients, which send from
+    /// the port the simulator gives them).
+    pub fn listen_port(&self) -> Option<u16> {
+        match self {
+            Workload::TransferServer { port, .. }
+            | Workload::EchoStreamServer { port, .. }
+            | Workload::EchoUdpServer { port, .. }
+            | Workload::TimeStreamServer { port, .. }
+            | Workload::TimeUdpServer { port, .. }
+            | Workload::TftpServer { port, .. } => Some(*port),
+            _ => None,
+        }
+    }
+
     /// The workload's kind, as in the scenario file.
     pub fn kind(&self) -> &'static str {
         match self {
