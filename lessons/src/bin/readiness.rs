@@ -1,8 +1,10 @@
 //! One thread, many sockets: an echo server on a readiness loop (`polling`).
+#![allow(unsafe_code)] // Poller::add is unsafe: see the SAFETY notes
 use polling::{Event, Events, Poller};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
 
 fn main() -> std::io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -10,51 +12,28 @@ fn main() -> std::io::Result<()> {
     // ANCHOR: register
     listener.set_nonblocking(true)?;
     let poller = Poller::new()?;
-    // SAFETY: each source is deleted from the poller before it is dropped.
-    #[allow(unsafe_code)]
-    unsafe {
-        poller.add(&listener, Event::readable(0))?
-    };
-    let (mut conns, mut events) = (HashMap::<usize, TcpStream>::new(), Events::new());
+    // SAFETY: every source is deleted from the poller before it is dropped.
+    unsafe { poller.add(&listener, Event::readable(0))? };
+    let (mut conns, mut events, mut next_key) = (HashMap::new(), Events::new(), 1);
     // ANCHOR_END: register
     // ANCHOR: loop
-    let mut next_key = 1;
     while !(clients.is_finished() && conns.is_empty()) {
         events.clear();
-        poller.wait(&mut events, Some(std::time::Duration::from_millis(100)))?;
+        poller.wait(&mut events, Some(Duration::from_millis(100)))?; // sleep until ready
         for key in events.iter().map(|e| e.key) {
             if key == 0 {
                 if let Ok((stream, peer)) = listener.accept() {
                     stream.set_nonblocking(true)?;
-                    #[allow(unsafe_code)] // SAFETY: as above
-                    unsafe {
-                        poller.add(&stream, Event::readable(next_key))?
-                    };
-                    println!("key {next_key}: accepted {peer}");
-                    conns.insert(next_key, stream);
+                    let key = next_key;
                     next_key += 1;
+                    // SAFETY: deleted in `echo` before it is dropped.
+                    unsafe { poller.add(&stream, Event::readable(key))? };
+                    println!("key {key}: accepted {peer}");
+                    conns.insert(key, stream);
                 }
-                poller.modify(&listener, Event::readable(0))?; // events are one-shot: re-arm
-                continue;
-            }
-            let Some(stream) = conns.get_mut(&key) else {
-                continue;
-            };
-            let mut buf = [0; 1024];
-            match stream.read(&mut buf) {
-                Ok(0) => {
-                    poller.delete(&*stream)?;
-                    conns.remove(&key);
-                }
-                Ok(n) => {
-                    println!("key {key}: echo {:?}", String::from_utf8_lossy(&buf[..n]));
-                    stream.write_all(&buf[..n])?; // small replies fit the send buffer
-                    poller.modify(&*stream, Event::readable(key))?;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    poller.modify(&*stream, Event::readable(key))?
-                }
-                Err(e) => return Err(e),
+                poller.modify(&listener, Event::readable(0))?; // one-shot: re-arm
+            } else if !echo(&poller, &mut conns, key)? {
+                conns.remove(&key);
             }
         }
     }
@@ -67,9 +46,37 @@ fn main() -> std::io::Result<()> {
     Ok(())
 }
 
+// ANCHOR: echo
+/// Echoes what `key`'s socket has; false once the peer has closed.
+fn echo(
+    poller: &Poller,
+    conns: &mut HashMap<usize, TcpStream>,
+    key: usize,
+) -> std::io::Result<bool> {
+    let Some(stream) = conns.get_mut(&key) else {
+        return Ok(true);
+    };
+    let mut buf = [0; 1024];
+    match stream.read(&mut buf) {
+        Ok(0) => {
+            poller.delete(&*stream)?;
+            return Ok(false);
+        }
+        Ok(n) => {
+            println!("key {key}: echo {:?}", String::from_utf8_lossy(&buf[..n]));
+            stream.write_all(&buf[..n])?; // a small reply fits in the send buffer
+        }
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {} // a spurious wake-up
+        Err(e) => return Err(e),
+    }
+    poller.modify(&*stream, Event::readable(key))?;
+    Ok(true)
+}
+// ANCHOR_END: echo
+
 // ANCHOR: clients
 /// Two clients, the second speaking first: the server must not wait on the first.
-fn clients(addr: std::net::SocketAddr) -> impl FnOnce() -> std::io::Result<Vec<String>> {
+fn clients(addr: SocketAddr) -> impl FnOnce() -> std::io::Result<Vec<String>> {
     move || {
         let (mut a, mut b) = (TcpStream::connect(addr)?, TcpStream::connect(addr)?);
         let mut replies = Vec::new();
