@@ -24,7 +24,8 @@
 //!   fresh store holding `hello.txt`, as the lab's does; the standard ports
 //!   (7007, 7012, 7013, 7021, 7037, 7069) in commands are swapped for the
 //!   real ones, and back in the output. `serve=ARG` items in the info
-//!   string are passed to `wirekit serve` (`console,replay,serve=--echo-mode=hello`).
+//!   string are passed to `wirekit serve` (`console,replay,serve=--echo-mode=hello`);
+//!   `root=empty` starts the store without `hello.txt`.
 //! - Commands run in an empty folder of their own, with `wirekit` first on
 //!   PATH.
 
@@ -105,6 +106,7 @@ fn chapters() -> Vec<PathBuf> {
 struct Transcript {
     place: String,
     serve: Vec<String>,
+    empty_root: bool,
     lines: Vec<String>,
 }
 
@@ -129,7 +131,10 @@ fn transcripts_in(path: &Path) -> Vec<Transcript> {
                 let info = line.trim_start().trim_start_matches('`');
                 let mut items = info.split(',').map(str::trim);
                 if items.next() == Some("console") && items.next() == Some("replay") {
+                    let items: Vec<&str> = items.collect();
+                    let empty_root = items.contains(&"root=empty");
                     let serve = items
+                        .into_iter()
                         .filter_map(|i| i.strip_prefix("serve="))
                         .map(String::from)
                         .collect();
@@ -137,6 +142,7 @@ fn transcripts_in(path: &Path) -> Vec<Transcript> {
                     current = Some(Transcript {
                         place,
                         serve,
+                        empty_root,
                         lines: Vec::new(),
                     });
                 }
@@ -214,9 +220,11 @@ struct Lab {
 }
 
 impl Lab {
-    fn start(bin: &Path, extra: &[String]) -> Result<Lab, String> {
+    fn start(bin: &Path, extra: &[String], empty_root: bool) -> Result<Lab, String> {
         let root = tempfile::tempdir().map_err(|e| e.to_string())?;
-        std::fs::write(root.path().join(LAB_FILE.0), LAB_FILE.1).map_err(|e| e.to_string())?;
+        if !empty_root {
+            std::fs::write(root.path().join(LAB_FILE.0), LAB_FILE.1).map_err(|e| e.to_string())?;
+        }
         let work = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
@@ -390,7 +398,7 @@ fn run_session(lab: &Lab, bin_dir: &Path, command: &str, lines: &[String]) -> Re
 // ANCHOR_END: session
 
 fn replay(t: &Transcript, bin: &Path, bin_dir: &Path) -> Result<usize, String> {
-    let lab = Lab::start(bin, &t.serve)?;
+    let lab = Lab::start(bin, &t.serve, t.empty_root)?;
     let mut commands = 0;
     let mut i = 0;
     while i < t.lines.len() {
