@@ -1,8 +1,9 @@
 //! Worked solutions of the book's exercises that are code; the appendix
 //! "Solutions" includes them from here, and the tests below run them.
 
-use std::io;
-use std::net::UdpSocket;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
+use std::process::Child;
 use std::time::Duration;
 
 // ANCHOR: checksum
@@ -76,6 +77,73 @@ pub fn content_length(head: &str) -> Option<usize> {
 }
 // ANCHOR_END: content_length
 
+// ANCHOR: connect_any
+/// Resolves `name` and tries each address in turn, each for at most
+/// `timeout`; the last error if none answers.
+pub fn connect_any(name: &str, timeout: Duration) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name has no address");
+    for addr in name.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+// ANCHOR_END: connect_any
+
+// ANCHOR: answer_lines
+/// Answers each line as it arrives, in capitals, until the client closes:
+/// many requests on one connection. Returns how many lines it answered.
+pub fn answer_lines(stream: TcpStream) -> io::Result<usize> {
+    let mut writer = &stream;
+    let mut answered = 0;
+    for line in BufReader::new(&stream).lines() {
+        writeln!(writer, "{}", line?.to_uppercase())?;
+        answered += 1;
+    }
+    Ok(answered)
+}
+// ANCHOR_END: answer_lines
+
+// ANCHOR: reap_all
+/// Waits for every child, reaping each as soon as it exits, in the order
+/// they finish; returns their process ids in that order.
+pub fn reap_all(mut children: Vec<Child>) -> io::Result<Vec<u32>> {
+    let mut finished = Vec::new();
+    while !children.is_empty() {
+        let mut i = 0;
+        while i < children.len() {
+            if children[i].try_wait()?.is_some() {
+                finished.push(children.swap_remove(i).id());
+            } else {
+                i += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(finished)
+}
+// ANCHOR_END: reap_all
+
+// ANCHOR: read_or_timeout
+/// Reads once from an async stream, or gives up after `limit`: `None` means
+/// the peer said nothing in time (a per-connection idle timeout).
+pub async fn read_or_timeout(
+    stream: &mut smol::net::TcpStream,
+    buf: &mut [u8],
+    limit: Duration,
+) -> Option<io::Result<usize>> {
+    use smol::io::AsyncReadExt;
+    let read = async { Some(stream.read(buf).await) };
+    let timer = async {
+        smol::Timer::after(limit).await;
+        None
+    };
+    smol::future::or(read, timer).await
+}
+// ANCHOR_END: read_or_timeout
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +196,54 @@ mod tests {
         assert_eq!(content_length(head), Some(12));
         assert_eq!(content_length("HTTP/1.1 200 OK\r\nX: 1"), None);
         assert_eq!(content_length("HTTP/1.1 200 OK\r\nContent-Length: x"), None);
+    }
+
+    #[test]
+    fn connect_any_finds_the_listening_address() -> io::Result<()> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let stream = connect_any(&format!("localhost:{port}"), Duration::from_secs(1))?;
+        assert_eq!(stream.peer_addr()?.port(), port);
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        assert!(connect_any(&closed.to_string(), Duration::from_secs(1)).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn lines_are_answered_as_they_arrive() -> io::Result<()> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let mut client = TcpStream::connect(listener.local_addr()?)?;
+        let server = thread::spawn(move || answer_lines(listener.accept()?.0));
+        let mut replies = BufReader::new(client.try_clone()?).lines();
+        for word in ["one", "two"] {
+            writeln!(client, "{word}")?; // the answer comes before the next line is sent
+            assert_eq!(replies.next().expect("a reply")?, word.to_uppercase());
+        }
+        client.shutdown(std::net::Shutdown::Write)?;
+        assert_eq!(server.join().expect("server thread")?, 2);
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn children_are_reaped_in_the_order_they_finish() -> io::Result<()> {
+        let spawn = |secs: &str| std::process::Command::new("sleep").arg(secs).spawn();
+        let (slow, fast) = (spawn("0.3")?, spawn("0.01")?);
+        let (slow_id, fast_id) = (slow.id(), fast.id());
+        assert_eq!(reap_all(vec![slow, fast])?, vec![fast_id, slow_id]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_silent_peer_times_out() -> io::Result<()> {
+        smol::block_on(async {
+            let listener = smol::net::TcpListener::bind("127.0.0.1:0").await?;
+            let _client = smol::net::TcpStream::connect(listener.local_addr()?).await?;
+            let (mut stream, _) = listener.accept().await?;
+            let mut buf = [0; 16];
+            let got = read_or_timeout(&mut stream, &mut buf, Duration::from_millis(50)).await;
+            assert!(got.is_none());
+            Ok(())
+        })
     }
 }

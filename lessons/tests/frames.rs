@@ -54,6 +54,27 @@ proptest! {
 }
 // ANCHOR_END: learner
 
+// ANCHOR: exercises
+proptest! {
+    /// Exercise 1: the encoded size is the payload, its decimal length, `:` and `,`.
+    #[test]
+    fn the_encoded_size_is_exact(payload in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        let digits = payload.len().to_string().len();
+        prop_assert_eq!(encode(&payload).len(), payload.len() + digits + 2);
+    }
+
+    /// Exercise 2: two encodings back to back decode to both payloads, in order.
+    #[test]
+    fn concatenations_decode_in_order(
+        a in proptest::collection::vec(any::<u8>(), 0..300),
+        b in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let stream = [encode(&a), encode(&b)].concat();
+        prop_assert_eq!(Decoder::default().push(&stream).unwrap(), vec![a, b]);
+    }
+}
+// ANCHOR_END: exercises
+
 #[test]
 fn the_largest_payload_is_accepted_and_one_more_is_not() {
     let max = vec![7; MAX_PAYLOAD];
