@@ -62,6 +62,7 @@ fn main() {
             "internal links and anchors resolve",
             links_and_anchors as fn() -> Result<usize, String>,
         ),
+        ("the replayer's own rules", rules),
         ("every marked transcript replays", transcripts),
     ] {
         match check() {
@@ -522,5 +523,38 @@ fn links_and_anchors() -> Result<usize, String> {
         Ok(checked)
     } else {
         Err(errors.join("\n"))
+    }
+}
+
+/// The matching and port-swapping rules the transcripts rely on.
+fn rules() -> Result<usize, String> {
+    let map: BTreeMap<u16, u16> = [(7007, 41234)].into_iter().collect();
+    let cases = [
+        (matches("a [..] c", "a b c"), true),
+        (matches("a [..] c", "a c"), false),
+        (matches("[..]", ""), true),
+        (matches("x[..]y[..]z", "x1y2z"), true),
+        (matches("x[..]y[..]z", "xzy"), false),
+        (matches("exact", "exact "), false),
+        (
+            swap_numbers("nc 127.0.0.1 7007", &map) == "nc 127.0.0.1 41234",
+            true,
+        ),
+        (
+            swap_numbers("70070 17007 7007:", &map) == "70070 17007 41234:",
+            true,
+        ),
+        (
+            heading_id("TCP: a server and a client") == "tcp-a-server-and-a-client",
+            true,
+        ),
+        (
+            heading_id("From Python's `socket` to std::net") == "from-pythons-socket-to-stdnet",
+            true,
+        ),
+    ];
+    match cases.iter().position(|(got, want)| got != want) {
+        Some(i) => Err(format!("rule {} does not hold", i + 1)),
+        None => Ok(cases.len()),
     }
 }
