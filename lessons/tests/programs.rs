@@ -57,6 +57,7 @@ fn bin(name: &str) -> Command {
         "threads" => env!("CARGO_BIN_EXE_threads"),
         "zombie" => env!("CARGO_BIN_EXE_zombie"),
         "tasks" => env!("CARGO_BIN_EXE_tasks"),
+        "descriptors" => env!("CARGO_BIN_EXE_descriptors"),
         other => panic!("no lesson program {other}"),
     };
     Command::new(path)
@@ -98,6 +99,12 @@ fn self_contained_programs_print_what_the_book_shows() {
 #[test]
 fn the_zombie_is_seen_and_reaped() {
     check("zombie");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn sockets_are_file_descriptors() {
+    check("descriptors");
 }
 
 #[test]
