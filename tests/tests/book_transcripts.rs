@@ -63,6 +63,10 @@ fn main() {
             links_and_anchors as fn() -> Result<usize, String>,
         ),
         ("the replayer's own rules", rules),
+        (
+            "every chapter has a diagram, a try-it and three exercises",
+            chapter_parts,
+        ),
         ("every marked transcript replays", transcripts),
     ] {
         match check() {
@@ -556,5 +560,63 @@ fn rules() -> Result<usize, String> {
     match cases.iter().position(|(got, want)| got != want) {
         Some(i) => Err(format!("rule {} does not hold", i + 1)),
         None => Ok(cases.len()),
+    }
+}
+
+/// Chapters that need not have every part: the front and back matter, and
+/// (for now) the chapters being rewritten elsewhere, which are to leave this
+/// list once they have their diagram, try-it and exercises.
+const PARTS_EXEMPT: [&str; 7] = [
+    "SUMMARY.md",
+    "introduction.md",
+    "solutions.md",
+    "spec/file-transfer.md",
+    "sans-io.md",
+    "native.md",
+    "simulator.md",
+];
+
+/// Every chapter: a mermaid diagram, a "Try it yourself" section, and an
+/// "Exercises" section with three numbered exercises, each with a hint.
+fn chapter_parts() -> Result<usize, String> {
+    let mut errors = Vec::new();
+    let mut checked = 0;
+    for chapter in chapters() {
+        let name = chapter
+            .strip_prefix(book_src())
+            .unwrap_or(&chapter)
+            .display()
+            .to_string();
+        if PARTS_EXEMPT.contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&chapter).expect("readable");
+        let tables_only = name == "tutorial-map.md"; // maps topics, describes no exchange
+        if !tables_only && !text.contains("```mermaid") {
+            errors.push(format!("{name}: no mermaid diagram"));
+        }
+        if !text.contains("\n## Try it yourself\n") {
+            errors.push(format!("{name}: no \"Try it yourself\" section"));
+        }
+        match text.split_once("\n## Exercises\n") {
+            None => errors.push(format!("{name}: no exercises")),
+            Some((_, rest)) => {
+                let section = rest.split("\n## ").next().unwrap_or_default();
+                let numbered = ["1. ", "2. ", "3. "]
+                    .iter()
+                    .all(|n| section.lines().any(|l| l.starts_with(n)));
+                if !numbered || section.matches("*Hint:*").count() < 3 {
+                    errors.push(format!(
+                        "{name}: exercises must be three, each with a *Hint:*"
+                    ));
+                }
+            }
+        }
+        checked += 1;
+    }
+    if errors.is_empty() {
+        Ok(checked)
+    } else {
+        Err(errors.join("\n"))
     }
 }
