@@ -27,7 +27,7 @@
 //!   string are passed to `wirekit serve` (`console,replay,serve=--echo-mode=hello`);
 //!   `root=empty` starts the store without `hello.txt`.
 //! - Commands run in an empty folder of their own, with `wirekit` first on
-//!   PATH.
+//!   PATH and `$WIREKIT_LAB_ROOT` naming the store's folder.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -340,13 +340,18 @@ fn run_plain(lab: &Lab, bin_dir: &Path, command: &str, expected: &[String]) -> R
         .spawn()
         .map_err(|e| e.to_string())?;
     let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
         let mut all = Vec::new();
         let _ = stdout.read_to_end(&mut all);
-        all
+        let _ = tx.send(all);
     });
     let status = wait_bounded(&mut child)?;
-    let out = reader.join().map_err(|_| "reader panicked")?;
+    // A command that left a process behind holding its output must not
+    // hang the replay.
+    let out = rx
+        .recv_timeout(STEP)
+        .map_err(|_| "its output stayed open after it exited (a process left behind?)")?;
     let back: BTreeMap<u16, u16> = lab.ports.iter().map(|(a, b)| (*b, *a)).collect();
     let text = swap_numbers(&String::from_utf8_lossy(&out), &back);
     let got: Vec<String> = text.lines().map(String::from).collect();
