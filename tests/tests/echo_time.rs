@@ -118,6 +118,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
+    // ANCHOR: cut
     /// TCP has no message boundaries: any split gives the same bytes and events.
     #[test]
     fn servers_ignore_how_the_stream_is_cut(bytes in line_stream(), a in cuts(), b in cuts()) {
@@ -140,6 +141,7 @@ proptest! {
         };
         prop_assert_eq!(plain(&a), plain(&[usize::MAX]));
         prop_assert_eq!(plain(&a), (bytes.clone(), bytes.len()));
+        // ANCHOR_END: cut
         let now = Now::new(Instant::ZERO, UnixTime::from_secs(1_795_343_443));
         let stamp = || timestamp::StreamServer::new(Service::Stamp, now);
         let whole = run_split(stamp(), &bytes, &[usize::MAX]);
@@ -164,6 +166,7 @@ proptest! {
         }
     }
 
+    // ANCHOR: pair
     /// Plain echo over a randomly cut stream: every byte back, in order.
     #[test]
     fn plain_echo_pair(chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..3000), 0..8), piece in 1usize..700) {
@@ -188,6 +191,7 @@ proptest! {
         prop_assert_eq!(back, sent);
         prop_assert!(pair.client.is_done() && pair.server.is_done());
     }
+    // ANCHOR_END: pair
 
     /// The hello dialogue: each message answered in order, exit closes.
     #[test]

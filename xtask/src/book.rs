@@ -2,7 +2,7 @@
 //! and the browser lab's widgets.
 
 use crate::tools::{self, MDBOOK, MDBOOK_MERMAID};
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -25,12 +25,24 @@ pub fn build() -> Result<PathBuf> {
     }
     crate::web::copy_tree(&site, &copy)?;
     let out = crate::root().join("target/book");
-    tools::run(
-        Command::new(MDBOOK.bin)
-            .arg("build")
-            .arg(&book)
-            .arg("--dest-dir")
-            .arg(&out),
-    )?;
+    let mut cmd = Command::new(MDBOOK.bin);
+    cmd.arg("build").arg(&book).arg("--dest-dir").arg(&out);
+    eprintln!("==> {cmd:?}");
+    let run = cmd.output().context("could not start mdbook")?;
+    let log = String::from_utf8_lossy(&run.stderr);
+    eprint!("{log}{}", String::from_utf8_lossy(&run.stdout));
+    if !run.status.success() {
+        bail!("mdbook build failed ({})", run.status);
+    }
+    // Warnings are errors: an unclosed tag or a missing include is a broken
+    // page. (mdbook-mermaid's note that it was built against another mdbook
+    // version is not a warning about the book.)
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" WARN ") || l.starts_with("WARN"))
+        .collect();
+    if !warnings.is_empty() {
+        bail!("mdbook build warned:\n{}", warnings.join("\n"));
+    }
     Ok(out)
 }

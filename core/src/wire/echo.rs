@@ -99,12 +99,14 @@ mod tests {
     }
 
     proptest! {
+        // ANCHOR: round_trip
         #[test]
         fn hello_round_trip(msg in proptest::collection::vec(any::<u8>(), 0..200)) {
             let mut out = BytesMut::new();
             hello_reply(&msg, &mut out);
             prop_assert_eq!(parse_hello_reply(&out), Some(&msg[..]));
         }
+        // ANCHOR_END: round_trip
 
         #[test]
         fn ack_round_trip(n in any::<u64>()) {

@@ -82,6 +82,7 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
     Ok(())
 }
 
+// ANCHOR: add
 /// Registers a socket with the poller.
 #[allow(unsafe_code)]
 fn add(poller: &Poller, source: &impl std::os::fd::AsRawFd, interest: Event) -> io::Result<()> {
@@ -91,6 +92,7 @@ fn add(poller: &Poller, source: &impl std::os::fd::AsRawFd, interest: Event) -> 
     // listeners and UDP sockets live as long as the poller itself.
     unsafe { poller.add(source.as_raw_fd(), interest) }
 }
+// ANCHOR_END: add
 
 struct Loop {
     poller: Poller,
@@ -102,6 +104,7 @@ struct Loop {
 }
 
 impl Loop {
+    // ANCHOR: run
     fn run(&mut self) -> io::Result<()> {
         let mut events = Events::new();
         let mut buf = vec![0; BUF_SIZE];
@@ -127,6 +130,7 @@ impl Loop {
         }
         Ok(())
     }
+    // ANCHOR_END: run
 
     fn next_wait(&self) -> Duration {
         let clock = &self.shared.clock;
