@@ -36,6 +36,9 @@ pub fn wasm_tests() -> Result<()> {
                 "wirekit-wasm",
                 "--target",
                 "wasm32-unknown-unknown",
+                // The unit tests of lab.rs run natively with the workspace.
+                "--test",
+                "bindings",
             ])
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
