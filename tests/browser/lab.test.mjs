@@ -137,16 +137,21 @@ test('a bad scenario and a bad netem profile show their messages next to the fie
   await choosePreset('tcp-echo', 7);
   const hash = await text('trace-hash');
   await page.click('#editor summary');
-  await page.selectOption('#scenario-format', 'json');
   await page.fill('#scenario-text', '{"name": "broken", "hosts": ["a"], ');
   await page.click('#scenario-apply');
   await page.waitForFunction(() => document.getElementById('scenario-error').textContent.trim() !== '');
   const msg = await text('scenario-error');
   assert.ok(msg.length > 5, `a message for the broken JSON: ${msg}`);
-  await page.selectOption('#scenario-format', 'toml');
   await page.fill('#scenario-text', 'name = "t"\nhosts = 3\n');
   await page.click('#scenario-apply');
   await page.waitForFunction((m) => { const t = document.getElementById('scenario-error').textContent.trim(); return t !== '' && t !== m; }, msg);
+  assert.match(await text('scenario-error'), /json/i, 'TOML is refused with a pointer to the converter');
+  // Well-formed, but an application on a host that does not exist.
+  const good = JSON.parse(await page.evaluate(() => JSON.stringify(window.wirekitLab.session.scenario)));
+  good.apps[0].host = 'nowhere';
+  await page.fill('#scenario-text', JSON.stringify(good, null, 2));
+  await page.click('#scenario-apply');
+  await page.waitForFunction(() => /nowhere/.test(document.getElementById('scenario-error').textContent));
   assert.equal(await text('trace-hash'), hash, 'a bad scenario does not replace the run');
 
   await page.fill('#netem-0-a_to_b', 'delay 20ms bogus 3%');

@@ -154,7 +154,6 @@ export class ScenarioForm {
       }
     });
     $('run').addEventListener('click', () => this.run());
-    $('scenario-format').addEventListener('change', () => this.showText());
     $('scenario-apply').addEventListener('click', () => this.applyText());
     $('scenario-text').addEventListener('input', () => {
       clearTimeout(this.textTimer);
@@ -346,12 +345,7 @@ export class ScenarioForm {
   }
 
   showText() {
-    const fmt = $('scenario-format').value;
-    try {
-      $('scenario-text').value = fmt === 'toml' ? sim.toToml(this.scenario) : JSON.stringify(this.scenario, null, 2);
-    } catch (e) {
-      $('scenario-text').value = JSON.stringify(this.scenario, null, 2);
-    }
+    $('scenario-text').value = JSON.stringify(this.scenario, null, 2);
   }
 
   checkText() {
@@ -370,11 +364,7 @@ export class ScenarioForm {
   applyText() {
     const s = this.checkText();
     if (!s) return;
-    const fmt = $('scenario-format').value;
-    const keep = $('scenario-text').value;
     this.load(s);
-    // Keep the learner's own layout of the text they just applied.
-    if ((fmt === 'json') === keep.trim().startsWith('{')) $('scenario-text').value = keep;
     this.changed(true);
   }
 }

@@ -18,7 +18,6 @@ export function load() {
 export const presets = () => JSON.parse(wk.presets());
 export const version = () => wk.version();
 export const parseScenario = (text) => JSON.parse(wk.parse_scenario(text));
-export const toToml = (scenario) => wk.scenario_to_toml(JSON.stringify(scenario));
 export const checkNetem = (text) => wk.check_netem(text);
 export const simulate = (scenario, seed) => JSON.parse(wk.simulate(JSON.stringify(scenario), String(seed)));
 
@@ -88,7 +87,8 @@ export class Session {
       let text = fallback;
       try {
         const first = this.packet(n)?.decoded?.[0];
-        if (first) text = first.length > 24 ? `${first.slice(0, 23)}…` : first;
+        // A slice of a stream's body says less than its flags and length.
+        if (first && !/^\d+ bytes of\b/.test(first)) text = first.length > 24 ? `${first.slice(0, 23)}…` : first;
       } catch { /* the fallback is still true */ }
       this.labels.set(n, text);
     }
