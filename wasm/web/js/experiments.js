@@ -11,6 +11,7 @@ const EXPERIMENTS = [
     preset: 'udp-echo-backoff',
     seed: '7',
     setup: (s) => s,
+    asIs: true,
     look: 'Each request the client sends waits for its echo; half of the datagrams are lost each way, so it retries, waiting 100 ms, then 200, 400… (the compressed gaps are labelled). Follow the client lane\'s notes: after the fifth attempt of one request it reports the server as down, and the outcome turns to failed. Lower the loss in the link controls to 10% and run again: the same client now finishes.',
   },
   {
@@ -71,7 +72,12 @@ export function setupExperiments(api, presets) {
     b.className = 'primary';
     b.textContent = 'Set it up and run';
     b.addEventListener('click', () => {
-      api.open(ex.setup(structuredClone(p.scenario)), ex.seed);
+      const s = ex.setup(structuredClone(p.scenario));
+      if (!ex.asIs) {
+        s.name = `${ex.preset}-${ex.id}`;
+        s.description = `experiment: ${ex.question}`;
+      }
+      api.open(s, ex.seed);
       ex.after?.();
     });
     const d = document.createElement('details');

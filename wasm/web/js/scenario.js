@@ -181,7 +181,7 @@ export class ScenarioForm {
     const name = this.presetName();
     $('preset').value = name ?? '';
     const p = this.presets.find((x) => x.name === name);
-    $('preset-description').textContent = p ? p.description : (scenario.description || 'a custom scenario');
+    $('preset-description').textContent = p ? p.description : `custom: ${scenario.description || scenario.name || 'a scenario of your own'}`;
     $('time-limit').value = scenario.time_limit_ms;
     this.renderLinks();
     this.renderWorkload();

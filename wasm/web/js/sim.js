@@ -88,7 +88,7 @@ export class Session {
       try {
         const first = this.packet(n)?.decoded?.[0];
         // A slice of a stream's body says less than its flags and length.
-        if (first && !/^\d+ bytes of\b/.test(first)) text = first.length > 24 ? `${first.slice(0, 23)}…` : first;
+        if (first && !/^(\d+ bytes of\b|not a valid\b)/.test(first)) text = first.length > 24 ? `${first.slice(0, 23)}…` : first;
       } catch { /* the fallback is still true */ }
       this.labels.set(n, text);
     }

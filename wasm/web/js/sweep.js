@@ -75,7 +75,7 @@ export class Sweep {
       return;
     }
     if (m.type === 'done') {
-      $('sweep-status').textContent = `${this.results.length} seeds in ${(m.ms / 1000).toFixed(1)} s`;
+      $('sweep-status').textContent = `${this.results.length} seeds in ${m.ms < 1000 ? `${Math.round(m.ms)} ms` : `${(m.ms / 1000).toFixed(1)} s`}`;
       this.worker.terminate();
       this.worker = null;
       $('sweep-run').disabled = false;
