@@ -16,6 +16,8 @@ const CSS = `
 .wirekit-widget .wk-clock{font:12px ui-monospace,monospace;width:90px;text-align:right}
 .wirekit-widget .wk-outcome{flex:1;color:#5b6475;font-size:12px}
 .wirekit-widget .wk-diagram{height:300px;overflow:auto}
+.wirekit-widget .wk-lanes{position:relative;height:20px;border-bottom:1px solid #eef0f4}
+.wirekit-widget .wk-lanes span{position:absolute;top:2px;transform:translateX(-50%);font-weight:600;font-size:12px}
 .wirekit-widget .wk-error{color:#c62828;padding:8px}
 .wirekit-widget a{font-size:12px}
 `;
@@ -45,9 +47,10 @@ function mount(box, presets) {
   const link = h('a', { href: new URL(`./index.html?preset=${encodeURIComponent(name)}&seed=${encodeURIComponent(seed)}`, import.meta.url).href }, 'open in the lab');
   const bar = h('div', { class: 'wk-bar' });
   bar.append(h('span', { class: 'wk-title' }, `${name}, seed ${seed}`), h('span', { class: 'wk-outcome' }, `${shown} events to ${fmtTime(until)} · run: ${outcomeText(session.report.outcome)}`), clock, play, link);
+  const names = h('div', { class: 'wk-lanes', 'aria-hidden': 'true' });
   const diagram = h('div', { class: 'wk-diagram', tabindex: '0', 'aria-label': `lane diagram of ${name}` });
-  box.replaceChildren(bar, diagram);
-  const lanes = new Lanes(diagram, session.ctx, { compact: false, labelFor: (n, L) => session.label(n, packetLabel(L)), scale: defaultScale(session.records.slice(0, shown), until), width: Math.max(360, diagram.clientWidth - 4) });
+  box.replaceChildren(bar, names, diagram);
+  const lanes = new Lanes(diagram, session.ctx, { compact: false, header: names, labelFor: (n, L) => session.label(n, packetLabel(L)), scale: defaultScale(session.records.slice(0, shown), until), width: Math.max(360, diagram.clientWidth - 4) });
   let t = until;
   let playing = false;
   let last = 0;

@@ -88,7 +88,11 @@ export class Session {
       try {
         const first = this.packet(n)?.decoded?.[0];
         // A slice of a stream's body says less than its flags and length.
-        if (first && !/^(\d+ bytes of\b|not a valid\b)/.test(first)) text = first.length > 24 ? `${first.slice(0, 23)}…` : first;
+        if (first && !/^(\d+ bytes of\b|not a valid\b)/.test(first)) {
+          // The name of the message, not its details: up to the first ", " or ": ".
+          const name = first.split(/, |: /)[0];
+          text = name.length > 24 ? `${name.slice(0, 23)}…` : name;
+        }
       } catch { /* the fallback is still true */ }
       this.labels.set(n, text);
     }
