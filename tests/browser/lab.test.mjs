@@ -111,9 +111,15 @@ test('playback: play, pause, step and the scrubber move the diagram', { timeout:
   await page.keyboard.press('ArrowRight');
   const three = await page.$$eval('#diagram g.pkt', (gs) => gs.length);
   assert.ok(three >= one, 'stepping adds events');
+  const boxes = () => page.$$eval('#diagram, #inspector, #stats, #plot-seq, #log, #clock, #outcome', (es) => es.map((e) => {
+    const r = e.getBoundingClientRect();
+    return [e.id, Math.round(r.x), Math.round(r.y), Math.round(r.width), Math.round(r.height)].join(' ');
+  }));
+  const still = await boxes();
   await page.keyboard.press('Space');
   await page.waitForFunction(() => document.getElementById('play').getAttribute('aria-pressed') === 'true');
   await page.waitForTimeout(700);
+  assert.deepEqual(await boxes(), still, 'nothing moves on the page while a run plays');
   await page.keyboard.press('Space');
   const paused = await text('clock');
   assert.notEqual(paused, afterStep, 'playing moved the clock');
