@@ -121,6 +121,14 @@ test('playback: play, pause, step and the scrubber move the diagram', { timeout:
   await page.waitForTimeout(700);
   assert.deepEqual(await boxes(), still, 'nothing moves on the page while a run plays');
   await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.getElementById('play').getAttribute('aria-pressed') === 'false');
+  // Space on the focused Play button toggles once, not twice.
+  await page.focus('#play');
+  await page.keyboard.press('Space');
+  await page.waitForTimeout(300);
+  assert.equal(await page.getAttribute('#play', 'aria-pressed'), 'true', 'Space on the Play button plays');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.getElementById('play').getAttribute('aria-pressed') === 'false');
   const paused = await text('clock');
   assert.notEqual(paused, afterStep, 'playing moved the clock');
   await page.$eval('#scrub', (s) => { s.value = '500'; s.dispatchEvent(new Event('input')); });
@@ -253,7 +261,9 @@ test('the seed sweep runs in a worker and reports', { timeout: WAIT * 4 }, async
   await choosePreset('udp-echo-backoff', 7);
   await page.fill('#sweep-from', '1');
   await page.fill('#sweep-count', '24');
+  const worker = page.waitForEvent('worker', { timeout: WAIT });
   await page.click('#sweep-run');
+  assert.match((await worker).url(), /sweep-worker\.js$/, 'the sweep runs in a Web Worker');
   await page.waitForSelector('#sweep-result[data-state="done"]', { timeout: WAIT * 3 });
   assert.equal(await page.$eval('#sweep-progress', (p) => p.value), 24);
   const summary = await text('sweep-summary');

@@ -290,8 +290,9 @@ document.addEventListener('keydown', (e) => {
   const t = e.target;
   const typing = t.matches?.('input, textarea, select, [contenteditable]');
   if (typing || e.altKey || e.ctrlKey || e.metaKey) return;
-  const onOtherButton = t.matches?.('button, summary, a') && t.id !== 'play';
-  if (e.key === ' ' && !onOtherButton) {
+  // On a button Space is the button's own (on Play, that is play/pause too).
+  const onButton = t.matches?.('button, summary, a');
+  if (e.key === ' ' && !onButton) {
     e.preventDefault();
     lab.playing ? pause() : play();
   } else if (e.key === 'ArrowRight') {
