@@ -6,7 +6,7 @@
 //! crate links, since the two must agree on the ABI), and the front-end
 //! packages from the npm registry, checked against their pinned integrity
 //! before a byte of them is copied. `wasm-opt` shrinks the module when it is
-//! installed; the build never needs it.
+//! installed and new enough; the build never needs it.
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
@@ -35,6 +35,18 @@ const UPLOT: NpmPackage = NpmPackage {
         ("package/LICENSE", "vendor/uplot/LICENSE"),
     ],
 };
+
+/// wasm-opt 108 (Debian 12's) turns the externref table wasm-bindgen
+/// 0.2.130 writes into one the engine refuses at start-up
+/// (`WebAssembly.Table.set(): Argument 1 is invalid`); newer ones do not.
+const MIN_WASM_OPT: u32 = 116;
+
+fn wasm_opt_version() -> Option<u32> {
+    let out = Command::new("wasm-opt").arg("--version").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+}
 
 /// Gzipped size budgets: what a learner on a slow link waits for.
 pub const WASM_BUDGET: usize = 300 * 1024;
@@ -93,22 +105,23 @@ fn bindgen(pkg: &Path) -> Result<PathBuf> {
         .generate(pkg)
         .context("wasm-bindgen")?;
     let wasm = pkg.join("wirekit_wasm_bg.wasm");
-    if Command::new("wasm-opt").arg("--version").output().is_ok() {
-        let shrunk = pkg.join("wirekit_wasm_bg.opt.wasm");
-        crate::tools::run(
-            Command::new("wasm-opt")
-                .arg("-Oz")
-                .arg("--enable-bulk-memory")
-                .arg("--enable-nontrapping-float-to-int")
-                .arg("--enable-sign-ext")
-                .arg("--enable-mutable-globals")
-                .arg(&wasm)
-                .arg("-o")
-                .arg(&shrunk),
-        )?;
-        std::fs::rename(&shrunk, &wasm)?;
-    } else {
-        eprintln!("web: wasm-opt not found; the module is larger but works the same");
+    match wasm_opt_version() {
+        Some(v) if v >= MIN_WASM_OPT => {
+            let shrunk = pkg.join("wirekit_wasm_bg.opt.wasm");
+            crate::tools::run(
+                Command::new("wasm-opt")
+                    .args(["-Oz", "--all-features"])
+                    .arg(&wasm)
+                    .arg("-o")
+                    .arg(&shrunk),
+            )?;
+            std::fs::rename(&shrunk, &wasm)?;
+        }
+        Some(v) => eprintln!(
+            "web: wasm-opt {v} is older than {MIN_WASM_OPT} and breaks wasm-bindgen's \
+             externref table; the module is left as wasm-bindgen wrote it"
+        ),
+        None => eprintln!("web: no wasm-opt; the module is larger but works the same"),
     }
     Ok(wasm)
 }
