@@ -5,7 +5,7 @@
 // The vertical axis is time-proportional with two exceptions, both marked:
 // records at the same instant are spread SEP px apart (a TCP burst leaves in
 // one microsecond and would otherwise be one line), and an idle stretch longer
-// than GAP_CAP px is drawn GAP_CAP px tall with its length written on it.
+// than SQUEEZE_OVER px is drawn GAP_CAP px tall with its length written on it.
 
 import { kindOf, packetLabel, verdictClass, DROP_REASONS, fmtUs } from './trace.js';
 
@@ -13,6 +13,9 @@ const NS = 'http://www.w3.org/2000/svg';
 const SEP = 3;
 const NOTE_SEP = 13;
 const GAP_CAP = 36;
+// Only stretches much longer than the cap are squeezed: a band for every
+// 5 ms pause would hide the time axis instead of saving room.
+const SQUEEZE_OVER = 3 * GAP_CAP;
 const TOP = 16;
 const LABEL_EVERY = 44;
 
@@ -62,16 +65,19 @@ export const DIAGRAM_CSS = `
 .now{stroke:#e11d48;stroke-width:1}
 `;
 
-// A fitting scale: the shortest trip across a link at least 20 px tall, so
-// arrows slant visibly, and about 4 px between events on average.
+// A fitting scale: a typical (median) trip across a link 20 px tall, so
+// arrows slant visibly, and about 4 px between events on average. The median,
+// not the shortest: a reordered packet may cross in no time at all.
 export function defaultScale(records, endUs) {
-  let trip = Infinity;
+  const trips = [];
   for (const r of records) {
     const c = r.kind.Link?.verdict?.Carry;
-    if (c && c.after_us > 0) trip = Math.min(trip, c.after_us);
+    if (c && c.after_us > 0) trips.push(c.after_us);
   }
+  trips.sort((a, b) => a - b);
+  const trip = trips.length ? trips[trips.length >> 1] : 0;
   const byEvents = (Math.max(1, records.length) * 4) / Math.max(1, endUs / 1000);
-  const byTrip = Number.isFinite(trip) ? 20 / (trip / 1000) : 0;
+  const byTrip = trip ? 20 / (trip / 1000) : 0;
   return Math.min(40, Math.max(0.05, byEvents, byTrip));
 }
 
@@ -150,7 +156,7 @@ export class Lanes {
   advanceY(t, sep) {
     const dt = t - this.t;
     let dy = (dt / 1000) * this.scale;
-    if (this.compress && dy > GAP_CAP) {
+    if (this.compress && dy > SQUEEZE_OVER) {
       el('rect', { class: 'gap', x: 0, y: this.y + 4, width: this.width, height: GAP_CAP - 8 }, this.gBack);
       el('text', { class: 'gap-text', x: this.width / 2, y: this.y + GAP_CAP / 2 + 3 }, this.gBack)
         .textContent = `⋯ ${fmtUs(dt)} with nothing happening ⋯`;
@@ -170,7 +176,7 @@ export class Lanes {
   yAt(t) {
     if (t <= this.t) return this.y;
     let dy = ((t - this.t) / 1000) * this.scale;
-    if (this.compress) dy = Math.min(dy, GAP_CAP);
+    if (this.compress && dy > SQUEEZE_OVER) dy = GAP_CAP;
     return this.y + dy;
   }
 
