@@ -3,7 +3,7 @@
 // change does to the same workload.
 
 import * as sim from './sim.js';
-import { TraceContext, outcomeText, fmtTime } from './trace.js';
+import { TraceContext, outcomeText, fmtTime, packetLabel } from './trace.js';
 import { seedError } from './scenario.js';
 import { defaultScale } from './lanes.js';
 
@@ -80,6 +80,8 @@ export class Compare {
       tr.insertCell().textContent = String(f(b.s.report));
     }
     box.append(table);
+    // One scale for both, so equal heights mean equal times.
+    const scale = Math.min(defaultScale(a.s.records, a.s.endUs), defaultScale(b.s.records, b.s.endUs));
     for (const [tag, x] of [['A', a], ['B', b]]) {
       const col = document.createElement('div');
       col.className = 'cmp-side';
@@ -90,10 +92,20 @@ export class Compare {
       d.id = `cmp-${tag.toLowerCase()}-diagram`;
       col.append(h, d);
       box.append(col);
-      const lanes = this.api.lanesFor(d, x.s, { scale: defaultScale(x.s.records, x.s.endUs) / 2, compress: true });
+      const lanes = this.api.lanesFor(d, x.s, { scale, compress: true, labelFor: (n, L) => x.s.label(n, packetLabel(L)) });
       lanes.append(x.s.records);
       lanes.setNow(x.s.endUs);
     }
+    // Scrolled together: the same height is the same moment on both sides.
+    const [da, db] = [$('cmp-a-diagram'), $('cmp-b-diagram')];
+    let syncing = false;
+    const sync = (from, to) => from.addEventListener('scroll', () => {
+      if (syncing) { syncing = false; return; }
+      syncing = true;
+      to.scrollTop = from.scrollTop;
+    });
+    sync(da, db);
+    sync(db, da);
     box.dataset.done = String((Number(box.dataset.done) || 0) + 1);
   }
 }
