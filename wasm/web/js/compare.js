@@ -101,6 +101,7 @@ export class Compare {
     let syncing = false;
     const sync = (from, to) => from.addEventListener('scroll', () => {
       if (syncing) { syncing = false; return; }
+      if (to.scrollTop === from.scrollTop) return;
       syncing = true;
       to.scrollTop = from.scrollTop;
     });
