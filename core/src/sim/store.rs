@@ -35,15 +35,23 @@ pub fn content(name: &str, size: u64) -> Vec<u8> {
     // (profiled under node), for bytes that need only look random.
     let key = blake3::hash(name.as_bytes());
     let mut state = u64::from_le_bytes(key.as_bytes()[..8].try_into().unwrap_or_default());
-    let mut out = vec![0; size.min(MAX_SIM_FILE) as usize];
-    for word in out.chunks_mut(8) {
+    let mut next = move || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        word.copy_from_slice(&z.to_le_bytes()[..word.len()]);
+        (z ^ (z >> 31)).to_le_bytes()
+    };
+    let mut out = vec![0; size.min(MAX_SIM_FILE) as usize];
+    // Whole words as fixed-size copies (one store each, also in wasm),
+    // then the tail.
+    let mut words = out.chunks_exact_mut(8);
+    for word in &mut words {
+        word.copy_from_slice(&next());
     }
+    let tail = words.into_remainder();
+    let last = next();
+    tail.copy_from_slice(&last[..tail.len()]);
     out
 }
 
