@@ -7,7 +7,7 @@
 
 use super::app::{App, DatagramApp, Open, Responder, Status, StreamApp};
 use super::scenario::{ScenarioError, Workload};
-use super::store::{MemStore, content};
+use super::store::{MemStore, content, same_bytes};
 use crate::echo::{self, DatagramServer, SERVER, StreamClient, StreamServer, UdpClient, UdpEvent};
 use crate::machine::PeerId;
 use crate::time::Now;
@@ -82,7 +82,7 @@ impl Responder<client::Client> for GetResponder {
             client::Event::WriteChunk(b) => {
                 let at = self.received as usize;
                 let want = self.expected.get(at..at + b.len());
-                if want != Some(&b[..]) {
+                if !want.is_some_and(|w| same_bytes(w, &b)) {
                     let off = want
                         .and_then(|w| w.iter().zip(b.iter()).position(|(x, y)| x != y))
                         .unwrap_or(0);
