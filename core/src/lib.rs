@@ -12,6 +12,7 @@
 //! |---|---|
 //! | time as an input | [`time`] |
 //! | the contract every protocol obeys | [`machine`] |
+//! | what drivers share beyond it: listeners for per-request protocols | [`host`] |
 //! | wire formats (nom parsers, `bytes` encoders) | [`wire`] |
 //! | retry schedules with backoff | [`retry`] |
 //! | civil dates without `std` | [`calendar`] |
@@ -28,6 +29,7 @@ extern crate alloc;
 
 pub mod calendar;
 pub mod echo;
+pub mod host;
 pub mod machine;
 pub mod pair;
 pub mod retry;

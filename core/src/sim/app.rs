@@ -449,16 +449,10 @@ where
     pub fn responder(&self) -> &R {
         &self.responder
     }
-}
 
-impl<M, R> App for DatagramApp<M, R>
-where
-    M: Machine + Debug,
-    M::Error: Debug,
-    M::Command: Debug,
-    R: Responder<M> + Debug,
-{
-    fn start(&mut self, now: Now, _cx: &mut Context, sockets: &mut SocketSet<'static>) {
+    /// Binds its socket (UDP needs no interface context, so a listener can
+    /// open one for each request it accepts).
+    pub fn open(&mut self, now: Now, sockets: &mut SocketSet<'static>) {
         let buf = || {
             udp::PacketBuffer::new(
                 alloc::vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
@@ -471,6 +465,40 @@ where
         }
         self.handle = Some(sockets.add(socket));
         self.responder.start(now, &mut self.cmds);
+    }
+
+    /// The UDP port it binds.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The machine is done and everything it sent has left.
+    pub fn finished(&self) -> bool {
+        self.machine.is_done() && self.leftover.is_none()
+    }
+
+    /// The local misuse that ended it, if one did.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// Closes its socket and frees it.
+    pub fn close(&mut self, sockets: &mut SocketSet<'static>) {
+        if let Some(handle) = self.handle.take() {
+            sockets.remove(handle);
+        }
+    }
+}
+
+impl<M, R> App for DatagramApp<M, R>
+where
+    M: Machine + Debug,
+    M::Error: Debug,
+    M::Command: Debug,
+    R: Responder<M> + Debug,
+{
+    fn start(&mut self, now: Now, _cx: &mut Context, sockets: &mut SocketSet<'static>) {
+        self.open(now, sockets);
     }
 
     fn step(

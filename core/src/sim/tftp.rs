@@ -1,22 +1,19 @@
-//! TFTP in the simulator: a server that answers one transfer at a time from
-//! its well-known port, and a client that downloads and checks every byte.
+//! TFTP in the simulator: what the server's transfers answer from, and a
+//! client that downloads and checks every byte.
 //!
-//! A real TFTP server opens a fresh port for every transfer (its transfer
-//! ID); here the server answers from the port the request came to, which
-//! RFC 1350 clients accept (they follow whichever port answers first) and
-//! which keeps the simulated host to one socket. Everything else — the
-//! windows, the timeouts, the retransmissions and the dally — is the core's
-//! real TFTP machines.
+//! The server itself is the core's [`crate::tftp::listener::Listener`] in a
+//! [`super::listen::ListenerApp`], as natively: every transfer from a fresh
+//! port (its transfer ID), many at once. Everything else — the windows, the
+//! timeouts, the retransmissions and the dally — is the core's real TFTP
+//! machines.
 
 use super::app::{Responder, Status};
 use super::store::content;
-use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::tftp::StoreError;
 use crate::tftp::client::{self, Client};
-use crate::tftp::server::{self, ServerConfig, Transfer, accept};
-use crate::tftp::{PEER, StoreError};
-use crate::time::{Instant, Now};
+use crate::tftp::server::{self, Transfer};
+use crate::time::Now;
 use crate::wire::tftp::ErrorCode;
-use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -24,116 +21,9 @@ use bytes::Bytes;
 
 use super::store::FileSpec;
 
-/// A TFTP server on one port, serving one transfer at a time.
-#[derive(Debug)]
-pub struct OnePortServer {
-    config: ServerConfig,
-    /// The transfer running and the peer it serves.
-    current: Option<(PeerId, Transfer)>,
-    out: VecDeque<Transmit>,
-}
-
-impl OnePortServer {
-    /// A read-only server with the default limits.
-    pub fn new() -> Self {
-        OnePortServer {
-            config: ServerConfig::default(),
-            current: None,
-            out: VecDeque::new(),
-        }
-    }
-
-    fn busy(&self) -> bool {
-        self.current.as_ref().is_some_and(|(_, t)| !t.is_done())
-    }
-}
-
-impl Default for OnePortServer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Machine for OnePortServer {
-    type Command = server::Command;
-    type Event = server::Event;
-    type Error = crate::tftp::Misuse;
-
-    fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Self::Error> {
-        match input {
-            Input::Data { from, bytes } => {
-                let busy = self.busy();
-                // A request repeated by the network (or by a client whose
-                // first answer was lost) is not part of the transfer it
-                // started: a server with a port per transfer would see it on
-                // the listening port, not on the transfer's.
-                let request = matches!(bytes.get(..2), Some([0, 1] | [0, 2]));
-                match &mut self.current {
-                    _ if busy && request => {}
-                    Some((peer, t)) if *peer == from && !t.is_done() => {
-                        t.handle_input(now, Input::Data { from: PEER, bytes })?;
-                    }
-                    _ if busy => {} // one transfer at a time: others wait and retry
-                    _ => match accept(bytes, &self.config) {
-                        Ok(request) => {
-                            self.current = Some((from, Transfer::new(request, &self.config)))
-                        }
-                        Err(refusal) => {
-                            if let Some(reply) = refusal.reply {
-                                self.out.push_back(Transmit {
-                                    to: from,
-                                    payload: reply,
-                                });
-                            }
-                        }
-                    },
-                }
-            }
-            Input::Eof { .. } => {}
-            Input::Timeout => {
-                if let Some((_, t)) = &mut self.current {
-                    t.handle_input(now, Input::Timeout)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn handle_command(&mut self, now: Now, cmd: Self::Command) -> Result<(), Self::Error> {
-        match &mut self.current {
-            Some((_, t)) => t.handle_command(now, cmd),
-            None => Ok(()),
-        }
-    }
-
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        if let Some(t) = self.out.pop_front() {
-            return Some(t);
-        }
-        let (peer, t) = self.current.as_mut()?;
-        let mut tx = t.poll_transmit()?;
-        // The transfer speaks to PEER; on this one port that is its client.
-        if tx.to == PEER {
-            tx.to = *peer;
-        }
-        Some(tx)
-    }
-
-    fn poll_event(&mut self) -> Option<Self::Event> {
-        self.current.as_mut()?.1.poll_event()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.current.as_ref()?.1.poll_timeout()
-    }
-
-    fn is_done(&self) -> bool {
-        false
-    }
-}
-
-/// Answers the server's file events from generated files.
-#[derive(Debug)]
+/// Answers a transfer's file events from generated files; cloned for each
+/// transfer (the files' bytes are shared, not copied).
+#[derive(Clone, Debug)]
 pub struct ServeFiles {
     files: Vec<(String, Bytes)>,
     open: Option<Bytes>,
@@ -152,7 +42,7 @@ impl ServeFiles {
     }
 }
 
-impl Responder<OnePortServer> for ServeFiles {
+impl Responder<Transfer> for ServeFiles {
     fn respond(
         &mut self,
         _now: Now,

@@ -585,12 +585,14 @@ pub fn build(
             *port,
             &[],
         )),
-        Workload::TftpServer { port, files } => Box::new(DatagramApp::new(
-            super::tftp::OnePortServer::new(),
-            super::tftp::ServeFiles::new(files),
-            *port,
-            &[],
-        )),
+        Workload::TftpServer { port, files } => {
+            let files = super::tftp::ServeFiles::new(files);
+            Box::new(super::listen::ListenerApp::new(
+                crate::tftp::listener::Listener::default(),
+                *port,
+                move || files.clone(),
+            ))
+        }
         Workload::TftpGet {
             server: host,
             port,

@@ -6,6 +6,7 @@
 //! | [`options`] | option negotiation: what a server accepts, what a client checks in an OACK |
 //! | [`blocks`] | block numbers: 16 bits on the wire, wrapping to 0 or 1 |
 //! | [`server`] | [`server::accept`] for requests on the well-known port, and one [`server::Transfer`] per transfer |
+//! | [`listener`] | [`listener::Listener`]: the well-known port, admission and busy replies |
 //! | [`client`] | [`client::Client`]: get and put |
 //!
 //! The sending and receiving halves of a transfer are the same on both
@@ -116,6 +117,7 @@
 
 pub mod blocks;
 pub mod client;
+pub mod listener;
 pub mod options;
 mod recv;
 mod send;
