@@ -57,4 +57,11 @@ pub trait Listen {
     type Child: crate::Machine;
     /// Reads one datagram that came to the well-known port.
     fn accept(&mut self, datagram: &[u8], load: Load) -> Accepted<Self::Child>;
+    /// The child's work is done and it only lingers in case its last
+    /// message was lost (TFTP's dally): a driver that serves one request at
+    /// a time may move on.
+    fn lingering(child: &Self::Child) -> bool {
+        let _ = child;
+        false
+    }
 }

@@ -244,7 +244,7 @@ struct ServeArgs {
     #[arg(long)]
     tftp_write: bool,
     /// Most TFTP transfers at once.
-    #[arg(long, default_value_t = crate::tftp::DEFAULT_MAX_TRANSFERS)]
+    #[arg(long, default_value_t = wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS)]
     max_transfers: usize,
     /// Every port 0 (free ports; the banner tells which).
     #[arg(long)]

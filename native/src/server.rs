@@ -2,8 +2,8 @@
 //! print a banner saying how to try each one.
 
 use crate::clock::Clock;
-use crate::drive::{self, Bound, Limits, Model, Shared};
-use crate::services::{EchoMode, Factory, Proto, Service};
+use crate::drive::{self, Bound, Limits, Model, Serve, Shared};
+use crate::services::{EchoMode, Factory, On, Proto, Service};
 use crate::store::Store;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -55,7 +55,7 @@ impl Config {
             model: Model::Async,
             echo: EchoMode::Plain,
             tftp_write: false,
-            max_tftp: crate::tftp::DEFAULT_MAX_TRANSFERS,
+            max_tftp: wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS,
         }
     }
 
@@ -100,28 +100,17 @@ pub fn start(config: &Config) -> io::Result<Running> {
             format!("file store root {}: {e}", config.root.display()),
         )
     })?;
-    let bound = Bound::bind(&config.services, |s| {
-        SocketAddr::new(config.bind, config.port(s))
-    })?;
-    let listening = bound
-        .addrs()
-        .into_iter()
-        .map(|(service, proto, addr)| Listening {
-            service,
-            proto,
-            addr,
-        })
-        .collect();
-    let shared = Arc::new(Shared {
-        factory: Factory {
-            store,
-            echo: config.echo,
-            tftp: wirekit_core::tftp::server::ServerConfig {
-                allow_write: config.tftp_write && !config.read_only,
-                ..Default::default()
-            },
-            max_tftp: config.max_tftp,
+    let factory = Arc::new(Factory {
+        store,
+        echo: config.echo,
+        tftp: wirekit_core::tftp::server::ServerConfig {
+            allow_write: config.tftp_write && !config.read_only,
+            ..Default::default()
         },
+        max_tftp: config.max_tftp,
+    });
+    let (bound, listening) = bind(config, &factory)?;
+    let shared = Arc::new(Shared {
         limits: Limits {
             idle: config.idle_timeout,
             max_conns: config.max_conns,
@@ -132,6 +121,48 @@ pub fn start(config: &Config) -> io::Result<Running> {
     });
     drive::spawn(config.model, bound, Arc::clone(&shared))?;
     Ok(Running { listening, shared })
+}
+
+/// Binds every service's sockets, before any driver runs, so that their
+/// addresses (port 0 in tests) are known up front.
+fn bind(config: &Config, factory: &Arc<Factory>) -> io::Result<(Bound, Vec<Listening>)> {
+    let mut bound = Bound::default();
+    // TCP sockets first, then UDP, as the banner has always listed them.
+    let (mut tcp, mut udp) = (Vec::new(), Vec::new());
+    for &service in &config.services {
+        let addr = SocketAddr::new(config.bind, config.port(service));
+        let on: Arc<dyn Serve> = Arc::new(On {
+            service,
+            factory: Arc::clone(factory),
+        });
+        for &proto in service.protos() {
+            let err = |e: io::Error| {
+                io::Error::new(e.kind(), format!("{service} on {proto} {addr}: {e}"))
+            };
+            match proto {
+                Proto::Tcp => {
+                    let l = drive::listen(addr).map_err(err)?;
+                    tcp.push(Listening {
+                        service,
+                        proto,
+                        addr: l.local_addr()?,
+                    });
+                    bound.tcp.push((Arc::clone(&on), l));
+                }
+                Proto::Udp => {
+                    let u = std::net::UdpSocket::bind(addr).map_err(err)?;
+                    udp.push(Listening {
+                        service,
+                        proto,
+                        addr: u.local_addr()?,
+                    });
+                    bound.udp.push((Arc::clone(&on), u));
+                }
+            }
+        }
+    }
+    tcp.append(&mut udp);
+    Ok((bound, tcp))
 }
 
 impl Running {

@@ -63,6 +63,10 @@ impl Listen for Listener {
         }
         Accepted::Start(Transfer::new(request, &self.config))
     }
+
+    fn lingering(child: &Transfer) -> bool {
+        child.is_dallying()
+    }
 }
 
 #[cfg(test)]

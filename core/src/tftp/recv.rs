@@ -237,6 +237,11 @@ impl Receiver {
     }
 
     /// A timeout at `now`.
+    /// The last block is acknowledged; only the dally is left.
+    pub(crate) fn is_dallying(&self) -> bool {
+        self.phase == Phase::Dallying
+    }
+
     pub(crate) fn on_timeout(
         &mut self,
         now: Instant,

@@ -308,6 +308,12 @@ impl Transfer {
         &self.request
     }
 
+    /// The upload is committed and acknowledged: the transfer only waits
+    /// in case its last ACK was lost (the dally).
+    pub fn is_dallying(&self) -> bool {
+        matches!(&self.state, State::Receiving { rx, .. } if rx.is_dallying())
+    }
+
     fn netascii(&self) -> bool {
         self.request.mode == Mode::Netascii
     }
