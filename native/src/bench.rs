@@ -148,7 +148,7 @@ pub struct GetReport {
 
 /// Downloads `remote` `count` times into a sink (digest still checked).
 pub fn get(
-    opts: &crate::transfer::Options,
+    opts: &crate::client::transfer::Options,
     remote: &str,
     count: usize,
 ) -> Result<GetReport, ClientError> {
@@ -156,7 +156,7 @@ pub fn get(
     let mut size = 0;
     for _ in 0..count.max(1) {
         let t = Instant::now();
-        size = crate::transfer::get_to_sink(opts, remote)?;
+        size = crate::client::transfer::get_to_sink(opts, remote)?;
         seconds.push(t.elapsed().as_secs_f64());
     }
     let mut sorted = seconds.clone();
@@ -209,7 +209,7 @@ pub fn idle(addr: SocketAddr, conns: usize, hold: Duration) -> Result<IdleReport
         }
     }
     let t = Instant::now();
-    crate::echo::tcp(addr, &["probe".into()], Duration::from_secs(10))?;
+    crate::client::echo::tcp(addr, &["probe".into()], Duration::from_secs(10))?;
     Ok(IdleReport {
         held: held.len() - closed,
         failed: failed + closed,

@@ -1,10 +1,10 @@
 //! The command line: `wirekit serve` and the clients.
 
 use crate::client::{ClientError, resolve};
+use crate::client::{echo, nc, time, transfer};
 use crate::drive::Model;
 use crate::server::{self, Config};
 use crate::services::{EchoMode, Service};
-use crate::{echo, nc, time, transfer};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -632,7 +632,7 @@ fn tftp(t: TftpCommand) -> Result<(), ClientError> {
                 .unwrap_or_else(|| PathBuf::from(remote.rsplit('/').next().unwrap_or(&remote)));
             let server = resolve(&addr, port)?;
             (
-                crate::tftp::get(
+                crate::client::tftp::get(
                     server,
                     &remote,
                     &local,
@@ -658,7 +658,7 @@ fn tftp(t: TftpCommand) -> Result<(), ClientError> {
             };
             let server = resolve(&addr, port)?;
             (
-                crate::tftp::put(
+                crate::client::tftp::put(
                     server,
                     &local,
                     &remote,

@@ -191,7 +191,7 @@ impl Factory {
                 let store = self.store.clone();
                 return Some(Served::PerRequest(Box::new(PerRequest::new(
                     listener,
-                    move || crate::tftp::TftpSession::new(store.clone()),
+                    move || crate::store::tftp::TftpSession::new(store.clone()),
                 ))));
             }
             Service::Transfer => return None,

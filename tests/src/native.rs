@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
+use wirekit::client::transfer::Options;
 use wirekit::drive::Model;
 use wirekit::server::{self, Config, Running};
 use wirekit::services::{EchoMode, Proto, Service};
-use wirekit::transfer::Options;
 
 /// Every IO model.
 pub const MODELS: [Model; 4] = [Model::Async, Model::Threads, Model::Poll, Model::Iterative];

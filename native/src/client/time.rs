@@ -87,7 +87,7 @@ pub fn udp(
     backoff: BackoffConfig,
 ) -> Result<Told, ClientError> {
     let clock = Clock::new();
-    let machine = DatagramClient::new(service, backoff, crate::echo::seed())
+    let machine = DatagramClient::new(service, backoff, crate::client::echo::seed())
         .map_err(|e| ClientError::Local(e.to_string()))?;
     let handler = Collect::new(
         None,
@@ -163,7 +163,7 @@ pub fn stamp_udp(
     let clock = Clock::new();
     let mut out = Vec::new();
     for l in lines {
-        let machine = UdpClient::new(backoff, crate::echo::seed())
+        let machine = UdpClient::new(backoff, crate::client::echo::seed())
             .map_err(|e| ClientError::Local(e.to_string()))?;
         let handler = Collect::new(
             None,

@@ -8,12 +8,18 @@
 //! name), which is renamed into place only on commit. A dropped connection,
 //! a crash or Ctrl-C leaves at most a partial, which a later `PUT` with an
 //! offset resumes.
+//!
+//! The WKFT/1 server's answers live here ([`StoreSession`]); TFTP's are a
+//! thin adapter over the same store ([`tftp`]).
+
+pub mod tftp;
 
 use crate::endpoint::Handler;
 use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use wirekit_core::Now;
@@ -513,4 +519,19 @@ impl Drop for StoreSession {
     fn drop(&mut self) {
         self.end_upload(true);
     }
+}
+
+/// Reads `len` bytes at `offset`, fewer only at the end of the file.
+pub fn read_exact_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+    let mut buf = vec![0; len];
+    let mut got = 0;
+    while got < len {
+        let n = file.read_at(buf.get_mut(got..).unwrap_or_default(), offset + got as u64)?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    buf.truncate(got);
+    Ok(Bytes::from(buf))
 }

@@ -1,6 +1,22 @@
 //! The clients: each runs a core machine over a real socket with the same
 //! blocking loop the `threads` model uses, and turns its events into
 //! results for the command line.
+//!
+//! | client | module |
+//! |---|---|
+//! | echo (TCP, UDP) | [`echo`] |
+//! | daytime, time, stamped echo | [`time`] |
+//! | WKFT/1 file transfer | [`transfer`] |
+//! | TFTP get and put | [`tftp`] |
+//! | a netcat for hand-typed sessions | [`nc`] |
+//! | partials, progress bars, batched writes | [`local`] |
+
+pub mod echo;
+pub mod local;
+pub mod nc;
+pub mod tftp;
+pub mod time;
+pub mod transfer;
 
 use crate::clock::Clock;
 use crate::drive::blocking::{Ending, run_stream};
