@@ -11,6 +11,7 @@
 use alloc::string::String;
 use bytes::Bytes;
 
+// ANCHOR: listen
 /// How loaded the host is when a request arrives: the driver counts, the
 /// listener decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,3 +66,4 @@ pub trait Listen {
         false
     }
 }
+// ANCHOR_END: listen
