@@ -15,6 +15,7 @@
 //! | what drivers share beyond it: listeners for per-request protocols | [`host`] |
 //! | wire formats (nom parsers, `bytes` encoders) | [`wire`] |
 //! | retry schedules with backoff | [`retry`] |
+//! | the store contract file servers answer from | [`store`] |
 //! | civil dates without `std` | [`calendar`] |
 //! | echo (RFC 862) and the seeds' hello and ack | [`echo`] |
 //! | daytime (RFC 867), time (RFC 868), stamped echo | [`timestamp`] |
@@ -35,6 +36,7 @@ pub mod pair;
 pub mod retry;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod store;
 pub mod tftp;
 pub mod time;
 pub mod timestamp;

@@ -9,36 +9,32 @@
 
 use super::app::{Responder, Status};
 use super::store::content;
-use crate::tftp::StoreError;
+use super::store::{FileSpec, MemStore};
 use crate::tftp::client::{self, Client};
 use crate::tftp::server::{self, Transfer};
+use crate::tftp::store::Files;
 use crate::time::Now;
-use crate::wire::tftp::ErrorCode;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::Bytes;
 
-use super::store::FileSpec;
+/// Answers a transfer's file events from the in-memory store, through
+/// TFTP's adapter of the store contract; cloned for each transfer (the
+/// files' bytes are shared, not copied).
+#[derive(Debug)]
+pub struct ServeFiles(Files<MemStore>);
 
-/// Answers a transfer's file events from generated files; cloned for each
-/// transfer (the files' bytes are shared, not copied).
-#[derive(Clone, Debug)]
-pub struct ServeFiles {
-    files: Vec<(String, Bytes)>,
-    open: Option<Bytes>,
+impl Clone for ServeFiles {
+    fn clone(&self) -> Self {
+        ServeFiles(Files::new(self.0.store().clone()))
+    }
 }
 
 impl ServeFiles {
-    /// Generated files (see [`content`]).
+    /// Generated files (see [`super::store::content`]).
     pub fn new(files: &[FileSpec]) -> Self {
-        ServeFiles {
-            files: files
-                .iter()
-                .map(|f| (f.name.clone(), Bytes::from(content(&f.name, f.size))))
-                .collect(),
-            open: None,
-        }
+        ServeFiles(Files::new(MemStore::new(files)))
     }
 }
 
@@ -49,47 +45,15 @@ impl Responder<Transfer> for ServeFiles {
         event: server::Event,
         cmds: &mut Vec<server::Command>,
     ) -> Option<String> {
-        use server::{Command as C, Event as E};
-        match event {
-            E::OpenRead { filename } => {
-                let found = self
-                    .files
-                    .iter()
-                    .find(|(n, _)| *n == filename)
-                    .map(|(_, b)| b.clone());
-                self.open = found.clone();
-                cmds.push(C::Opened(found.map(|b| b.len() as u64).ok_or_else(|| {
-                    StoreError::new(ErrorCode::FileNotFound, "no such file")
-                })));
-                Some(format!("tftp read {filename}"))
-            }
-            E::ReadChunk { offset, len } => {
-                let data = self.open.clone().unwrap_or_default();
-                let start = usize::try_from(offset)
-                    .unwrap_or(usize::MAX)
-                    .min(data.len());
-                let end = start.saturating_add(len).min(data.len());
-                cmds.push(C::Chunk(data.slice(start..end)));
-                None
-            }
-            E::OpenWrite { .. } => {
-                cmds.push(C::Created(Err(StoreError::new(
-                    ErrorCode::AccessViolation,
-                    "read-only",
-                ))));
-                None
-            }
-            E::Commit { .. } => {
-                cmds.push(C::Committed(Err(StoreError::new(
-                    ErrorCode::AccessViolation,
-                    "read-only",
-                ))));
-                None
-            }
+        use server::Event as E;
+        let note = match &event {
+            E::OpenRead { filename } => Some(format!("tftp read {filename}")),
             E::Done { bytes } => Some(format!("tftp transfer done, {bytes} bytes")),
             E::Failed(f) => Some(format!("tftp transfer failed: {f}")),
-            E::WriteChunk { .. } | E::Abort | E::Negotiated(_) => None,
-        }
+            _ => None,
+        };
+        cmds.extend(self.0.answer(event));
+        note
     }
 
     fn status(&self) -> Status {

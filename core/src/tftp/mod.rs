@@ -7,6 +7,7 @@
 //! | [`blocks`] | block numbers: 16 bits on the wire, wrapping to 0 or 1 |
 //! | [`server`] | [`server::accept`] for requests on the well-known port, and one [`server::Transfer`] per transfer |
 //! | [`listener`] | [`listener::Listener`]: the well-known port, admission and busy replies |
+//! | [`store`] | [`store::Files`]: a transfer's file events answered from any [`crate::store::Store`] |
 //! | [`client`] | [`client::Client`]: get and put |
 //!
 //! The sending and receiving halves of a transfer are the same on both
@@ -122,6 +123,7 @@ pub mod options;
 mod recv;
 mod send;
 pub mod server;
+pub mod store;
 
 use crate::machine::PeerId;
 use crate::wire::tftp::{DEFAULT_BLKSIZE, ErrorCode, ParseError};

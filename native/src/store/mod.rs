@@ -535,3 +535,94 @@ pub fn read_exact_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> 
     buf.truncate(got);
     Ok(Bytes::from(buf))
 }
+
+/// A window of the file read in one system call and handed out block by
+/// block: lock-step TFTP asks for 512 bytes at a time, and a read per block
+/// made our server slower than tftpd-hpa's buffered one.
+#[derive(Debug, Default)]
+pub struct ReadAhead {
+    start: u64,
+    buf: Bytes,
+}
+
+impl ReadAhead {
+    const SIZE: usize = 256 * 1024;
+
+    fn read(&mut self, file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+        let end = offset.saturating_add(len as u64);
+        let have = self.start + self.buf.len() as u64;
+        let inside = offset >= self.start && end <= have;
+        if !inside {
+            self.start = offset;
+            self.buf = read_exact_at(file, offset, len.max(Self::SIZE))?;
+        }
+        let from = (offset - self.start) as usize;
+        let to = (from + len).min(self.buf.len());
+        Ok(self.buf.slice(from.min(to)..to))
+    }
+}
+
+/// A file open for reading, with its read-ahead window.
+#[derive(Debug)]
+pub struct Reading {
+    file: File,
+    ahead: ReadAhead,
+}
+
+/// The core's store contract over the sandbox: what every protocol's
+/// adapter (TFTP's here) answers from.
+impl wirekit_core::store::Store for Store {
+    type Reader = Reading;
+    type Partial = Upload;
+
+    fn list(&self, dir: Option<&str>) -> Result<Vec<Entry>, wirekit_core::store::Error> {
+        Store::list(self, dir).map_err(Into::into)
+    }
+
+    fn stat(&self, path: &str) -> Result<Stat, wirekit_core::store::Error> {
+        Store::stat(self, path).map_err(Into::into)
+    }
+
+    fn open_read(&mut self, path: &str) -> Result<(Reading, u64), wirekit_core::store::Error> {
+        let (file, size) = Store::open_read(self, path)?;
+        let ahead = ReadAhead::default();
+        Ok((Reading { file, ahead }, size))
+    }
+
+    fn read_at(
+        &mut self,
+        r: &mut Reading,
+        offset: u64,
+        len: usize,
+    ) -> Result<Bytes, wirekit_core::store::Error> {
+        r.ahead
+            .read(&r.file, offset, len)
+            .map_err(|e| store_error(&e).into())
+    }
+
+    fn create_partial(
+        &mut self,
+        path: &str,
+        size: u64,
+        offset: u64,
+    ) -> Result<Upload, wirekit_core::store::Error> {
+        self.begin_upload(path, size, offset).map_err(Into::into)
+    }
+
+    fn append(
+        &mut self,
+        up: &mut Upload,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), wirekit_core::store::Error> {
+        up.write_at(offset, data).map_err(Into::into)
+    }
+
+    fn commit(&mut self, up: Upload, size: u64) -> Result<(), wirekit_core::store::Error> {
+        up.commit(size).map_err(Into::into)
+    }
+
+    fn discard(&mut self, up: Upload) {
+        up.discard();
+    }
+}
