@@ -35,7 +35,7 @@ impl Load {
 #[derive(Debug)]
 pub enum Accepted<M> {
     /// Start `M` on a fresh socket, where the sender is peer id 0 (for
-    /// TFTP, [`crate::tftp::PEER`]).
+    /// TFTP, [`PeerId::FIRST`]).
     Start(M),
     /// Send `reply` back to the sender, and forget it.
     Reply {

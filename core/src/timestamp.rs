@@ -12,7 +12,7 @@
 //! The wall clock is an input like any other: servers read `now.wall`, so a
 //! test (or the simulator) can serve any date, 2036's wrap included.
 
-use crate::echo::{MAX_QUEUED, SERVER};
+use crate::echo::MAX_QUEUED;
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::retry::{BackoffConfig, BackoffError, Retrier, RetryStep};
 use crate::time::{Instant, Now, UnixTime};
@@ -149,11 +149,11 @@ impl StreamServer {
         };
         if service != Service::Stamp {
             server.out.push_back(Transmit {
-                to: PeerId::STREAM,
+                to: PeerId::FIRST,
                 payload: reply(service, now.wall, &[]),
             });
             server.events.push_back(ServerEvent::Answered {
-                from: PeerId::STREAM,
+                from: PeerId::FIRST,
             });
             server.closed = true;
         }
@@ -187,11 +187,11 @@ impl Machine for StreamServer {
                             encode_stamp(now.wall.secs(), &line, &mut payload);
                             payload.extend_from_slice(b"\r\n");
                             self.out.push_back(Transmit {
-                                to: PeerId::STREAM,
+                                to: PeerId::FIRST,
                                 payload: payload.freeze(),
                             });
                             self.events.push_back(ServerEvent::Answered {
-                                from: PeerId::STREAM,
+                                from: PeerId::FIRST,
                             });
                         }
                         Err(_) => {
@@ -454,7 +454,7 @@ impl Machine for DatagramClient {
 
     fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Misuse> {
         match input {
-            Input::Data { from, bytes } if from == SERVER && self.retry.is_waiting() => {
+            Input::Data { from, bytes } if from == PeerId::FIRST && self.retry.is_waiting() => {
                 self.retry.finish();
                 let event = match self.service {
                     Service::Time => match <[u8; TIME_LEN]>::try_from(bytes) {
@@ -482,7 +482,7 @@ impl Machine for DatagramClient {
                     attempt,
                 } => {
                     self.out.push_back(Transmit {
-                        to: SERVER,
+                        to: PeerId::FIRST,
                         payload,
                     });
                     self.events
@@ -505,7 +505,7 @@ impl Machine for DatagramClient {
         }
         match self.retry.start(now.mono, Bytes::new()) {
             Some(_) => self.out.push_back(Transmit {
-                to: SERVER,
+                to: PeerId::FIRST,
                 payload: Bytes::new(),
             }),
             None => self
@@ -658,7 +658,7 @@ impl Machine for StampClient {
                 let mut payload = BytesMut::from(line.as_bytes());
                 payload.extend_from_slice(b"\r\n");
                 self.out.push_back(Transmit {
-                    to: PeerId::STREAM,
+                    to: PeerId::FIRST,
                     payload: payload.freeze(),
                 });
                 self.waiting += 1;
@@ -794,7 +794,7 @@ mod tests {
             .handle_input(
                 t1,
                 Input::Data {
-                    from: SERVER,
+                    from: PeerId::FIRST,
                     bytes: &answer.payload,
                 },
             )

@@ -64,7 +64,7 @@ fn script() -> Vec<Op> {
 fn a_sound_machine_passes() {
     let mut m = Flawed::default();
     exercise(&mut m, Now::default(), &script()).unwrap();
-    let _ = PeerId::STREAM;
+    let _ = PeerId::FIRST;
 }
 
 #[test]

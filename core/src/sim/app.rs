@@ -317,7 +317,7 @@ where
                     if let Err(e) = machine.handle_input(
                         now,
                         Input::Data {
-                            from: PeerId::STREAM,
+                            from: PeerId::FIRST,
                             bytes: buf,
                         },
                     ) {
@@ -335,7 +335,7 @@ where
                 if let Err(e) = self.machine.handle_input(
                     now,
                     Input::Eof {
-                        from: PeerId::STREAM,
+                        from: PeerId::FIRST,
                     },
                 ) {
                     self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
@@ -388,7 +388,7 @@ where
 
 /// A datagram machine on a UDP socket. Endpoints become [`PeerId`]s: the
 /// ones given up front keep their ids (a client's server is
-/// [`crate::echo::SERVER`]), new senders get the next free id.
+/// [`PeerId::FIRST`]), new senders get the next free id.
 #[derive(Debug)]
 pub struct DatagramApp<M: Machine, R> {
     machine: M,

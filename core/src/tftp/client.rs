@@ -3,7 +3,7 @@
 //! A driver's checklist:
 //!
 //! - Create [`Client::get`] or [`Client::put`]; it queues the request for
-//!   [`PEER`], the server's well-known address.
+//!   [`PeerId::FIRST`], the server's well-known address.
 //! - Give every new source address its own [`PeerId`] and feed datagrams
 //!   with it: the client keeps talking to the first id that answers (the
 //!   server's transfer port; see [`Client::peer`]) and answers any other
@@ -25,8 +25,7 @@ use super::options::Wishes;
 use super::recv::{Receiver, Tick};
 use super::send::{AckOutcome, Sender, TimeoutOutcome};
 use super::{
-    DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, PEER, Params, ProtocolError, StoreError,
-    dally,
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, Params, ProtocolError, StoreError, dally,
 };
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::time::{Instant, Now};
@@ -205,7 +204,7 @@ impl Client {
             out: VecDeque::new(),
             events: VecDeque::new(),
         };
-        client.send(PEER, request);
+        client.send(PeerId::FIRST, request);
         Ok(client)
     }
 
@@ -379,7 +378,7 @@ impl Client {
                 }
                 *deadline = now + self.config.timeout;
                 let again = request.clone();
-                self.send(PEER, again);
+                self.send(PeerId::FIRST, again);
             }
             State::Getting(rx) => {
                 let Some(peer) = self.peer else { return };

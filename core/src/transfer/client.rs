@@ -511,7 +511,7 @@ impl Machine for Client {
         let payload = self.outbox.pop()?;
         self.upload_step();
         Some(Transmit {
-            to: PeerId::STREAM,
+            to: PeerId::FIRST,
             payload,
         })
     }

@@ -542,7 +542,7 @@ impl Machine for Server {
         // Output drained: maybe time to ask for the next chunk.
         self.ask();
         Some(Transmit {
-            to: PeerId::STREAM,
+            to: PeerId::FIRST,
             payload,
         })
     }

@@ -145,7 +145,7 @@ async fn conn_loop(
                     ep.input(
                         clock.now(),
                         Input::Eof {
-                            from: PeerId::STREAM,
+                            from: PeerId::FIRST,
                         },
                     );
                     continue;
@@ -156,7 +156,7 @@ async fn conn_loop(
                     ep.input(
                         clock.now(),
                         Input::Data {
-                            from: PeerId::STREAM,
+                            from: PeerId::FIRST,
                             bytes,
                         },
                     );

@@ -81,7 +81,7 @@ fn stream_loop(
                     ep.input(
                         clock.now(),
                         Input::Eof {
-                            from: wirekit_core::PeerId::STREAM,
+                            from: wirekit_core::PeerId::FIRST,
                         },
                     );
                     continue;
@@ -92,7 +92,7 @@ fn stream_loop(
                     ep.input(
                         clock.now(),
                         Input::Data {
-                            from: wirekit_core::PeerId::STREAM,
+                            from: wirekit_core::PeerId::FIRST,
                             bytes,
                         },
                     );

@@ -329,7 +329,7 @@ impl Loop {
                         c.ep.input(
                             clock.now(),
                             Input::Eof {
-                                from: PeerId::STREAM,
+                                from: PeerId::FIRST,
                             },
                         );
                         break;
@@ -340,7 +340,7 @@ impl Loop {
                         c.ep.input(
                             clock.now(),
                             Input::Data {
-                                from: PeerId::STREAM,
+                                from: PeerId::FIRST,
                                 bytes,
                             },
                         );
