@@ -68,11 +68,12 @@ pub fn echo(addr: SocketAddr, load: EchoLoad) -> Result<EchoReport, ClientError>
     let start = Instant::now() + Duration::from_millis(500 + load.conns as u64);
     let end = start + load.duration;
     let (tx, rx) = mpsc::channel();
+    let rt = runtime::default_runtime();
     for _ in 0..load.conns {
         let tx = tx.clone();
-        runtime::spawn(async move {
+        rt.spawn(Box::pin(async move {
             let _ = tx.send(echo_conn(addr, load.size, start, end).await);
-        });
+        }));
     }
     drop(tx);
     let mut latencies = Vec::new();
@@ -119,7 +120,7 @@ async fn echo_conn(
     end: Instant,
 ) -> std::io::Result<Vec<u64>> {
     let mut s = runtime::connect(addr).await?;
-    s.set_nodelay(true)?;
+    s.get_ref().set_nodelay(true)?;
     runtime::sleep(start.saturating_duration_since(Instant::now())).await;
     let msg = vec![b'x'; size];
     let mut back = vec![0; size];

@@ -219,6 +219,9 @@ struct ServeArgs {
     /// The IO model that drives the sockets.
     #[arg(long, value_enum, default_value_t = Model::Async)]
     model: Model,
+    /// The async model's runtime (those this build has: async-std, smol).
+    #[arg(long, default_value = crate::runtime::DEFAULT, value_parser = runtime_name)]
+    runtime: String,
     /// The echo variant.
     #[arg(long, value_enum, default_value_t = EchoMode::Plain)]
     echo_mode: EchoMode,
@@ -798,6 +801,9 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     config.max_conns = a.max_conns.max(1);
     config.idle_timeout = secs(a.idle_timeout)?;
     config.model = a.model;
+    if let Some(rt) = crate::runtime::by_name(&a.runtime) {
+        config.runtime = rt;
+    }
     config.echo = a.echo_mode;
     config.tftp_write = a.tftp_write;
     config.max_tftp = a.max_transfers.max(1);
@@ -834,4 +840,14 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     // Give loops a moment to notice and close their connections.
     std::thread::sleep(crate::drive::STOP_CHECK * 2);
     Ok(())
+}
+
+/// A runtime this build has.
+fn runtime_name(name: &str) -> Result<String, String> {
+    let have = crate::runtime::available();
+    if have.contains(&name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!("this build has {}", have.join(", ")))
+    }
 }

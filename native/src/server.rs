@@ -39,6 +39,8 @@ pub struct Config {
     pub tftp_write: bool,
     /// Most TFTP transfers at once.
     pub max_tftp: usize,
+    /// The async model's runtime.
+    pub runtime: Arc<dyn crate::runtime::Runtime>,
 }
 
 impl Config {
@@ -56,6 +58,7 @@ impl Config {
             echo: EchoMode::Plain,
             tftp_write: false,
             max_tftp: wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS,
+            runtime: crate::runtime::default_runtime(),
         }
     }
 
@@ -116,6 +119,7 @@ pub fn start(config: &Config) -> io::Result<Running> {
             max_conns: config.max_conns,
         },
         clock: Clock::new(),
+        runtime: Arc::clone(&config.runtime),
         stop: AtomicBool::new(false),
         open: AtomicUsize::new(0),
     });
@@ -172,6 +176,11 @@ impl Running {
             .iter()
             .find(|l| l.service == service && l.proto == proto)
             .map(|l| l.addr)
+    }
+
+    /// The name of the async model's runtime.
+    pub fn runtime(&self) -> &'static str {
+        self.shared.runtime.name()
     }
 
     /// TCP connections open now.

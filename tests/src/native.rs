@@ -20,6 +20,10 @@ pub fn start(model: Model, root: &Path) -> Running {
 /// The same, after `tune` adjusted the configuration.
 pub fn start_with(root: &Path, tune: impl FnOnce(&mut Config)) -> Running {
     let mut config = Config::ephemeral(root.to_path_buf());
+    // `--features smol` runs every native suite on smol.
+    if cfg!(feature = "smol") {
+        config.runtime = wirekit::runtime::by_name("smol").expect("built with smol");
+    }
     tune(&mut config);
     server::start(&config).expect("start the server")
 }

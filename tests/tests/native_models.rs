@@ -221,5 +221,7 @@ fn the_async_model_runs_on_the_runtime_asked_for() {
     } else {
         "async-std"
     };
-    assert_eq!(wirekit::runtime::NAME, expected);
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(Model::Async, dir.path());
+    assert_eq!(r.runtime(), expected);
 }

@@ -81,7 +81,8 @@ fn test() -> Result<()> {
     ])?;
     cargo(&["test", "--workspace"])?;
     // async-std is discontinued upstream: the same native tests must pass
-    // on smol, the runtime the `smol` feature switches to.
+    // on smol (a build with smol alone, and the suites with the servers
+    // picking smol at run time).
     cargo(&[
         "clippy",
         "-p",

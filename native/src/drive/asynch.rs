@@ -1,5 +1,5 @@
 //! The `async` model: a task per connection and per UDP socket on the async
-//! runtime ([`crate::runtime`]). The loop is the blocking one's, with
+//! runtime picked at run time ([`crate::runtime::Runtime`]). The loop is the blocking one's, with
 //! `await` where that one blocks — which is the whole lesson: the protocol
 //! code (the machines) does not change at all.
 
@@ -26,34 +26,37 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
     for (service, s) in bound.udp {
         sockets.push((service, runtime::udp(s)?));
     }
+    let rt = Arc::clone(&shared.runtime);
     std::thread::Builder::new()
         .name("async".into())
         .spawn(move || {
-            runtime::block_on(async move {
+            rt.block_on(Box::pin(async move {
                 for (service, l) in listeners {
-                    runtime::spawn(accept_loop(l, service, Arc::clone(&shared)));
+                    shared
+                        .runtime
+                        .spawn(Box::pin(accept_loop(l, service, Arc::clone(&shared))));
                 }
                 for (service, s) in sockets {
                     let name = service.name();
                     match service.datagram() {
-                        Some(Served::Socket(ep)) => runtime::spawn(datagram_loop(
+                        Some(Served::Socket(ep)) => shared.runtime.spawn(Box::pin(datagram_loop(
                             s,
                             ep,
                             name,
                             Arc::clone(&shared),
                             PeerTable::default(),
                             Until::Stopped,
+                        ))),
+                        Some(Served::PerRequest(dispatch)) => shared.runtime.spawn(Box::pin(
+                            per_request_loop(s, dispatch, name, Arc::clone(&shared)),
                         )),
-                        Some(Served::PerRequest(dispatch)) => {
-                            runtime::spawn(per_request_loop(s, dispatch, name, Arc::clone(&shared)))
-                        }
                         None => {}
                     }
                 }
                 while !shared.stopping() {
                     runtime::sleep(STOP_CHECK).await;
                 }
-            });
+            }));
         })?;
     Ok(())
 }
@@ -68,13 +71,13 @@ async fn accept_loop(listener: TcpListener, service: Arc<dyn Serve>, shared: Arc
                     refuse(stream, service.as_ref(), &shared).await;
                     continue;
                 };
-                let shared = Arc::clone(&shared);
+                let shared2 = Arc::clone(&shared);
                 let ep = service.stream(shared.clock.now());
                 let name = service.name();
-                runtime::spawn(async move {
-                    serve_conn(stream, ep, name, &shared).await;
+                shared.runtime.spawn(Box::pin(async move {
+                    serve_conn(stream, ep, name, &shared2).await;
                     drop(admission);
-                });
+                }));
             }
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
             Err(e) => {
@@ -92,7 +95,7 @@ async fn refuse(mut stream: TcpStream, service: &dyn Serve, shared: &Shared) {
         shared.limits.max_conns
     );
     let _ = runtime::timeout(Duration::from_secs(1), stream.write_all(service.refusal())).await;
-    let _ = stream.shutdown(Shutdown::Both);
+    let _ = stream.get_ref().shutdown(Shutdown::Both);
 }
 
 async fn serve_conn(
@@ -106,7 +109,7 @@ async fn serve_conn(
         Err(e) => tracing::debug!(service, "connection broke: {e}"),
     }
     ep.close(shared.clock.now());
-    let _ = stream.shutdown(Shutdown::Both);
+    let _ = stream.get_ref().shutdown(Shutdown::Both);
 }
 
 // ANCHOR: conn_loop
@@ -233,7 +236,7 @@ async fn per_request_loop(
 ) {
     let mut buf = vec![0; BUF_SIZE];
     let running = Arc::new(AtomicUsize::new(0));
-    let ip = match socket.local_addr() {
+    let ip = match socket.get_ref().local_addr() {
         Ok(a) => a.ip(),
         Err(e) => {
             tracing::error!(service, "udp socket: {e}");

@@ -26,6 +26,7 @@ pub mod threads;
 
 use crate::clock::Clock;
 use crate::endpoint::{Dispatch, Endpoint};
+use crate::runtime::Runtime;
 use bytes::Bytes;
 use clap::ValueEnum;
 use serde::Serialize;
@@ -42,7 +43,7 @@ use wirekit_core::{Instant, Now, PeerId};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
-    /// Tasks on the async runtime (async-std, or smol with that feature).
+    /// Tasks on the async runtime (async-std, or smol: `--runtime`).
     #[default]
     Async,
     /// A thread per connection.
@@ -113,6 +114,8 @@ pub struct Shared {
     pub limits: Limits,
     /// The clock every machine reads through.
     pub clock: Clock,
+    /// The async model's runtime.
+    pub runtime: Arc<dyn Runtime>,
     /// Set to stop: loops notice within [`STOP_CHECK`].
     pub stop: AtomicBool,
     /// Connections (TCP, and per-request transfers) open now.
