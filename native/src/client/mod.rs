@@ -239,3 +239,20 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_adds_the_default_port_only_when_none_is_named() {
+        let a = resolve("127.0.0.1", 7007).expect("an address");
+        assert_eq!(a, SocketAddr::from(([127, 0, 0, 1], 7007)));
+        let b = resolve("127.0.0.1:9", 7007).expect("an address");
+        assert_eq!(b.port(), 9);
+        let c = resolve("localhost:9", 7007).expect("an address");
+        assert_eq!(c.port(), 9);
+        let d = resolve("[::1]:9", 7007).expect("an address");
+        assert!(d.is_ipv6());
+    }
+}

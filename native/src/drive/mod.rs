@@ -357,3 +357,71 @@ pub fn spawn(model: Model, bound: Bound, shared: Arc<Shared>) -> io::Result<()> 
         Model::Poll => poll::spawn(bound, shared),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn a_peer_keeps_its_id_and_ids_map_back() {
+        let mut t = PeerTable::default();
+        let a = t.id(addr(1));
+        let b = t.id(addr(2));
+        assert_eq!(a, PeerId::FIRST);
+        assert_ne!(a, b);
+        assert_eq!(t.id(addr(1)), a);
+        assert_eq!(t.addr(b), Some(addr(2)));
+        assert_eq!(t.addr(PeerId(99)), None);
+    }
+
+    #[test]
+    fn the_peer_table_is_bounded_and_reuses_the_oldest_slot() {
+        let mut t = PeerTable::default();
+        for port in 0..MAX_DATAGRAM_PEERS as u16 {
+            t.id(addr(port + 1));
+        }
+        let newcomer = t.id(addr(60_000));
+        assert_eq!(newcomer, PeerId::FIRST, "the oldest slot is reused");
+        assert_eq!(t.addr(newcomer), Some(addr(60_000)));
+        assert_eq!(t.ids.len(), MAX_DATAGRAM_PEERS);
+    }
+
+    #[test]
+    fn one_peer_is_peer_zero() {
+        let t = one_peer(addr(7));
+        assert_eq!(t.addr(PeerId::FIRST), Some(addr(7)));
+    }
+
+    #[test]
+    fn read_timeouts_change_only_to_wake_sooner_or_when_far_too_early() {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let mut rt = ReadTimeout::default();
+        rt.set(&s, Duration::from_millis(100)).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(100)));
+        // Longer but within twice: kept (one system call saved).
+        rt.set(&s, Duration::from_millis(150)).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(100)));
+        // Sooner: changed.
+        rt.set(&s, Duration::from_millis(10)).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(10)));
+        // Far longer: changed.
+        rt.set(&s, Duration::from_millis(50)).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(50)));
+        // Zero is never asked of the socket (it would mean "block forever").
+        rt.set(&s, Duration::ZERO).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn next_wake_is_the_soonest_and_never_past_the_stop_check() {
+        let clock = Clock::new();
+        let far = std::time::Instant::now() + Duration::from_secs(3600);
+        assert_eq!(next_wake(&clock, None, far), STOP_CHECK);
+        let soon = clock.now().mono;
+        assert!(next_wake(&clock, Some(soon), far) <= Duration::from_millis(1));
+    }
+}

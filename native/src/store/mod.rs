@@ -626,3 +626,51 @@ impl wirekit_core::store::Store for Store {
         up.discard();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_of(len: usize) -> (tempfile::TempDir, File, Vec<u8>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        let body: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        fs::write(&path, &body).expect("write");
+        let file = File::open(&path).expect("open");
+        (dir, file, body)
+    }
+
+    #[test]
+    fn read_ahead_hands_out_exact_blocks_and_a_short_last_one() {
+        let len = ReadAhead::SIZE + 1000;
+        let (_dir, file, body) = file_of(len);
+        let mut ahead = ReadAhead::default();
+        let mut offset = 0;
+        while offset < len {
+            let got = ahead.read(&file, offset as u64, 512).expect("read");
+            let want = body.get(offset..(offset + 512).min(len)).expect("in range");
+            assert_eq!(&got[..], want, "at {offset}");
+            offset += 512;
+        }
+        // Past the end: nothing, not an error.
+        assert!(
+            ahead
+                .read(&file, len as u64 + 10, 512)
+                .expect("read")
+                .is_empty()
+        );
+        // Backwards (a retransmission after a window restart) still right.
+        let again = ahead.read(&file, 0, 512).expect("read");
+        assert_eq!(&again[..], body.get(..512).expect("in range"));
+    }
+
+    #[test]
+    fn read_exact_at_reads_fewer_only_at_the_end() {
+        let (_dir, file, body) = file_of(3000);
+        assert_eq!(
+            &read_exact_at(&file, 100, 1000).expect("read")[..],
+            &body[100..1100]
+        );
+        assert_eq!(read_exact_at(&file, 2500, 1000).expect("read").len(), 500);
+    }
+}
