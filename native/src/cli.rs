@@ -65,6 +65,21 @@ enum Command {
     /// many idle connections.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print a shell completion script (e.g. `wirekit completions bash >
+    /// ~/.local/share/bash-completion/completions/wirekit`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
+/// The clap definition of the command line, for the man page and the
+/// completions (generated from it, so they cannot drift from `--help`).
+pub fn definition() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,7 +234,7 @@ struct ServeArgs {
     /// The IO model that drives the sockets.
     #[arg(long, value_enum, default_value_t = Model::Async)]
     model: Model,
-    /// The async model's runtime (those this build has: async-std, smol).
+    /// The async model's runtime: async-std or smol, each a cargo feature.
     #[arg(long, default_value = crate::runtime::DEFAULT, value_parser = runtime_name)]
     runtime: String,
     /// The echo variant.
@@ -580,6 +595,18 @@ fn run(command: Command) -> Result<(), ClientError> {
         Command::Bench(b) => bench(b),
         Command::Tftp(t) => tftp(t),
         Command::Sim(a) => sim(a),
+        Command::Completions(a) => {
+            // Into a buffer first: clap_complete panics on a write error, and
+            // `wirekit completions bash | head` closes the pipe early.
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut definition(), "wirekit", &mut script);
+            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(ClientError::Local(format!("cannot write the script: {e}")))
+                }
+                _ => Ok(()),
+            }
+        }
         Command::Resolve(a) => {
             let addrs = nc::resolve(&a.name)?;
             if a.json {
