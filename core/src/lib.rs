@@ -23,10 +23,15 @@
 //! | WKFT/1 file transfer: server and client machines | [`transfer`] |
 //! | TFTP: server transfers and client | [`tftp`] |
 //! | the deterministic network simulator (feature `sim`) | `sim` |
+//! | test harnesses: the contract checker (feature `testing`) | `testing` |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+// The harnesses are for tests and fuzzing, which have std; arbitrary's
+// derive names it. Without `testing` the crate stays no_std.
+#[cfg(all(feature = "testing", not(test)))]
+extern crate std;
 
 pub mod calendar;
 pub mod echo;
@@ -37,6 +42,8 @@ pub mod retry;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tftp;
 pub mod time;
 pub mod timestamp;
