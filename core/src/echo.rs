@@ -13,6 +13,7 @@
 //! formats are in [`crate::wire::echo`].
 
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::retry::{BackoffConfig, BackoffError, Retrier, RetryStep};
 use crate::time::{Instant, Now};
 use crate::wire::echo::{
@@ -173,26 +174,6 @@ pub enum ServerEvent {
     Protocol(ProtocolError),
 }
 
-/// Output a machine has queued, with its size kept for the limits.
-#[derive(Debug, Default)]
-struct Outbox {
-    queue: VecDeque<Transmit>,
-    bytes: usize,
-}
-
-impl Outbox {
-    fn push(&mut self, to: PeerId, payload: Bytes) {
-        self.bytes += payload.len();
-        self.queue.push_back(Transmit { to, payload });
-    }
-
-    fn pop(&mut self) -> Option<Transmit> {
-        let t = self.queue.pop_front()?;
-        self.bytes -= t.payload.len();
-        Some(t)
-    }
-}
-
 fn line_bytes(line: &[u8]) -> Bytes {
     let mut out = BytesMut::new();
     encode_line(line, &mut out);
@@ -272,7 +253,7 @@ impl Machine for StreamServer {
         }
         match input {
             Input::Data { bytes, .. } if self.mode == StreamMode::Plain => {
-                if self.out.bytes + bytes.len() > MAX_PENDING {
+                if !self.out.has_room(bytes.len(), MAX_PENDING) {
                     self.fail(ProtocolError::NotReading { limit: MAX_PENDING });
                 } else if !bytes.is_empty() {
                     self.out.push(PeerId::FIRST, Bytes::copy_from_slice(bytes));
@@ -283,7 +264,7 @@ impl Machine for StreamServer {
                 }
             }
             Input::Data { bytes, .. } => {
-                if self.out.bytes + bytes.len() > MAX_PENDING {
+                if !self.out.has_room(bytes.len(), MAX_PENDING) {
                     self.fail(ProtocolError::NotReading { limit: MAX_PENDING });
                 } else {
                     self.hello(bytes);
@@ -348,7 +329,7 @@ impl Machine for DatagramServer {
         let Input::Data { from, bytes } = input else {
             return Ok(());
         };
-        if self.out.queue.len() >= MAX_QUEUED {
+        if self.out.len() >= MAX_QUEUED {
             self.events.push_back(ServerEvent::Dropped { from });
             return Ok(());
         }

@@ -12,6 +12,7 @@
 //! |---|---|
 //! | time as an input | [`time`] |
 //! | the contract every protocol obeys | [`machine`] |
+//! | the one bounded output queue every machine keeps | [`outbox`] |
 //! | what drivers share beyond it: listeners for per-request protocols | [`host`] |
 //! | wire formats (nom parsers, `bytes` encoders) | [`wire`] |
 //! | retry schedules with backoff | [`retry`] |
@@ -37,6 +38,7 @@ pub mod calendar;
 pub mod echo;
 pub mod host;
 pub mod machine;
+pub mod outbox;
 pub mod pair;
 pub mod retry;
 #[cfg(feature = "sim")]

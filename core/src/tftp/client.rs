@@ -28,6 +28,7 @@ use super::{
     DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, Params, ProtocolError, StoreError, dally,
 };
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::tftp::{
     ErrorCode, Mode, Packet, Request, ack_bytes, error_bytes, opcode, parse, peek_data,
@@ -136,7 +137,7 @@ pub struct Client {
     got_all: bool,
     timeout: Duration,
     state: State,
-    out: VecDeque<Transmit>,
+    out: Outbox,
     events: VecDeque<Event>,
 }
 
@@ -201,7 +202,7 @@ impl Client {
                 deadline: now.mono + config.timeout,
                 retries: 0,
             },
-            out: VecDeque::new(),
+            out: Outbox::default(),
             events: VecDeque::new(),
         };
         client.send(PeerId::FIRST, request);
@@ -218,7 +219,7 @@ impl Client {
     }
 
     fn send(&mut self, to: PeerId, payload: Bytes) {
-        self.out.push_back(Transmit { to, payload });
+        self.out.push(to, payload);
     }
 
     fn fail(&mut self, failure: Failure, reply: Option<(ErrorCode, &str)>) {
@@ -448,7 +449,7 @@ impl Machine for Client {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     fn poll_event(&mut self) -> Option<Event> {

@@ -40,6 +40,7 @@ use super::{
     DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, Params, ProtocolError, StoreError, dally,
 };
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::tftp::{
     ErrorCode, Mode, Packet, ParseError, ack_bytes, error_bytes, opcode, parse, peek_data,
@@ -274,7 +275,7 @@ pub struct Transfer {
     state: State,
     /// A partial file exists (a write was created and not yet committed).
     partial: bool,
-    out: VecDeque<Transmit>,
+    out: Outbox,
     events: VecDeque<Event>,
 }
 
@@ -297,7 +298,7 @@ impl Transfer {
             max_upload: config.max_upload,
             state: State::Opening,
             partial: false,
-            out: VecDeque::new(),
+            out: Outbox::default(),
             events: VecDeque::from([first]),
         }
     }
@@ -318,7 +319,7 @@ impl Transfer {
     }
 
     fn send(&mut self, to: PeerId, payload: Bytes) {
-        self.out.push_back(Transmit { to, payload });
+        self.out.push(to, payload);
     }
 
     fn fail(&mut self, failure: Failure, reply: Option<(ErrorCode, &str)>) {
@@ -545,7 +546,7 @@ impl Machine for Transfer {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     fn poll_event(&mut self) -> Option<Event> {
