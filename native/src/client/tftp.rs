@@ -133,9 +133,7 @@ pub fn get(
     // should the server not have heard; a command line exits at once, like
     // tftp-hpa's and curl's. A server that missed the last ACK retries, then
     // gives up — the file is already complete here.
-    run_udp(server, &mut hosted, &clock, Duration::ZERO, |h| {
-        h.state.done.is_some()
-    })?;
+    run_udp(server, &mut hosted, &clock, |h| h.state.done.is_some())?;
     let st = hosted.into_parts().1.state;
     match st.done {
         Some(Ok(bytes)) => {
@@ -207,9 +205,7 @@ pub fn put(
         },
     );
     let mut hosted = Hosted::new(machine, handler);
-    run_udp(server, &mut hosted, &clock, Duration::ZERO, |h| {
-        h.state.done.is_some()
-    })?;
+    run_udp(server, &mut hosted, &clock, |h| h.state.done.is_some())?;
     let st = hosted.into_parts().1.state;
     match st.done {
         Some(Ok(bytes)) => Ok(Transferred::new(

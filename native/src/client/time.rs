@@ -99,9 +99,7 @@ pub fn udp(
     );
     let mut hosted = Hosted::new(machine, handler);
     hosted.command(clock.now(), Ask::Now);
-    run_udp(addr, &mut hosted, &clock, Duration::ZERO, |h| {
-        h.state.is_some()
-    })?;
+    run_udp(addr, &mut hosted, &clock, |h| h.state.is_some())?;
     match hosted.into_parts().1.state {
         Some(ClientEvent::ServerDown { attempts }) => Err(ClientError::NoReply { addr, attempts }),
         Some(ev) => from_event(ev, &clock),
@@ -175,9 +173,7 @@ pub fn stamp_udp(
         );
         let mut hosted = Hosted::new(machine, handler);
         hosted.command(clock.now(), Bytes::from(l.clone().into_bytes()));
-        run_udp(addr, &mut hosted, &clock, Duration::ZERO, |h| {
-            h.state.is_some()
-        })?;
+        run_udp(addr, &mut hosted, &clock, |h| h.state.is_some())?;
         match hosted.into_parts().1.state {
             Some(UdpEvent::Reply { bytes, .. }) => {
                 let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);

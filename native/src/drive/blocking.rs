@@ -148,16 +148,35 @@ pub fn run_datagram(
     ep: &mut dyn Endpoint,
     clock: &Clock,
     stop: &AtomicBool,
-    mut peers: PeerTable,
+    peers: PeerTable,
     until: Until,
+) -> io::Result<()> {
+    let ran = datagram_loop(socket, ep, clock, stop, peers, |e| until.ends(e));
+    if until != Until::Stopped {
+        ep.close(clock.now());
+    }
+    ran
+}
+
+// ANCHOR: datagram_loop
+/// The datagram loop itself, for servers, per-request children and clients
+/// alike: runs until `stop` is set or `ends` says so (a client ends when its
+/// handler has the outcome).
+pub fn datagram_loop<E: Endpoint + ?Sized>(
+    socket: &UdpSocket,
+    ep: &mut E,
+    clock: &Clock,
+    stop: &AtomicBool,
+    mut peers: PeerTable,
+    mut ends: impl FnMut(&E) -> bool,
 ) -> io::Result<()> {
     let mut buf = vec![0; BUF_SIZE];
     let far = std::time::Instant::now() + Duration::from_secs(3600);
     let mut read_timeout = ReadTimeout::default();
     loop {
         flush_datagrams(socket, ep, clock, &peers);
-        if stop.load(Ordering::Relaxed) || until.ends(ep) {
-            break;
+        if stop.load(Ordering::Relaxed) || ends(ep) {
+            return Ok(());
         }
         let wait = next_wake(clock, ep.poll_timeout(), far);
         read_timeout.set(socket, wait)?;
@@ -174,7 +193,9 @@ pub fn run_datagram(
                         | io::ErrorKind::TimedOut
                         | io::ErrorKind::Interrupted
                 ) => {}
-            // Linux reports an earlier send's ICMP error on the next call.
+            // Linux reports an earlier send's ICMP error (a peer's port
+            // closed) on the next call: keep going, the machine's own retry
+            // schedule decides when to give up.
             Err(e) => tracing::debug!("udp receive: {e}"),
         }
         // Checked after every datagram, not only when the socket is quiet: a
@@ -183,11 +204,8 @@ pub fn run_datagram(
             ep.input(clock.now(), Input::Timeout);
         }
     }
-    if until != Until::Stopped {
-        ep.close(clock.now());
-    }
-    Ok(())
 }
+// ANCHOR_END: datagram_loop
 
 /// Serves a per-request listener on `socket` until `stop` is set: every
 /// accepted request is handed to `serve` (which runs it to the end on this
@@ -254,9 +272,9 @@ pub fn run_child(child: Child, shared: &Shared, until: Until) {
 }
 
 /// Sends every datagram the endpoint has queued.
-pub fn flush_datagrams(
+pub fn flush_datagrams<E: Endpoint + ?Sized>(
     socket: &UdpSocket,
-    ep: &mut dyn Endpoint,
+    ep: &mut E,
     clock: &Clock,
     peers: &PeerTable,
 ) {
