@@ -403,6 +403,18 @@ pub struct DatagramApp<M: Machine, R> {
     cmds: Vec<M::Command>,
 }
 
+/// A UDP socket with the simulator's buffers ([`UDP_SLOTS`] datagrams,
+/// [`UDP_BUFFER`] bytes, each way).
+pub fn udp_socket() -> udp::Socket<'static> {
+    let buf = || {
+        udp::PacketBuffer::new(
+            alloc::vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
+            alloc::vec![0; UDP_BUFFER],
+        )
+    };
+    udp::Socket::new(buf(), buf())
+}
+
 /// Peers a datagram application remembers at most; a flood of new senders
 /// past it shares one id (the oldest mapping is kept).
 pub const MAX_PEERS: usize = 4096;
@@ -453,13 +465,7 @@ where
     /// Binds its socket (UDP needs no interface context, so a listener can
     /// open one for each request it accepts).
     pub fn open(&mut self, now: Now, sockets: &mut SocketSet<'static>) {
-        let buf = || {
-            udp::PacketBuffer::new(
-                alloc::vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
-                alloc::vec![0; UDP_BUFFER],
-            )
-        };
-        let mut socket = udp::Socket::new(buf(), buf());
+        let mut socket = udp_socket();
         if let Err(e) = socket.bind(self.port) {
             self.failed = Some(format!("bind: {e:?}"));
         }

@@ -3,7 +3,7 @@
 //! own — what the native server does, so that the simulator runs the same
 //! semantics (admission, busy replies, a transfer ID per transfer).
 
-use super::app::{App, DatagramApp, Responder, Status, UDP_BUFFER, UDP_SLOTS};
+use super::app::{App, DatagramApp, Responder, Status, udp_socket};
 use crate::host::{Accepted, Listen, Load};
 use crate::machine::{Machine, PeerId};
 use crate::time::{Instant, Now};
@@ -82,13 +82,7 @@ where
     R: Responder<L::Child> + Debug,
 {
     fn start(&mut self, _now: Now, _cx: &mut Context, sockets: &mut SocketSet<'static>) {
-        let buf = || {
-            udp::PacketBuffer::new(
-                alloc::vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
-                alloc::vec![0; UDP_BUFFER],
-            )
-        };
-        let mut socket = udp::Socket::new(buf(), buf());
+        let mut socket = udp_socket();
         if let Err(e) = socket.bind(self.port) {
             self.failed = Some(format!("bind: {e:?}"));
         }
