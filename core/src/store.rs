@@ -91,3 +91,23 @@ pub trait Store {
     /// Deletes the partial.
     fn discard(&mut self, partial: Self::Partial);
 }
+
+/// WKFT/1's codes as the store contract's kinds (stores written against
+/// WKFT/1's errors keep them; the contract is protocol-neutral).
+impl From<crate::transfer::StoreError> for Error {
+    fn from(e: crate::transfer::StoreError) -> Self {
+        use crate::transfer::ErrorCode;
+        use ErrorKind as K;
+        let kind = match e.code {
+            ErrorCode::BadRequest => K::Invalid,
+            ErrorCode::Denied => K::Denied,
+            ErrorCode::NotFound => K::NotFound,
+            ErrorCode::Exists => K::Exists,
+            ErrorCode::TooLarge => K::Full,
+            ErrorCode::Mismatch => K::Mismatch,
+            ErrorCode::Internal => K::Internal,
+            ErrorCode::Busy => K::Busy,
+        };
+        Error::new(kind, e.message)
+    }
+}

@@ -156,22 +156,3 @@ impl fmt::Display for Misuse {
 }
 
 impl core::error::Error for Misuse {}
-
-/// WKFT/1's codes as the store contract's kinds (stores written against
-/// WKFT/1's errors keep them; the contract is protocol-neutral).
-impl From<StoreError> for crate::store::Error {
-    fn from(e: StoreError) -> Self {
-        use crate::store::ErrorKind as K;
-        let kind = match e.code {
-            ErrorCode::BadRequest => K::Invalid,
-            ErrorCode::Denied => K::Denied,
-            ErrorCode::NotFound => K::NotFound,
-            ErrorCode::Exists => K::Exists,
-            ErrorCode::TooLarge => K::Full,
-            ErrorCode::Mismatch => K::Mismatch,
-            ErrorCode::Internal => K::Internal,
-            ErrorCode::Busy => K::Busy,
-        };
-        crate::store::Error::new(kind, e.message)
-    }
-}
