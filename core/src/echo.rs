@@ -13,6 +13,7 @@
 //! formats are in [`crate::wire::echo`].
 
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::retry::{BackoffConfig, BackoffError, Retrier, RetryStep};
 use crate::time::{Instant, Now};
 use crate::wire::echo::{
@@ -36,9 +37,6 @@ pub const MAX_QUEUED: usize = 64;
 
 /// Bytes a [`StreamClient`] has sent and not yet seen come back.
 pub const MAX_IN_FLIGHT: usize = 1024 * 1024;
-
-/// The peer a datagram client talks to.
-pub const SERVER: PeerId = PeerId(0);
 
 /// What a stream echo server does with the bytes it gets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,26 +174,6 @@ pub enum ServerEvent {
     Protocol(ProtocolError),
 }
 
-/// Output a machine has queued, with its size kept for the limits.
-#[derive(Debug, Default)]
-struct Outbox {
-    queue: VecDeque<Transmit>,
-    bytes: usize,
-}
-
-impl Outbox {
-    fn push(&mut self, to: PeerId, payload: Bytes) {
-        self.bytes += payload.len();
-        self.queue.push_back(Transmit { to, payload });
-    }
-
-    fn pop(&mut self) -> Option<Transmit> {
-        let t = self.queue.pop_front()?;
-        self.bytes -= t.payload.len();
-        Some(t)
-    }
-}
-
 fn line_bytes(line: &[u8]) -> Bytes {
     let mut out = BytesMut::new();
     encode_line(line, &mut out);
@@ -225,7 +203,7 @@ impl StreamServer {
             closed: false,
         };
         if mode == StreamMode::Hello {
-            server.out.push(PeerId::STREAM, line_bytes(GREETING));
+            server.out.push(PeerId::FIRST, line_bytes(GREETING));
         }
         server
     }
@@ -247,16 +225,16 @@ impl StreamServer {
                     } else {
                         let mut reply = BytesMut::new();
                         hello_reply(&line, &mut reply);
-                        self.out.push(PeerId::STREAM, line_bytes(&reply));
+                        self.out.push(PeerId::FIRST, line_bytes(&reply));
                         self.events.push_back(ServerEvent::Answered {
-                            from: PeerId::STREAM,
+                            from: PeerId::FIRST,
                             len: line.len(),
                         });
                     }
                 }
                 Err(e) => {
                     self.out
-                        .push(PeerId::STREAM, line_bytes(b"Line too long, goodbye"));
+                        .push(PeerId::FIRST, line_bytes(b"Line too long, goodbye"));
                     self.fail(ProtocolError::LineTooLong { limit: e.limit });
                 }
             }
@@ -275,18 +253,18 @@ impl Machine for StreamServer {
         }
         match input {
             Input::Data { bytes, .. } if self.mode == StreamMode::Plain => {
-                if self.out.bytes + bytes.len() > MAX_PENDING {
+                if !self.out.has_room(bytes.len(), MAX_PENDING) {
                     self.fail(ProtocolError::NotReading { limit: MAX_PENDING });
                 } else if !bytes.is_empty() {
-                    self.out.push(PeerId::STREAM, Bytes::copy_from_slice(bytes));
+                    self.out.push(PeerId::FIRST, Bytes::copy_from_slice(bytes));
                     self.events.push_back(ServerEvent::Answered {
-                        from: PeerId::STREAM,
+                        from: PeerId::FIRST,
                         len: bytes.len(),
                     });
                 }
             }
             Input::Data { bytes, .. } => {
-                if self.out.bytes + bytes.len() > MAX_PENDING {
+                if !self.out.has_room(bytes.len(), MAX_PENDING) {
                     self.fail(ProtocolError::NotReading { limit: MAX_PENDING });
                 } else {
                     self.hello(bytes);
@@ -351,7 +329,7 @@ impl Machine for DatagramServer {
         let Input::Data { from, bytes } = input else {
             return Ok(());
         };
-        if self.out.queue.len() >= MAX_QUEUED {
+        if self.out.len() >= MAX_QUEUED {
             self.events.push_back(ServerEvent::Dropped { from });
             return Ok(());
         }
@@ -518,7 +496,7 @@ impl Machine for StreamClient {
                 self.unechoed.extend(bytes.iter());
                 self.sent += bytes.len() as u64;
                 if !bytes.is_empty() {
-                    self.out.push(PeerId::STREAM, bytes);
+                    self.out.push(PeerId::FIRST, bytes);
                 }
             }
             StreamCommand::Finish => {
@@ -655,11 +633,11 @@ impl Machine for HelloClient {
                 if line.len() > MAX_LINE || line.contains(['\r', '\n']) {
                     return Err(Misuse::BadLine);
                 }
-                self.out.push(PeerId::STREAM, line_bytes(line.as_bytes()));
+                self.out.push(PeerId::FIRST, line_bytes(line.as_bytes()));
             }
             HelloCommand::Exit => {
                 self.exiting = true;
-                self.out.push(PeerId::STREAM, line_bytes(EXIT));
+                self.out.push(PeerId::FIRST, line_bytes(EXIT));
             }
         }
         Ok(())
@@ -712,7 +690,7 @@ pub enum UdpEvent {
 }
 
 // ANCHOR: udp_client
-/// A datagram request client: one request at a time to [`SERVER`], sent
+/// A datagram request client: one request at a time to [`PeerId::FIRST`], sent
 /// again with exponential backoff until a reply comes or the schedule ends.
 #[derive(Debug)]
 pub struct UdpClient {
@@ -747,7 +725,7 @@ impl Machine for UdpClient {
     fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Misuse> {
         match input {
             Input::Data { from, bytes } => {
-                if from != SERVER {
+                if from != PeerId::FIRST {
                     // The seeds' first client accepted a reply from anyone.
                     self.events.push_back(UdpEvent::Stray { from });
                 } else if self.retry.is_waiting() {
@@ -767,7 +745,7 @@ impl Machine for UdpClient {
                     wait,
                     attempt,
                 } => {
-                    self.out.push(SERVER, payload);
+                    self.out.push(PeerId::FIRST, payload);
                     self.events.push_back(UdpEvent::Retrying { attempt, wait });
                 }
                 RetryStep::GiveUp { attempts } => {
@@ -788,7 +766,7 @@ impl Machine for UdpClient {
             });
         }
         match self.retry.start(now.mono, request.clone()) {
-            Some(_) => self.out.push(SERVER, request),
+            Some(_) => self.out.push(PeerId::FIRST, request),
             None => self.events.push_back(UdpEvent::ServerDown { attempts: 0 }),
         }
         Ok(())
@@ -879,7 +857,7 @@ mod tests {
         c.handle_input(
             now(),
             Input::Data {
-                from: PeerId::STREAM,
+                from: PeerId::FIRST,
                 bytes: b"abX",
             },
         )

@@ -12,8 +12,11 @@
 //! |---|---|
 //! | time as an input | [`time`] |
 //! | the contract every protocol obeys | [`machine`] |
+//! | the one bounded output queue every machine keeps | [`outbox`] |
+//! | what drivers share beyond it: listeners for per-request protocols | [`host`] |
 //! | wire formats (nom parsers, `bytes` encoders) | [`wire`] |
 //! | retry schedules with backoff | [`retry`] |
+//! | the store contract file servers answer from | [`store`] |
 //! | civil dates without `std` | [`calendar`] |
 //! | echo (RFC 862) and the seeds' hello and ack | [`echo`] |
 //! | daytime (RFC 867), time (RFC 868), stamped echo | [`timestamp`] |
@@ -21,18 +24,28 @@
 //! | WKFT/1 file transfer: server and client machines | [`transfer`] |
 //! | TFTP: server transfers and client | [`tftp`] |
 //! | the deterministic network simulator (feature `sim`) | `sim` |
+//! | test harnesses: the contract checker (feature `testing`) | `testing` |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+// The harnesses are for tests and fuzzing, which have std; arbitrary's
+// derive names it. Without `testing` the crate stays no_std.
+#[cfg(all(feature = "testing", not(test)))]
+extern crate std;
 
 pub mod calendar;
 pub mod echo;
+pub mod host;
 pub mod machine;
+pub mod outbox;
 pub mod pair;
 pub mod retry;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tftp;
 pub mod time;
 pub mod timestamp;

@@ -29,15 +29,17 @@ use serde::{Deserialize, Serialize};
 /// ids; the machine never sees an address.
 ///
 /// A stream machine speaks to one peer and conventionally uses
-/// [`PeerId::STREAM`].
+/// [`PeerId::FIRST`].
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 pub struct PeerId(pub u32);
 
 impl PeerId {
-    /// The one peer of a stream (TCP) machine.
-    pub const STREAM: PeerId = PeerId(0);
+    /// The first peer a driver knows, and the only one of most machines:
+    /// a stream's peer, a datagram client's server, a per-request child's
+    /// client. One name for id 0 everywhere.
+    pub const FIRST: PeerId = PeerId(0);
 }
 
 /// Bytes the machine wants sent: one datagram, or the next piece of a stream.

@@ -84,7 +84,7 @@ impl<C: Machine, S: Machine> StreamPair<C, S> {
         if !self.to_server.bytes.is_empty() {
             let piece = self.to_server.piece(piece_len());
             let input = Input::Data {
-                from: PeerId::STREAM,
+                from: PeerId::FIRST,
                 bytes: &piece,
             };
             self.server
@@ -95,7 +95,7 @@ impl<C: Machine, S: Machine> StreamPair<C, S> {
         if !self.to_client.bytes.is_empty() {
             let piece = self.to_client.piece(piece_len());
             let input = Input::Data {
-                from: PeerId::STREAM,
+                from: PeerId::FIRST,
                 bytes: &piece,
             };
             self.client
@@ -107,7 +107,7 @@ impl<C: Machine, S: Machine> StreamPair<C, S> {
         if self.client.is_done() && self.to_server.bytes.is_empty() && !self.to_server.eof_sent {
             self.to_server.eof_sent = true;
             let eof = Input::Eof {
-                from: PeerId::STREAM,
+                from: PeerId::FIRST,
             };
             self.server
                 .handle_input(self.now, eof)
@@ -117,7 +117,7 @@ impl<C: Machine, S: Machine> StreamPair<C, S> {
         if self.server.is_done() && self.to_client.bytes.is_empty() && !self.to_client.eof_sent {
             self.to_client.eof_sent = true;
             let eof = Input::Eof {
-                from: PeerId::STREAM,
+                from: PeerId::FIRST,
             };
             self.client
                 .handle_input(self.now, eof)

@@ -12,8 +12,9 @@
 //! The wall clock is an input like any other: servers read `now.wall`, so a
 //! test (or the simulator) can serve any date, 2036's wrap included.
 
-use crate::echo::{MAX_QUEUED, SERVER};
+use crate::echo::MAX_QUEUED;
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::retry::{BackoffConfig, BackoffError, Retrier, RetryStep};
 use crate::time::{Instant, Now, UnixTime};
 use crate::wire::line::LineBuffer;
@@ -131,7 +132,7 @@ fn reply(service: Service, wall: UnixTime, data: &[u8]) -> Bytes {
 pub struct StreamServer {
     service: Service,
     lines: LineBuffer,
-    out: VecDeque<Transmit>,
+    out: Outbox,
     events: VecDeque<ServerEvent>,
     closed: bool,
 }
@@ -143,17 +144,16 @@ impl StreamServer {
         let mut server = StreamServer {
             service,
             lines: LineBuffer::new(MAX_STAMP_LINE),
-            out: VecDeque::new(),
+            out: Outbox::default(),
             events: VecDeque::new(),
             closed: false,
         };
         if service != Service::Stamp {
-            server.out.push_back(Transmit {
-                to: PeerId::STREAM,
-                payload: reply(service, now.wall, &[]),
-            });
+            server
+                .out
+                .push(PeerId::FIRST, reply(service, now.wall, &[]));
             server.events.push_back(ServerEvent::Answered {
-                from: PeerId::STREAM,
+                from: PeerId::FIRST,
             });
             server.closed = true;
         }
@@ -186,12 +186,9 @@ impl Machine for StreamServer {
                             let mut payload = BytesMut::new();
                             encode_stamp(now.wall.secs(), &line, &mut payload);
                             payload.extend_from_slice(b"\r\n");
-                            self.out.push_back(Transmit {
-                                to: PeerId::STREAM,
-                                payload: payload.freeze(),
-                            });
+                            self.out.push(PeerId::FIRST, payload.freeze());
                             self.events.push_back(ServerEvent::Answered {
-                                from: PeerId::STREAM,
+                                from: PeerId::FIRST,
                             });
                         }
                         Err(_) => {
@@ -212,7 +209,7 @@ impl Machine for StreamServer {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
@@ -233,7 +230,7 @@ impl Machine for StreamServer {
 #[derive(Debug)]
 pub struct DatagramServer {
     service: Service,
-    out: VecDeque<Transmit>,
+    out: Outbox,
     events: VecDeque<ServerEvent>,
 }
 
@@ -242,7 +239,7 @@ impl DatagramServer {
     pub fn new(service: Service) -> Self {
         DatagramServer {
             service,
-            out: VecDeque::new(),
+            out: Outbox::default(),
             events: VecDeque::new(),
         }
     }
@@ -264,10 +261,7 @@ impl Machine for DatagramServer {
         // A stamp must fit one datagram: long data is cut.
         let room = crate::wire::echo::MAX_DATAGRAM - 40;
         let data = bytes.get(..room).unwrap_or(bytes);
-        self.out.push_back(Transmit {
-            to: from,
-            payload: reply(self.service, now.wall, data),
-        });
+        self.out.push(from, reply(self.service, now.wall, data));
         self.events.push_back(ServerEvent::Answered { from });
         Ok(())
     }
@@ -277,7 +271,7 @@ impl Machine for DatagramServer {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
@@ -423,7 +417,7 @@ impl Machine for StreamClient {
 pub struct DatagramClient {
     service: Service,
     retry: Retrier,
-    out: VecDeque<Transmit>,
+    out: Outbox,
     events: VecDeque<ClientEvent>,
 }
 
@@ -433,7 +427,7 @@ impl DatagramClient {
         Ok(DatagramClient {
             service,
             retry: Retrier::new(config, seed)?,
-            out: VecDeque::new(),
+            out: Outbox::default(),
             events: VecDeque::new(),
         })
     }
@@ -454,7 +448,7 @@ impl Machine for DatagramClient {
 
     fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Misuse> {
         match input {
-            Input::Data { from, bytes } if from == SERVER && self.retry.is_waiting() => {
+            Input::Data { from, bytes } if from == PeerId::FIRST && self.retry.is_waiting() => {
                 self.retry.finish();
                 let event = match self.service {
                     Service::Time => match <[u8; TIME_LEN]>::try_from(bytes) {
@@ -481,10 +475,7 @@ impl Machine for DatagramClient {
                     wait,
                     attempt,
                 } => {
-                    self.out.push_back(Transmit {
-                        to: SERVER,
-                        payload,
-                    });
+                    self.out.push(PeerId::FIRST, payload);
                     self.events
                         .push_back(ClientEvent::Retrying { attempt, wait });
                 }
@@ -504,10 +495,7 @@ impl Machine for DatagramClient {
             return Err(Misuse::Busy);
         }
         match self.retry.start(now.mono, Bytes::new()) {
-            Some(_) => self.out.push_back(Transmit {
-                to: SERVER,
-                payload: Bytes::new(),
-            }),
+            Some(_) => self.out.push(PeerId::FIRST, Bytes::new()),
             None => self
                 .events
                 .push_back(ClientEvent::ServerDown { attempts: 0 }),
@@ -516,7 +504,7 @@ impl Machine for DatagramClient {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     fn poll_event(&mut self) -> Option<ClientEvent> {
@@ -561,7 +549,7 @@ pub enum StampEvent {
 #[derive(Debug)]
 pub struct StampClient {
     lines: LineBuffer,
-    out: VecDeque<Transmit>,
+    out: Outbox,
     waiting: usize,
     finishing: bool,
     done: bool,
@@ -573,7 +561,7 @@ impl Default for StampClient {
         StampClient {
             // The stamp adds `[` ctime `] : ` (at most ~40 bytes) to a line.
             lines: LineBuffer::new(MAX_STAMP_LINE + 64),
-            out: VecDeque::new(),
+            out: Outbox::default(),
             waiting: 0,
             finishing: false,
             done: false,
@@ -657,10 +645,7 @@ impl Machine for StampClient {
                 }
                 let mut payload = BytesMut::from(line.as_bytes());
                 payload.extend_from_slice(b"\r\n");
-                self.out.push_back(Transmit {
-                    to: PeerId::STREAM,
-                    payload: payload.freeze(),
-                });
+                self.out.push(PeerId::FIRST, payload.freeze());
                 self.waiting += 1;
             }
             StampCommand::Finish => {
@@ -672,7 +657,7 @@ impl Machine for StampClient {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     fn poll_event(&mut self) -> Option<StampEvent> {
@@ -794,7 +779,7 @@ mod tests {
             .handle_input(
                 t1,
                 Input::Data {
-                    from: SERVER,
+                    from: PeerId::FIRST,
                     bytes: &answer.payload,
                 },
             )

@@ -68,11 +68,12 @@ pub fn echo(addr: SocketAddr, load: EchoLoad) -> Result<EchoReport, ClientError>
     let start = Instant::now() + Duration::from_millis(500 + load.conns as u64);
     let end = start + load.duration;
     let (tx, rx) = mpsc::channel();
+    let rt = runtime::default_runtime();
     for _ in 0..load.conns {
         let tx = tx.clone();
-        runtime::spawn(async move {
+        rt.spawn(Box::pin(async move {
             let _ = tx.send(echo_conn(addr, load.size, start, end).await);
-        });
+        }));
     }
     drop(tx);
     let mut latencies = Vec::new();
@@ -119,7 +120,7 @@ async fn echo_conn(
     end: Instant,
 ) -> std::io::Result<Vec<u64>> {
     let mut s = runtime::connect(addr).await?;
-    s.set_nodelay(true)?;
+    s.get_ref().set_nodelay(true)?;
     runtime::sleep(start.saturating_duration_since(Instant::now())).await;
     let msg = vec![b'x'; size];
     let mut back = vec![0; size];
@@ -148,7 +149,7 @@ pub struct GetReport {
 
 /// Downloads `remote` `count` times into a sink (digest still checked).
 pub fn get(
-    opts: &crate::transfer::Options,
+    opts: &crate::client::transfer::Options,
     remote: &str,
     count: usize,
 ) -> Result<GetReport, ClientError> {
@@ -156,7 +157,7 @@ pub fn get(
     let mut size = 0;
     for _ in 0..count.max(1) {
         let t = Instant::now();
-        size = crate::transfer::get_to_sink(opts, remote)?;
+        size = crate::client::transfer::get_to_sink(opts, remote)?;
         seconds.push(t.elapsed().as_secs_f64());
     }
     let mut sorted = seconds.clone();
@@ -209,7 +210,7 @@ pub fn idle(addr: SocketAddr, conns: usize, hold: Duration) -> Result<IdleReport
         }
     }
     let t = Instant::now();
-    crate::echo::tcp(addr, &["probe".into()], Duration::from_secs(10))?;
+    crate::client::echo::tcp(addr, &["probe".into()], Duration::from_secs(10))?;
     Ok(IdleReport {
         held: held.len() - closed,
         failed: failed + closed,

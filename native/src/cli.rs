@@ -1,10 +1,10 @@
 //! The command line: `wirekit serve` and the clients.
 
 use crate::client::{ClientError, resolve};
+use crate::client::{echo, nc, time, transfer};
 use crate::drive::Model;
 use crate::server::{self, Config};
 use crate::services::{EchoMode, Service};
-use crate::{echo, nc, time, transfer};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -65,6 +65,21 @@ enum Command {
     /// many idle connections.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print a shell completion script (e.g. `wirekit completions bash >
+    /// ~/.local/share/bash-completion/completions/wirekit`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
+/// The clap definition of the command line, for the man page and the
+/// completions (generated from it, so they cannot drift from `--help`).
+pub fn definition() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,6 +234,9 @@ struct ServeArgs {
     /// The IO model that drives the sockets.
     #[arg(long, value_enum, default_value_t = Model::Async)]
     model: Model,
+    /// The async model's runtime: async-std or smol, each a cargo feature.
+    #[arg(long, default_value = crate::runtime::DEFAULT, value_parser = runtime_name)]
+    runtime: String,
     /// The echo variant.
     #[arg(long, value_enum, default_value_t = EchoMode::Plain)]
     echo_mode: EchoMode,
@@ -244,7 +262,7 @@ struct ServeArgs {
     #[arg(long)]
     tftp_write: bool,
     /// Most TFTP transfers at once.
-    #[arg(long, default_value_t = crate::tftp::DEFAULT_MAX_TRANSFERS)]
+    #[arg(long, default_value_t = wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS)]
     max_transfers: usize,
     /// Every port 0 (free ports; the banner tells which).
     #[arg(long)]
@@ -578,6 +596,18 @@ fn run(command: Command) -> Result<(), ClientError> {
         Command::Bench(b) => bench(b),
         Command::Tftp(t) => tftp(t),
         Command::Sim(a) => sim(a),
+        Command::Completions(a) => {
+            // Into a buffer first: clap_complete panics on a write error, and
+            // `wirekit completions bash | head` closes the pipe early.
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut definition(), "wirekit", &mut script);
+            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(ClientError::Local(format!("cannot write the script: {e}")))
+                }
+                _ => Ok(()),
+            }
+        }
         Command::Resolve(a) => {
             let addrs = nc::resolve(&a.name)?;
             if a.json {
@@ -639,7 +669,7 @@ fn tftp(t: TftpCommand) -> Result<(), ClientError> {
                 .unwrap_or_else(|| PathBuf::from(remote.rsplit('/').next().unwrap_or(&remote)));
             let server = resolve(&addr, port)?;
             (
-                crate::tftp::get(
+                crate::client::tftp::get(
                     server,
                     &remote,
                     &local,
@@ -665,7 +695,7 @@ fn tftp(t: TftpCommand) -> Result<(), ClientError> {
             };
             let server = resolve(&addr, port)?;
             (
-                crate::tftp::put(
+                crate::client::tftp::put(
                     server,
                     &local,
                     &remote,
@@ -805,6 +835,9 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     config.max_conns = a.max_conns.max(1);
     config.idle_timeout = secs(a.idle_timeout)?;
     config.model = a.model;
+    if let Some(rt) = crate::runtime::by_name(&a.runtime) {
+        config.runtime = rt;
+    }
     config.echo = a.echo_mode;
     config.tftp_write = a.tftp_write;
     config.max_tftp = a.max_transfers.max(1);
@@ -841,4 +874,14 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     // Give loops a moment to notice and close their connections.
     std::thread::sleep(crate::drive::STOP_CHECK * 2);
     Ok(())
+}
+
+/// A runtime this build has.
+fn runtime_name(name: &str) -> Result<String, String> {
+    let have = crate::runtime::available();
+    if have.contains(&name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!("this build has {}", have.join(", ")))
+    }
 }

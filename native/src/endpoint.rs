@@ -7,6 +7,7 @@
 //! and the pair is driven through [`Endpoint`] without the driver knowing
 //! which protocol runs.
 
+use wirekit_core::host::{Accepted, Listen, Load};
 use wirekit_core::{Input, Instant, Machine, Now, Transmit};
 
 // ANCHOR: endpoint
@@ -24,6 +25,11 @@ pub trait Endpoint: Send {
     /// The driver is about to drop the endpoint (the connection broke, the
     /// idle timeout fired, the server is shutting down).
     fn close(&mut self, _now: Now) {}
+    /// Its work is done; it only lingers in case its last message was lost
+    /// (TFTP's dally). A driver serving one request at a time moves on.
+    fn lingering(&self) -> bool {
+        false
+    }
 }
 
 // ANCHOR_END: endpoint
@@ -164,5 +170,96 @@ where
 
     fn close(&mut self, now: Now) {
         self.handler.on_close(now);
+    }
+}
+
+/// What a driver sees of a per-request listener (TFTP's well-known port):
+/// each datagram there either starts an endpoint on a fresh socket of its
+/// own, or is answered, or ignored. The core's listener decides; see
+/// [`wirekit_core::host`].
+pub trait Dispatch: Send {
+    /// Reads one datagram that came to the well-known port.
+    fn dispatch(&mut self, datagram: &[u8], load: Load) -> Accepted<Box<dyn Endpoint>>;
+}
+
+/// A core [`Listen`] whose children are hosted with a handler from `make`.
+pub struct PerRequest<L, F> {
+    listener: L,
+    make: F,
+}
+
+impl<L: std::fmt::Debug, F> std::fmt::Debug for PerRequest<L, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerRequest")
+            .field("listener", &self.listener)
+            .finish()
+    }
+}
+
+impl<L, F> PerRequest<L, F> {
+    /// `listener`, each child answered by a handler from `make`.
+    pub fn new(listener: L, make: F) -> Self {
+        PerRequest { listener, make }
+    }
+}
+
+impl<L, H, F> Dispatch for PerRequest<L, F>
+where
+    L: Listen + Send + 'static,
+    L::Child: Send + 'static,
+    <L::Child as Machine>::Command: Send,
+    <L::Child as Machine>::Error: std::fmt::Debug,
+    H: Handler<L::Child> + 'static,
+    F: Fn() -> H + Send,
+{
+    fn dispatch(&mut self, datagram: &[u8], load: Load) -> Accepted<Box<dyn Endpoint>> {
+        match self.listener.accept(datagram, load) {
+            Accepted::Start(m) => Accepted::Start(Box::new(Child::<L, H> {
+                hosted: Hosted::new(m, (self.make)()),
+                listener: std::marker::PhantomData,
+            })),
+            Accepted::Reply { reply, why } => Accepted::Reply { reply, why },
+            Accepted::Ignore { why } => Accepted::Ignore { why },
+        }
+    }
+}
+
+/// A listener's child: hosted like any machine, and able to say when it
+/// only lingers.
+struct Child<L: Listen, H> {
+    hosted: Hosted<L::Child, H>,
+    listener: std::marker::PhantomData<fn() -> L>,
+}
+
+impl<L, H> Endpoint for Child<L, H>
+where
+    L: Listen,
+    L::Child: Send,
+    <L::Child as Machine>::Command: Send,
+    <L::Child as Machine>::Error: std::fmt::Debug,
+    H: Handler<L::Child>,
+{
+    fn input(&mut self, now: Now, input: Input<'_>) {
+        self.hosted.input(now, input);
+    }
+
+    fn poll_transmit(&mut self, now: Now) -> Option<Transmit> {
+        self.hosted.poll_transmit(now)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.hosted.poll_timeout()
+    }
+
+    fn is_done(&self) -> bool {
+        self.hosted.is_done()
+    }
+
+    fn close(&mut self, now: Now) {
+        self.hosted.close(now);
+    }
+
+    fn lingering(&self) -> bool {
+        L::lingering(self.hosted.machine())
     }
 }

@@ -1,97 +1,139 @@
-//! Every call into the async runtime, in one place.
+//! The async runtime, behind one small trait (as quinn's `Runtime`): spawn
+//! a task, run a future to completion. Sockets and timers are the same for
+//! every runtime: both runtimes we support sit on the `async-io` reactor,
+//! so `Async<std::net::…>` sockets and `async_io::Timer`s work under either.
 //!
 //! The product names async-std, which upstream has discontinued
-//! (RUSTSEC-2025-0052: "use smol instead"). Everything else is written
-//! against `futures-lite` and the `futures-io` traits both runtimes
-//! implement, so switching is the `smol` cargo feature, which wins when both
-//! are on.
+//! (RUSTSEC-2025-0052: "use smol instead"). Each runtime is a cargo feature
+//! (`async-std`, the default, and `smol`); the features are additive, and
+//! with both on the runtime is picked at run time (`--runtime`).
 
+use std::fmt::Debug;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(not(any(feature = "smol", feature = "async-std")))]
-compile_error!("enable the `async-std` (default) or the `smol` feature");
+compile_error!("enable the `async-std` (default) or the `smol` feature, or both");
+
+/// A boxed task.
+pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// What the async model needs of a runtime.
+pub trait Runtime: Send + Sync + Debug {
+    /// Its name, as `--runtime` takes it.
+    fn name(&self) -> &'static str;
+    /// Starts a task in the background.
+    fn spawn(&self, task: Task);
+    /// Runs `task` on this thread until it ends.
+    fn block_on(&self, task: Task);
+}
+
+/// async-std (the default).
+#[cfg(feature = "async-std")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncStd;
+
+#[cfg(feature = "async-std")]
+impl Runtime for AsyncStd {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn spawn(&self, task: Task) {
+        // Dropping the handle detaches the task.
+        drop(async_std::task::spawn(task));
+    }
+
+    fn block_on(&self, task: Task) {
+        async_std::task::block_on(task);
+    }
+}
+
+/// smol.
+#[cfg(feature = "smol")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Smol;
 
 #[cfg(feature = "smol")]
-mod imp {
-    pub use smol::net::{TcpListener, TcpStream, UdpSocket};
-    use std::future::Future;
-    use std::io;
-    use std::time::Duration;
-
-    pub fn block_on<F: Future>(f: F) -> F::Output {
-        smol::block_on(f)
+impl Runtime for Smol {
+    fn name(&self) -> &'static str {
+        "smol"
     }
 
-    pub fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-        smol::spawn(f).detach();
+    fn spawn(&self, task: Task) {
+        smol::spawn(task).detach();
     }
 
-    pub async fn sleep(d: Duration) {
-        smol::Timer::after(d).await;
+    fn block_on(&self, task: Task) {
+        smol::block_on(task);
     }
-
-    pub fn listener(l: std::net::TcpListener) -> io::Result<TcpListener> {
-        TcpListener::try_from(l)
-    }
-
-    pub fn udp(s: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        UdpSocket::try_from(s)
-    }
-
-    pub fn stream(s: std::net::TcpStream) -> io::Result<TcpStream> {
-        TcpStream::try_from(s)
-    }
-
-    pub const NAME: &str = "smol";
 }
 
-#[cfg(all(feature = "async-std", not(feature = "smol")))]
-mod imp {
-    pub use async_std::net::{TcpListener, TcpStream, UdpSocket};
-    use std::future::Future;
-    use std::io;
-    use std::time::Duration;
-
-    pub fn block_on<F: Future>(f: F) -> F::Output {
-        async_std::task::block_on(f)
-    }
-
-    pub fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-        // Dropping the handle detaches the task.
-        drop(async_std::task::spawn(f));
-    }
-
-    pub async fn sleep(d: Duration) {
-        async_std::task::sleep(d).await;
-    }
-
-    pub fn listener(l: std::net::TcpListener) -> io::Result<TcpListener> {
-        l.set_nonblocking(true)?;
-        Ok(TcpListener::from(l))
-    }
-
-    pub fn udp(s: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        s.set_nonblocking(true)?;
-        Ok(UdpSocket::from(s))
-    }
-
-    pub fn stream(s: std::net::TcpStream) -> io::Result<TcpStream> {
-        s.set_nonblocking(true)?;
-        Ok(TcpStream::from(s))
-    }
-
-    pub const NAME: &str = "async-std";
+/// The runtimes this build has, default first.
+pub fn available() -> Vec<&'static str> {
+    [
+        cfg!(feature = "async-std").then_some("async-std"),
+        cfg!(feature = "smol").then_some("smol"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
-pub use imp::{
-    NAME, TcpListener, TcpStream, UdpSocket, block_on, listener, sleep, spawn, stream, udp,
+/// The runtime called `name`, if this build has it.
+pub fn by_name(name: &str) -> Option<Arc<dyn Runtime>> {
+    match name {
+        #[cfg(feature = "async-std")]
+        "async-std" => Some(Arc::new(AsyncStd)),
+        #[cfg(feature = "smol")]
+        "smol" => Some(Arc::new(Smol)),
+        _ => None,
+    }
+}
+
+/// async-std when the build has it, else smol.
+pub fn default_runtime() -> Arc<dyn Runtime> {
+    #[cfg(feature = "async-std")]
+    return Arc::new(AsyncStd);
+    #[cfg(not(feature = "async-std"))]
+    return Arc::new(Smol);
+}
+
+/// The default runtime's name.
+pub const DEFAULT: &str = if cfg!(feature = "async-std") {
+    "async-std"
+} else {
+    "smol"
 };
+
+/// A TCP listener on the shared reactor.
+pub type TcpListener = async_io::Async<std::net::TcpListener>;
+/// A TCP connection on the shared reactor.
+pub type TcpStream = async_io::Async<std::net::TcpStream>;
+/// A UDP socket on the shared reactor.
+pub type UdpSocket = async_io::Async<std::net::UdpSocket>;
+
+/// A bound listener, made non-blocking for the reactor.
+pub fn listener(l: std::net::TcpListener) -> io::Result<TcpListener> {
+    async_io::Async::new(l)
+}
+
+/// A bound UDP socket, made non-blocking for the reactor.
+pub fn udp(s: std::net::UdpSocket) -> io::Result<UdpSocket> {
+    async_io::Async::new(s)
+}
 
 /// Connects without blocking the runtime's threads.
 pub async fn connect(addr: std::net::SocketAddr) -> io::Result<TcpStream> {
     TcpStream::connect(addr).await
+}
+
+/// Waits `d`.
+pub async fn sleep(d: Duration) {
+    async_io::Timer::after(d).await;
 }
 
 /// Runs `f`, or gives up after `d` with `TimedOut`.

@@ -2,8 +2,8 @@
 //! print a banner saying how to try each one.
 
 use crate::clock::Clock;
-use crate::drive::{self, Bound, Limits, Model, Shared};
-use crate::services::{EchoMode, Factory, Proto, Service};
+use crate::drive::{self, Bound, Limits, Model, Serve, Shared};
+use crate::services::{EchoMode, Factory, On, Proto, Service};
 use crate::store::Store;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -39,6 +39,8 @@ pub struct Config {
     pub tftp_write: bool,
     /// Most TFTP transfers at once.
     pub max_tftp: usize,
+    /// The async model's runtime.
+    pub runtime: Arc<dyn crate::runtime::Runtime>,
 }
 
 impl Config {
@@ -55,7 +57,8 @@ impl Config {
             model: Model::Async,
             echo: EchoMode::Plain,
             tftp_write: false,
-            max_tftp: crate::tftp::DEFAULT_MAX_TRANSFERS,
+            max_tftp: wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS,
+            runtime: crate::runtime::default_runtime(),
         }
     }
 
@@ -100,38 +103,70 @@ pub fn start(config: &Config) -> io::Result<Running> {
             format!("file store root {}: {e}", config.root.display()),
         )
     })?;
-    let bound = Bound::bind(&config.services, |s| {
-        SocketAddr::new(config.bind, config.port(s))
-    })?;
-    let listening = bound
-        .addrs()
-        .into_iter()
-        .map(|(service, proto, addr)| Listening {
-            service,
-            proto,
-            addr,
-        })
-        .collect();
-    let shared = Arc::new(Shared {
-        factory: Factory {
-            store,
-            echo: config.echo,
-            tftp: wirekit_core::tftp::server::ServerConfig {
-                allow_write: config.tftp_write && !config.read_only,
-                ..Default::default()
-            },
-            max_tftp: config.max_tftp,
+    let factory = Arc::new(Factory {
+        store,
+        echo: config.echo,
+        tftp: wirekit_core::tftp::server::ServerConfig {
+            allow_write: config.tftp_write && !config.read_only,
+            ..Default::default()
         },
+        max_tftp: config.max_tftp,
+    });
+    let (bound, listening) = bind(config, &factory)?;
+    let shared = Arc::new(Shared {
         limits: Limits {
             idle: config.idle_timeout,
             max_conns: config.max_conns,
         },
         clock: Clock::new(),
+        runtime: Arc::clone(&config.runtime),
         stop: AtomicBool::new(false),
         open: AtomicUsize::new(0),
     });
     drive::spawn(config.model, bound, Arc::clone(&shared))?;
     Ok(Running { listening, shared })
+}
+
+/// Binds every service's sockets, before any driver runs, so that their
+/// addresses (port 0 in tests) are known up front.
+fn bind(config: &Config, factory: &Arc<Factory>) -> io::Result<(Bound, Vec<Listening>)> {
+    let mut bound = Bound::default();
+    // TCP sockets first, then UDP, as the banner has always listed them.
+    let (mut tcp, mut udp) = (Vec::new(), Vec::new());
+    for &service in &config.services {
+        let addr = SocketAddr::new(config.bind, config.port(service));
+        let on: Arc<dyn Serve> = Arc::new(On {
+            service,
+            factory: Arc::clone(factory),
+        });
+        for &proto in service.protos() {
+            let err = |e: io::Error| {
+                io::Error::new(e.kind(), format!("{service} on {proto} {addr}: {e}"))
+            };
+            match proto {
+                Proto::Tcp => {
+                    let l = drive::listen(addr).map_err(err)?;
+                    tcp.push(Listening {
+                        service,
+                        proto,
+                        addr: l.local_addr()?,
+                    });
+                    bound.tcp.push((Arc::clone(&on), l));
+                }
+                Proto::Udp => {
+                    let u = std::net::UdpSocket::bind(addr).map_err(err)?;
+                    udp.push(Listening {
+                        service,
+                        proto,
+                        addr: u.local_addr()?,
+                    });
+                    bound.udp.push((Arc::clone(&on), u));
+                }
+            }
+        }
+    }
+    tcp.append(&mut udp);
+    Ok((bound, tcp))
 }
 
 impl Running {
@@ -141,6 +176,11 @@ impl Running {
             .iter()
             .find(|l| l.service == service && l.proto == proto)
             .map(|l| l.addr)
+    }
+
+    /// The name of the async model's runtime.
+    pub fn runtime(&self) -> &'static str {
+        self.shared.runtime.name()
     }
 
     /// TCP connections open now.

@@ -1,10 +1,12 @@
 //! What `wirekit serve` offers: each service, its default port and
 //! transports, and the endpoint that answers one connection or socket.
 
-use crate::endpoint::{Endpoint, Hosted, LogEvents};
+use crate::drive::{Serve, Served};
+use crate::endpoint::{Endpoint, Hosted, LogEvents, PerRequest};
 use crate::store::Store;
 use clap::ValueEnum;
 use serde::Serialize;
+use std::sync::Arc;
 use wirekit_core::Now;
 use wirekit_core::echo::{self, DatagramMode, StreamMode};
 use wirekit_core::timestamp::{self, Service as Clock};
@@ -155,10 +157,10 @@ impl Factory {
         }
     }
 
-    /// The endpoint that serves every peer of a UDP socket; `None` for a
-    /// service without UDP.
-    pub fn datagram(&self, service: Service) -> Option<Box<dyn Endpoint>> {
-        Some(match service {
+    /// What serves a UDP socket of `service`; `None` for a service without
+    /// UDP.
+    pub fn datagram(&self, service: Service) -> Option<Served> {
+        Some(Served::Socket(match service {
             Service::Echo => {
                 let mode = match self.echo {
                     EchoMode::Plain => DatagramMode::Plain,
@@ -182,9 +184,18 @@ impl Factory {
                 timestamp::DatagramServer::new(Clock::Stamp),
                 LogEvents("stamp"),
             )),
-            // TFTP runs its own listener (see `crate::tftp::serve`).
-            Service::Transfer | Service::Tftp => return None,
-        })
+            // A transfer per request, each from a port of its own.
+            Service::Tftp => {
+                let listener =
+                    wirekit_core::tftp::listener::Listener::new(self.tftp, self.max_tftp);
+                let store = self.store.clone();
+                return Some(Served::PerRequest(Box::new(PerRequest::new(
+                    listener,
+                    move || crate::store::tftp::TftpSession::new(store.clone()),
+                ))));
+            }
+            Service::Transfer => return None,
+        }))
     }
 
     /// What an over-the-limit connection is told before it is closed.
@@ -194,5 +205,33 @@ impl Factory {
             // Echo and timestamp have no error message: the close is the answer.
             _ => b"",
         }
+    }
+}
+
+/// A service and the factory of its endpoints: what the drivers run on each
+/// of its sockets.
+#[derive(Debug)]
+pub struct On {
+    /// The service.
+    pub service: Service,
+    /// Its endpoints' maker.
+    pub factory: Arc<Factory>,
+}
+
+impl Serve for On {
+    fn name(&self) -> &'static str {
+        self.service.name()
+    }
+
+    fn stream(&self, now: Now) -> Box<dyn Endpoint> {
+        self.factory.stream(self.service, now)
+    }
+
+    fn datagram(&self) -> Option<Served> {
+        self.factory.datagram(self.service)
+    }
+
+    fn refusal(&self) -> &'static [u8] {
+        self.factory.refusal(self.service)
     }
 }

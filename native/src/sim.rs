@@ -68,7 +68,7 @@ pub fn run(
 /// Writes through a temporary file renamed into place: a failed run leaves
 /// no half-written capture under the name asked for.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
-    let tmp = crate::transfer::partial_path(path);
+    let tmp = crate::client::local::partial_path(path);
     let err =
         |e: std::io::Error| ClientError::Local(format!("cannot write {}: {e}", path.display()));
     let mut f = std::fs::File::create(&tmp).map_err(err)?;

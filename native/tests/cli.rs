@@ -429,3 +429,20 @@ fn nc_talks_tcp_and_udp_and_resolve_finds_localhost() {
     let text = stdout(&o);
     assert!(text.contains("127.0.0.1") || text.contains("::1"), "{text}");
 }
+
+#[test]
+fn completions_for_every_shell_come_from_the_clap_definition() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = wirekit(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {o:?}");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("wirekit"), "{shell}");
+        assert!(text.contains("tftp"), "{shell}: subcommands are in it");
+    }
+    let o = wirekit(&["completions", "tcsh"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}

@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
+use wirekit::client::transfer::Options;
 use wirekit::drive::Model;
 use wirekit::server::{self, Config, Running};
 use wirekit::services::{EchoMode, Proto, Service};
-use wirekit::transfer::Options;
 
 /// Every IO model.
 pub const MODELS: [Model; 4] = [Model::Async, Model::Threads, Model::Poll, Model::Iterative];
@@ -20,6 +20,10 @@ pub fn start(model: Model, root: &Path) -> Running {
 /// The same, after `tune` adjusted the configuration.
 pub fn start_with(root: &Path, tune: impl FnOnce(&mut Config)) -> Running {
     let mut config = Config::ephemeral(root.to_path_buf());
+    // `--features smol` runs every native suite on smol.
+    if cfg!(feature = "smol") {
+        config.runtime = wirekit::runtime::by_name("smol").expect("built with smol");
+    }
     tune(&mut config);
     server::start(&config).expect("start the server")
 }

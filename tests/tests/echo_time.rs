@@ -38,7 +38,7 @@ where
         m.handle_input(
             now,
             Input::Data {
-                from: PeerId::STREAM,
+                from: PeerId::FIRST,
                 bytes: piece,
             },
         )
@@ -53,7 +53,7 @@ where
     m.handle_input(
         now,
         Input::Eof {
-            from: PeerId::STREAM,
+            from: PeerId::FIRST,
         },
     )
     .expect("peer input is never an error");
@@ -289,7 +289,7 @@ fn a_peer_that_never_reads_is_cut_off() {
             .handle_input(
                 Now::default(),
                 Input::Data {
-                    from: PeerId::STREAM,
+                    from: PeerId::FIRST,
                     bytes: &chunk,
                 },
             )
@@ -340,7 +340,7 @@ fn the_stamp_client_reports_an_early_close() {
     c.handle_input(
         Now::default(),
         Input::Eof {
-            from: PeerId::STREAM,
+            from: PeerId::FIRST,
         },
     )
     .unwrap();

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 use wirekit::client::ClientError;
+use wirekit::client::{echo, time, transfer};
 use wirekit::drive::Model;
 use wirekit::services::{EchoMode, Proto, Service};
-use wirekit::{echo, time, transfer};
 use wirekit_core::retry::BackoffConfig;
 use wirekit_core::timestamp::Service as Clock;
 use wirekit_core::transfer::{ErrorCode, Kind};
@@ -112,7 +112,7 @@ fn check_model(model: Model) {
     assert_eq!(got.digest, put.digest);
     assert_eq!(std::fs::read(&back).expect("request"), body);
     assert!(
-        !transfer::partial_path(&back).exists(),
+        !wirekit::client::local::partial_path(&back).exists(),
         "the partial was renamed into place"
     );
 
@@ -221,5 +221,7 @@ fn the_async_model_runs_on_the_runtime_asked_for() {
     } else {
         "async-std"
     };
-    assert_eq!(wirekit::runtime::NAME, expected);
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(Model::Async, dir.path());
+    assert_eq!(r.runtime(), expected);
 }

@@ -4,8 +4,8 @@
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
+use wirekit::client::{echo, time};
 use wirekit::services::{Proto, Service};
-use wirekit::{echo, time};
 use wirekit_core::retry::BackoffConfig;
 use wirekit_core::timestamp::Service as Clock;
 use wirekit_tests::native::{MODELS, addr, start, start_with};
@@ -91,9 +91,9 @@ fn connections_over_the_limit_are_refused_clearly() {
         );
         // Wirekit's own client reports it as the server's refusal, typed.
         let o = wirekit_tests::native::opts(&r);
-        let e = wirekit::transfer::list(&o, None).unwrap_err();
+        let e = wirekit::client::transfer::list(&o, None).unwrap_err();
         assert_eq!(
-            wirekit::transfer::refused_code(&e),
+            wirekit::client::transfer::refused_code(&e),
             Some(wirekit_core::transfer::ErrorCode::Busy),
             "{model:?}: {e}"
         );

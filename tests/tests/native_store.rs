@@ -6,9 +6,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::Duration;
+use wirekit::client::transfer;
 use wirekit::drive::Model;
 use wirekit::store::{Store, check_path};
-use wirekit::transfer;
 use wirekit_core::transfer::ErrorCode;
 use wirekit_core::wire::transfer::Digest;
 use wirekit_tests::native::{MODELS, data, opts, start, start_with};
@@ -306,7 +306,11 @@ fn an_interrupted_download_resumes_from_its_partial() {
     let r = start(Model::Async, &root);
     let local = dir.path().join("f.bin");
     // What an interrupted download leaves: a partial with a correct prefix.
-    std::fs::write(transfer::partial_path(&local), &body[..123_456]).unwrap();
+    std::fs::write(
+        wirekit::client::local::partial_path(&local),
+        &body[..123_456],
+    )
+    .unwrap();
     let got = transfer::get(&opts(&r), "f.bin", &local, true).unwrap();
     assert_eq!((got.offset, got.sent), (123_456, 500_000 - 123_456));
     assert_eq!(std::fs::read(&local).unwrap(), body);
@@ -314,10 +318,10 @@ fn an_interrupted_download_resumes_from_its_partial() {
     let mut bad = body[..1000].to_vec();
     bad[10] ^= 1;
     let other = dir.path().join("g.bin");
-    std::fs::write(transfer::partial_path(&other), &bad).unwrap();
+    std::fs::write(wirekit::client::local::partial_path(&other), &bad).unwrap();
     let e = transfer::get(&opts(&r), "f.bin", &other, true).unwrap_err();
     assert_eq!(e.exit_code(), 6, "{e}");
-    assert!(!other.exists() && !transfer::partial_path(&other).exists());
+    assert!(!other.exists() && !wirekit::client::local::partial_path(&other).exists());
 }
 
 #[test]

@@ -6,11 +6,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use wirekit::client::tftp;
+use wirekit::drive::Model;
 use wirekit::services::{Proto, Service};
-use wirekit::tftp;
 use wirekit_core::tftp::client::ClientConfig;
 use wirekit_core::tftp::options::Wishes;
-use wirekit_tests::native::{data, start_with};
+use wirekit_tests::native::{MODELS, data, start_with};
 use wirekit_tests::peers::{require, tftp_server};
 
 /// 65,537 blocks of 512 bytes and a bit: past the block-number wrap.
@@ -51,8 +52,17 @@ fn url(port: u16, name: &str) -> String {
     format!("tftp://127.0.0.1:{port}/{name}")
 }
 
+/// Every IO model serves TFTP: the same listener machine on each one's loops.
 #[test]
 fn third_party_clients_against_our_server() {
+    for model in MODELS {
+        third_party_clients_against(model);
+    }
+}
+
+// A test body, run once per model: unwrap as in a #[test].
+#[allow(clippy::unwrap_used)]
+fn third_party_clients_against(model: Model) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir(&root).unwrap();
@@ -60,16 +70,17 @@ fn third_party_clients_against_our_server() {
     let r = start_with(&root, |c| {
         c.services = vec![Service::Tftp];
         c.tftp_write = true;
+        c.model = model;
     });
     let port = r.addr(Service::Tftp, Proto::Udp).unwrap().port();
     let p = port.to_string();
     let out = dir.path().join("out");
     let o = out.to_str().unwrap();
     let check = |who: &str, name: &str, body: &[u8]| {
-        let got = std::fs::read(&out).unwrap_or_else(|e| panic!("{who} {name}: {e}"));
+        let got = std::fs::read(&out).unwrap_or_else(|e| panic!("{model:?} {who} {name}: {e}"));
         assert!(
             got == body,
-            "{who} {name}: {} bytes, want {}",
+            "{model:?} {who} {name}: {} bytes, want {}",
             got.len(),
             body.len()
         );
@@ -169,7 +180,7 @@ fn third_party_clients_against_our_server() {
     for name in ["curl.bin", "hpa.bin", "atftp.bin", "busybox.bin"] {
         assert!(
             std::fs::read(root.join(name)).unwrap() == body,
-            "upload {name}"
+            "{model:?} upload {name}"
         );
     }
     let leftovers: Vec<_> = std::fs::read_dir(&root)
@@ -270,9 +281,20 @@ fn rrq(op: u8, name: &str, options: &[(&str, &str)]) -> Vec<u8> {
 
 #[test]
 fn refusals_are_the_rfc_errors() {
+    for model in MODELS {
+        refusals_under(model);
+    }
+}
+
+// A test body, run once per model: unwrap as in a #[test].
+#[allow(clippy::unwrap_used)]
+fn refusals_under(model: Model) {
     let dir = tempfile::tempdir().unwrap();
     files(dir.path(), false);
-    let r = start_with(dir.path(), |c| c.services = vec![Service::Tftp]);
+    let r = start_with(dir.path(), |c| {
+        c.services = vec![Service::Tftp];
+        c.model = model;
+    });
     let server = r.addr(Service::Tftp, Proto::Udp).unwrap();
     for bad in [("blksize", "4"), ("timeout", "0"), ("windowsize", "0")] {
         assert_eq!(

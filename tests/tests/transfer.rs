@@ -265,7 +265,7 @@ fn feed<M: Machine>(m: &mut M, bytes: &[u8], cuts: &[usize]) {
         let n = cuts[i % cuts.len()].min(rest.len());
         i += 1;
         let input = Input::Data {
-            from: PeerId::STREAM,
+            from: PeerId::FIRST,
             bytes: &rest[..n],
         };
         assert!(m.handle_input(Now::default(), input).is_ok());
@@ -282,7 +282,7 @@ fn feed_server(srv: &mut Server, bytes: &[u8], cuts: &[usize], events: &mut Vec<
         let n = cuts[i % cuts.len()].min(rest.len());
         i += 1;
         let input = Input::Data {
-            from: PeerId::STREAM,
+            from: PeerId::FIRST,
             bytes: &rest[..n],
         };
         srv.handle_input(Now::default(), input).unwrap();
@@ -509,7 +509,7 @@ fn the_spec_session_is_exact() {
     // A person types one line at a time, waiting for each answer.
     for line in typed.split_inclusive('\n') {
         let input = Input::Data {
-            from: PeerId::STREAM,
+            from: PeerId::FIRST,
             bytes: line.as_bytes(),
         };
         srv.handle_input(Now::default(), input).unwrap();

@@ -10,9 +10,9 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
+use wirekit::client::{echo, time, transfer};
 use wirekit::server::{self, Config, Running};
 use wirekit::services::{Proto, Service};
-use wirekit::{echo, time, transfer};
 use wirekit_core::retry::BackoffConfig;
 use wirekit_core::timestamp::Service as Clock;
 

@@ -36,6 +36,8 @@ enum Task {
     Book,
     /// Fuzz every parser and machine for a bounded time (installs cargo-fuzz).
     Fuzz(fuzz::FuzzArgs),
+    /// Write the man page, wirekit.1, from the clap definition (target/man/).
+    Man,
 }
 
 fn main() -> Result<()> {
@@ -48,7 +50,22 @@ fn main() -> Result<()> {
         Task::Book => book::build().map(|out| {
             println!("book: {}", out.join("index.html").display());
         }),
+        Task::Man => man().map(|out| println!("man page: {}", out.display())),
     }
+}
+
+/// Renders `wirekit(1)` with clap_mangen into target/man/wirekit.1; `man -l`
+/// reads it.
+fn man() -> Result<PathBuf> {
+    let dir = root().join("target/man");
+    std::fs::create_dir_all(&dir).context("create target/man")?;
+    let out = dir.join("wirekit.1");
+    let mut page = Vec::new();
+    clap_mangen::Man::new(wirekit::cli::definition())
+        .render(&mut page)
+        .context("render the man page")?;
+    std::fs::write(&out, page).with_context(|| format!("write {}", out.display()))?;
+    Ok(out)
 }
 
 /// The workspace root (the parent of this crate's folder).
@@ -86,7 +103,8 @@ fn test() -> Result<()> {
     ])?;
     cargo(&["test", "--workspace"])?;
     // async-std is discontinued upstream: the same native tests must pass
-    // on smol, the runtime the `smol` feature switches to.
+    // on smol (a build with smol alone, and the suites with the servers
+    // picking smol at run time).
     cargo(&[
         "clippy",
         "-p",

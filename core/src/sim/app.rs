@@ -336,7 +336,7 @@ where
                     if let Err(e) = machine.handle_input(
                         now,
                         Input::Data {
-                            from: PeerId::STREAM,
+                            from: PeerId::FIRST,
                             bytes: buf,
                         },
                     ) {
@@ -354,7 +354,7 @@ where
                 if let Err(e) = self.machine.handle_input(
                     now,
                     Input::Eof {
-                        from: PeerId::STREAM,
+                        from: PeerId::FIRST,
                     },
                 ) {
                     self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
@@ -420,7 +420,7 @@ where
 
 /// A datagram machine on a UDP socket. Endpoints become [`PeerId`]s: the
 /// ones given up front keep their ids (a client's server is
-/// [`crate::echo::SERVER`]), new senders get the next free id.
+/// [`PeerId::FIRST`]), new senders get the next free id.
 #[derive(Debug)]
 pub struct DatagramApp<M: Machine, R> {
     machine: M,
@@ -433,6 +433,18 @@ pub struct DatagramApp<M: Machine, R> {
     leftover: Option<Transmit>,
     failed: Option<String>,
     cmds: Vec<M::Command>,
+}
+
+/// A UDP socket with the simulator's buffers ([`UDP_SLOTS`] datagrams,
+/// [`UDP_BUFFER`] bytes, each way).
+pub fn udp_socket() -> udp::Socket<'static> {
+    let buf = || {
+        udp::PacketBuffer::new(
+            alloc::vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
+            alloc::vec![0; UDP_BUFFER],
+        )
+    };
+    udp::Socket::new(buf(), buf())
 }
 
 /// Peers a datagram application remembers at most; a flood of new senders
@@ -481,6 +493,39 @@ where
     pub fn responder(&self) -> &R {
         &self.responder
     }
+
+    /// Binds its socket (UDP needs no interface context, so a listener can
+    /// open one for each request it accepts).
+    pub fn open(&mut self, now: Now, sockets: &mut SocketSet<'static>) {
+        let mut socket = udp_socket();
+        if let Err(e) = socket.bind(self.port) {
+            self.failed = Some(format!("bind: {e:?}"));
+        }
+        self.handle = Some(sockets.add(socket));
+        self.responder.start(now, &mut self.cmds);
+    }
+
+    /// The UDP port it binds.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The machine is done and everything it sent has left.
+    pub fn finished(&self) -> bool {
+        self.machine.is_done() && self.leftover.is_none()
+    }
+
+    /// The local misuse that ended it, if one did.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// Closes its socket and frees it.
+    pub fn close(&mut self, sockets: &mut SocketSet<'static>) {
+        if let Some(handle) = self.handle.take() {
+            sockets.remove(handle);
+        }
+    }
 }
 
 impl<M, R> App for DatagramApp<M, R>
@@ -491,18 +536,7 @@ where
     R: Responder<M> + Debug,
 {
     fn start(&mut self, now: Now, _cx: &mut Context, sockets: &mut SocketSet<'static>) {
-        let buf = || {
-            udp::PacketBuffer::new(
-                alloc::vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
-                alloc::vec![0; UDP_BUFFER],
-            )
-        };
-        let mut socket = udp::Socket::new(buf(), buf());
-        if let Err(e) = socket.bind(self.port) {
-            self.failed = Some(format!("bind: {e:?}"));
-        }
-        self.handle = Some(sockets.add(socket));
-        self.responder.start(now, &mut self.cmds);
+        self.open(now, sockets);
     }
 
     fn step(
@@ -659,28 +693,37 @@ impl App for Pool {
 
     /// The copies' sockets and phases, counted: `3 ESTABLISHED, 1 LISTEN`.
     fn state(&self, sockets: &SocketSet<'static>) -> AppState {
-        let mut sockets_seen: BTreeMap<String, usize> = BTreeMap::new();
-        let mut phases: BTreeMap<String, usize> = BTreeMap::new();
-        for a in &self.0 {
-            let s = a.state(sockets);
-            if let Some(sock) = s.socket {
-                *sockets_seen.entry(sock).or_default() += 1;
-            }
-            *phases.entry(s.phase).or_default() += 1;
+        let mut state = tally(self.0.iter().map(|a| a.state(sockets)));
+        state.status = self.status();
+        state.delivered = self.delivered();
+        state.retries = self.retries();
+        state
+    }
+}
+
+/// Several applications' states as one: sockets and phases counted
+/// (`3 ESTABLISHED, 1 LISTEN`); status, delivered and retries are left for
+/// the caller, who knows how its parts add up.
+pub(super) fn tally(states: impl Iterator<Item = AppState>) -> AppState {
+    let mut sockets_seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut phases: BTreeMap<String, usize> = BTreeMap::new();
+    for s in states {
+        if let Some(sock) = s.socket {
+            *sockets_seen.entry(sock).or_default() += 1;
         }
-        let count = |m: BTreeMap<String, usize>| {
-            m.into_iter()
-                .map(|(k, n)| format!("{n} {k}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let socket = (!sockets_seen.is_empty()).then(|| count(sockets_seen));
-        AppState {
-            status: self.status(),
-            socket,
-            phase: count(phases),
-            delivered: self.delivered(),
-            retries: self.retries(),
-        }
+        *phases.entry(s.phase).or_default() += 1;
+    }
+    let count = |m: BTreeMap<String, usize>| {
+        m.into_iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    AppState {
+        status: Status::Running,
+        socket: (!sockets_seen.is_empty()).then(|| count(sockets_seen)),
+        phase: count(phases),
+        delivered: 0,
+        retries: 0,
     }
 }

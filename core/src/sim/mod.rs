@@ -18,6 +18,7 @@
 //! | the event queue | [`queue`] |
 //! | the virtual network card | [`device`] |
 //! | machines on sockets (back-pressure) | [`app`] |
+//! | per-request servers: a port per request | [`listen`] |
 //! | what each workload does | [`workload`], [`store`], [`tftp`] |
 //! | scenarios and presets | [`scenario`] |
 //! | hosts, links, the event loop | [`engine`] |
@@ -50,6 +51,7 @@ pub mod device;
 pub mod engine;
 pub mod inspect;
 pub mod link;
+pub mod listen;
 pub mod netem;
 pub mod packet;
 pub mod pcap;

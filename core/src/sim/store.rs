@@ -1,4 +1,6 @@
-//! An in-memory, read-only file store for the simulated transfer server.
+//! An in-memory file store for the simulated servers: answers the WKFT/1
+//! server's events, and implements the store contract ([`crate::store`])
+//! that TFTP's adapter answers from.
 //!
 //! The transfer server machine asks its driver for everything to do with
 //! files (see [`crate::transfer::server`]). In the simulator the driver is
@@ -183,40 +185,46 @@ impl MemStore {
         Ok(())
     }
 
+    /// Every file and partial (there are no directories).
+    fn listing(&self, dir: Option<&str>) -> Result<Vec<Entry>, StoreError> {
+        if dir.is_some() {
+            return Err(StoreError::from_code(ErrorCode::NotFound));
+        }
+        let files = self.files.iter().map(|(n, d)| (n, d.len(), Kind::File));
+        let partials = self
+            .partials
+            .iter()
+            .map(|(n, d)| (n, d.len(), Kind::Partial));
+        Ok(files
+            .chain(partials)
+            .map(|(name, size, kind)| Entry {
+                name: name.clone(),
+                kind,
+                size: size as u64,
+            })
+            .collect())
+    }
+
+    fn status(&self, path: &str) -> Result<Stat, StoreError> {
+        match (self.find(path), position(&self.partials, path)) {
+            (Some(d), _) => Ok(Stat {
+                kind: Kind::File,
+                size: d.len() as u64,
+            }),
+            (None, Ok(i)) => Ok(Stat {
+                kind: Kind::Partial,
+                size: self.partials.get(i).map_or(0, |(_, d)| d.len() as u64),
+            }),
+            (None, Err(_)) => Err(StoreError::from_code(ErrorCode::NotFound)),
+        }
+    }
+
     /// The answer to one event, if it needs one.
     pub fn answer(&mut self, event: Event) -> Option<Command> {
         let not_found = || StoreError::from_code(ErrorCode::NotFound);
         Some(match event {
-            Event::List { path: None } => {
-                let files = self.files.iter().map(|(n, d)| (n, d.len(), Kind::File));
-                let partials = self
-                    .partials
-                    .iter()
-                    .map(|(n, d)| (n, d.len(), Kind::Partial));
-                Command::Listing(Ok(files
-                    .chain(partials)
-                    .map(|(name, size, kind)| Entry {
-                        name: name.clone(),
-                        kind,
-                        size: size as u64,
-                    })
-                    .collect()))
-            }
-            Event::List { path: Some(_) } => Command::Listing(Err(not_found())),
-            Event::Stat { path } => {
-                let stat = match (self.find(&path), position(&self.partials, &path)) {
-                    (Some(d), _) => Ok(Stat {
-                        kind: Kind::File,
-                        size: d.len() as u64,
-                    }),
-                    (None, Ok(i)) => Ok(Stat {
-                        kind: Kind::Partial,
-                        size: self.partials.get(i).map_or(0, |(_, d)| d.len() as u64),
-                    }),
-                    (None, Err(_)) => Err(not_found()),
-                };
-                Command::Status(stat)
-            }
+            Event::List { path } => Command::Listing(self.listing(path.as_deref())),
+            Event::Stat { path } => Command::Status(self.status(&path)),
             Event::OpenRead { path } => match self.find(&path).cloned() {
                 Some(d) => {
                     let size = d.len() as u64;
@@ -280,6 +288,89 @@ impl MemStore {
             }
             Event::Protocol(_) => return None,
         })
+    }
+}
+
+/// The store contract over memory: what the simulated TFTP server answers
+/// from (and any other protocol's adapter).
+impl crate::store::Store for MemStore {
+    type Reader = Bytes;
+    /// The partial's path.
+    type Partial = String;
+
+    fn list(&self, dir: Option<&str>) -> Result<Vec<Entry>, crate::store::Error> {
+        self.listing(dir).map_err(Into::into)
+    }
+
+    fn stat(&self, path: &str) -> Result<Stat, crate::store::Error> {
+        self.status(path).map_err(Into::into)
+    }
+
+    fn open_read(&mut self, path: &str) -> Result<(Bytes, u64), crate::store::Error> {
+        let d = self
+            .find(path)
+            .cloned()
+            .ok_or_else(|| StoreError::new(ErrorCode::NotFound, "no such file"))?;
+        let size = d.len() as u64;
+        Ok((d, size))
+    }
+
+    fn read_at(
+        &mut self,
+        file: &mut Bytes,
+        offset: u64,
+        len: usize,
+    ) -> Result<Bytes, crate::store::Error> {
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(file.len());
+        let end = start.saturating_add(len).min(file.len());
+        Ok(file.slice(start..end))
+    }
+
+    fn create_partial(
+        &mut self,
+        path: &str,
+        size: u64,
+        offset: u64,
+    ) -> Result<String, crate::store::Error> {
+        self.begin_upload(String::from(path), size, offset)?;
+        Ok(String::from(path))
+    }
+
+    fn append(
+        &mut self,
+        partial: &mut String,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), crate::store::Error> {
+        let full = || StoreError::new(ErrorCode::TooLarge, "over the simulated quota");
+        let end = offset.saturating_add(data.len() as u64);
+        if end > MAX_UPLOAD {
+            return Err(full().into());
+        }
+        let d = self
+            .partial(partial)
+            .ok_or_else(|| StoreError::new(ErrorCode::Internal, "no partial"))?;
+        let (from, to) = (offset as usize, end as usize);
+        if d.len() < to {
+            d.resize(to, 0);
+        }
+        if let Some(slot) = d.get_mut(from..to) {
+            slot.copy_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, partial: String, size: u64) -> Result<(), crate::store::Error> {
+        MemStore::commit(self, &partial, size).map_err(Into::into)
+    }
+
+    fn discard(&mut self, partial: String) {
+        if let Ok(i) = position(&self.partials, &partial) {
+            self.partials.remove(i);
+        }
+        self.upload = None;
     }
 }
 

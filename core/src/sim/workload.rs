@@ -8,7 +8,7 @@
 use super::app::{App, DatagramApp, Open, Responder, Status, StreamApp};
 use super::scenario::{ScenarioError, Workload};
 use super::store::{MemStore, content, same_bytes};
-use crate::echo::{self, DatagramServer, SERVER, StreamClient, StreamServer, UdpClient, UdpEvent};
+use crate::echo::{self, DatagramServer, StreamClient, StreamServer, UdpClient, UdpEvent};
 use crate::machine::PeerId;
 use crate::time::Now;
 use crate::timestamp::{self, Ask, ClientEvent, Service};
@@ -555,7 +555,7 @@ pub fn build(
                 status: Status::Running,
             },
             local_port,
-            &[(SERVER, server(host, *port)?)],
+            &[(PeerId::FIRST, server(host, *port)?)],
         )),
         Workload::TimeStreamServer { port, service } => {
             let service = stream_service(*service)?;
@@ -585,12 +585,14 @@ pub fn build(
             *port,
             &[],
         )),
-        Workload::TftpServer { port, files } => Box::new(DatagramApp::new(
-            super::tftp::OnePortServer::new(),
-            super::tftp::ServeFiles::new(files),
-            *port,
-            &[],
-        )),
+        Workload::TftpServer { port, files } => {
+            let files = super::tftp::ServeFiles::new(files);
+            Box::new(super::listen::ListenerApp::new(
+                crate::tftp::listener::Listener::default(),
+                *port,
+                move || files.clone(),
+            ))
+        }
         Workload::TftpGet {
             server: host,
             port,
@@ -616,7 +618,7 @@ pub fn build(
                 machine,
                 super::tftp::CheckedGet::new(path, size),
                 local_port,
-                &[(crate::tftp::PEER, server(host, *port)?)],
+                &[(PeerId::FIRST, server(host, *port)?)],
             ))
         }
         Workload::TimeUdpClient {
@@ -631,7 +633,7 @@ pub fn build(
                 status: Status::Running,
             },
             local_port,
-            &[(PeerId(SERVER.0), server(host, *port)?)],
+            &[(PeerId::FIRST, server(host, *port)?)],
         )),
     })
 }

@@ -3,7 +3,7 @@
 //! A driver's checklist:
 //!
 //! - Create [`Client::get`] or [`Client::put`]; it queues the request for
-//!   [`PEER`], the server's well-known address.
+//!   [`PeerId::FIRST`], the server's well-known address.
 //! - Give every new source address its own [`PeerId`] and feed datagrams
 //!   with it: the client keeps talking to the first id that answers (the
 //!   server's transfer port; see [`Client::peer`]) and answers any other
@@ -25,10 +25,10 @@ use super::options::Wishes;
 use super::recv::{Receiver, Tick};
 use super::send::{AckOutcome, Sender, TimeoutOutcome};
 use super::{
-    DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, PEER, Params, ProtocolError, StoreError,
-    dally,
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, Params, ProtocolError, StoreError, dally,
 };
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::tftp::{
     ErrorCode, Mode, Packet, Request, ack_bytes, error_bytes, opcode, parse, peek_data,
@@ -137,7 +137,7 @@ pub struct Client {
     got_all: bool,
     timeout: Duration,
     state: State,
-    out: VecDeque<Transmit>,
+    out: Outbox,
     events: VecDeque<Event>,
 }
 
@@ -202,10 +202,10 @@ impl Client {
                 deadline: now.mono + config.timeout,
                 retries: 0,
             },
-            out: VecDeque::new(),
+            out: Outbox::default(),
             events: VecDeque::new(),
         };
-        client.send(PEER, request);
+        client.send(PeerId::FIRST, request);
         Ok(client)
     }
 
@@ -219,7 +219,7 @@ impl Client {
     }
 
     fn send(&mut self, to: PeerId, payload: Bytes) {
-        self.out.push_back(Transmit { to, payload });
+        self.out.push(to, payload);
     }
 
     fn fail(&mut self, failure: Failure, reply: Option<(ErrorCode, &str)>) {
@@ -379,7 +379,7 @@ impl Client {
                 }
                 *deadline = now + self.config.timeout;
                 let again = request.clone();
-                self.send(PEER, again);
+                self.send(PeerId::FIRST, again);
             }
             State::Getting(rx) => {
                 let Some(peer) = self.peer else { return };
@@ -449,7 +449,7 @@ impl Machine for Client {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     fn poll_event(&mut self) -> Option<Event> {

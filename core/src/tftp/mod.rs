@@ -6,6 +6,8 @@
 //! | [`options`] | option negotiation: what a server accepts, what a client checks in an OACK |
 //! | [`blocks`] | block numbers: 16 bits on the wire, wrapping to 0 or 1 |
 //! | [`server`] | [`server::accept`] for requests on the well-known port, and one [`server::Transfer`] per transfer |
+//! | [`listener`] | [`listener::Listener`]: the well-known port, admission and busy replies |
+//! | [`store`] | [`store::Files`]: a transfer's file events answered from any [`crate::store::Store`] |
 //! | [`client`] | [`client::Client`]: get and put |
 //!
 //! The sending and receiving halves of a transfer are the same on both
@@ -16,16 +18,16 @@
 //!
 //! A TFTP transfer is identified by its two ports (RFC 1350's transfer
 //! IDs). The machines never see ports; the driver maps addresses to
-//! [`PeerId`]s:
+//! [`crate::PeerId`]s:
 //!
 //! - A server [`server::Transfer`] runs on its own socket. The client's
-//!   address on that socket is [`PEER`]; any other address gets another id,
+//!   address on that socket is [`crate::PeerId::FIRST`]; any other address gets another id,
 //!   and the transfer answers it with ERROR 5 and goes on.
-//! - A [`client::Client`] sends its request to [`PEER`], the server's
+//! - A [`client::Client`] sends its request to [`crate::PeerId::FIRST`], the server's
 //!   well-known address. The server answers from a new port: the driver
 //!   gives every new source address a new id, and the client keeps talking
 //!   to whichever id answered its request first. Later datagrams from any
-//!   other id, [`PEER`] included, get ERROR 5.
+//!   other id, [`crate::PeerId::FIRST`] included, get ERROR 5.
 //!
 //! ## Reliability, in one paragraph
 //!
@@ -52,7 +54,6 @@
 //! use bytes::Bytes;
 //! use wirekit_core::tftp::client::{self, Client, ClientConfig};
 //! use wirekit_core::tftp::server::{self, accept, ServerConfig, Transfer};
-//! use wirekit_core::tftp::PEER;
 //! use wirekit_core::{Input, Instant, Machine, Now, PeerId};
 //!
 //! let file = b"hello, tftp".repeat(100);
@@ -61,9 +62,9 @@
 //! let mut client = Client::get("greeting.txt", ClientConfig::default(), now)?;
 //!
 //! // The request goes to the well-known port; the server accepts it and
-//! // starts a transfer on a new port, where the client is PEER.
+//! // starts a transfer on a new port, where the client is PeerId::FIRST.
 //! let rrq = client.poll_transmit().expect("the request");
-//! assert_eq!(rrq.to, PEER);
+//! assert_eq!(rrq.to, PeerId::FIRST);
 //! let request = accept(&rrq.payload, &config).expect("a valid request");
 //! let mut transfer = Transfer::new(request, &config);
 //! // The client calls the server's transfer port PeerId(1): a new address.
@@ -93,7 +94,7 @@
 //!     }
 //!     while let Some(t) = client.poll_transmit() {
 //!         assert_eq!(t.to, server_port);
-//!         transfer.handle_input(now, Input::Data { from: PEER, bytes: &t.payload })?;
+//!         transfer.handle_input(now, Input::Data { from: PeerId::FIRST, bytes: &t.payload })?;
 //!     }
 //!     while let Some(event) = client.poll_event() {
 //!         match event {
@@ -116,12 +117,13 @@
 
 pub mod blocks;
 pub mod client;
+pub mod listener;
 pub mod options;
 mod recv;
 mod send;
 pub mod server;
+pub mod store;
 
-use crate::machine::PeerId;
 use crate::wire::tftp::{DEFAULT_BLKSIZE, ErrorCode, ParseError};
 use alloc::string::String;
 use core::fmt;
@@ -129,9 +131,6 @@ use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use blocks::Rollover;
-
-/// The one peer of a transfer (see the module docs).
-pub const PEER: PeerId = PeerId(0);
 
 /// Timeouts in a row after which a transfer gives up, unless configured.
 pub const DEFAULT_RETRIES: u32 = 5;

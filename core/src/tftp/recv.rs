@@ -23,10 +23,10 @@
 
 use super::blocks::Rollover;
 use super::{Params, ProtocolError};
-use crate::machine::{PeerId, Transmit};
+use crate::machine::PeerId;
+use crate::outbox::Outbox;
 use crate::time::Instant;
 use crate::wire::tftp::{ack_bytes, netascii::Decoder};
-use alloc::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 use core::time::Duration;
 
@@ -120,7 +120,7 @@ impl Receiver {
 
     /// Acknowledges the last block in order (ACK 0 or the OACK before
     /// any), and starts counting a new window.
-    fn ack(&mut self, to: PeerId, out: &mut VecDeque<Transmit>) {
+    fn ack(&mut self, to: PeerId, out: &mut Outbox) {
         let abs = self.expected - 1;
         if abs != self.last_ack {
             self.prev_ack = Some(self.last_ack);
@@ -132,11 +132,11 @@ impl Receiver {
             ack_bytes(self.rollover.wire(abs))
         };
         self.since_ack = 0;
-        out.push_back(Transmit { to, payload });
+        out.push(to, payload);
     }
 
     /// A block other than the one needed: answer it or not (module docs).
-    fn unexpected(&mut self, wire: u16, to: PeerId, out: &mut VecDeque<Transmit>) {
+    fn unexpected(&mut self, wire: u16, to: PeerId, out: &mut Outbox) {
         let ahead = self
             .rollover
             .forward(self.expected, wire)
@@ -161,7 +161,7 @@ impl Receiver {
         wire: u16,
         data: &[u8],
         to: PeerId,
-        out: &mut VecDeque<Transmit>,
+        out: &mut Outbox,
     ) -> Result<Option<Delivery>, ProtocolError> {
         if data.len() > self.blksize {
             return Err(ProtocolError::BlockTooLong {
@@ -225,7 +225,7 @@ impl Receiver {
         now: Instant,
         dally: Duration,
         to: PeerId,
-        out: &mut VecDeque<Transmit>,
+        out: &mut Outbox,
     ) {
         if self.phase != Phase::Holding {
             return;
@@ -237,12 +237,12 @@ impl Receiver {
     }
 
     /// A timeout at `now`.
-    pub(crate) fn on_timeout(
-        &mut self,
-        now: Instant,
-        to: PeerId,
-        out: &mut VecDeque<Transmit>,
-    ) -> Tick {
+    /// The last block is acknowledged; only the dally is left.
+    pub(crate) fn is_dallying(&self) -> bool {
+        self.phase == Phase::Dallying
+    }
+
+    pub(crate) fn on_timeout(&mut self, now: Instant, to: PeerId, out: &mut Outbox) -> Tick {
         match self.deadline {
             Some(d) if now >= d => {}
             _ => return Tick::NotYet,
@@ -277,7 +277,7 @@ impl Receiver {
     }
 
     /// Sends the last ACK again now (a repeated OACK asks for it).
-    pub(crate) fn repeat_last(&mut self, to: PeerId, out: &mut VecDeque<Transmit>) {
+    pub(crate) fn repeat_last(&mut self, to: PeerId, out: &mut Outbox) {
         self.ack(to, out);
     }
 }

@@ -14,7 +14,8 @@
 
 use super::blocks::Rollover;
 use super::{MAX_READ, Misuse, Params};
-use crate::machine::{PeerId, Transmit};
+use crate::machine::PeerId;
+use crate::outbox::Outbox;
 use crate::time::Instant;
 use crate::wire::tftp::{encode_data, netascii};
 use alloc::collections::VecDeque;
@@ -186,16 +187,13 @@ impl Sender {
     }
 
     /// Sends what the window allows and has not sent this round.
-    pub(crate) fn flush(&mut self, now: Instant, to: PeerId, out: &mut VecDeque<Transmit>) {
+    pub(crate) fn flush(&mut self, now: Instant, to: PeerId, out: &mut Outbox) {
         let limit = self.send_limit().min(self.window.len());
         while self.sent < limit {
             let Some(p) = self.window.get(self.sent) else {
                 break;
             };
-            out.push_back(Transmit {
-                to,
-                payload: p.clone(),
-            });
+            out.push(to, p.clone());
             self.sent += 1;
             self.ever_sent = self.ever_sent.max(self.sent);
             self.deadline = Some(now + self.timeout);

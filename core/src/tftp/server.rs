@@ -8,7 +8,7 @@
 //!    listening one) and forget it: garbage gets no answer at all, so the
 //!    server cannot be used to reflect traffic.
 //! 2. On `Ok(request)` open a new UDP socket on a new port (the server's
-//!    transfer ID), map the client's address on it to [`PEER`] and any
+//!    transfer ID), map the client's address on it to [`PeerId::FIRST`] and any
 //!    other source address to another [`PeerId`] (ids are only for this
 //!    transfer), and create [`Transfer::new`]. Run it like every machine:
 //!    feed datagrams and timeouts, send what `poll_transmit` yields to the
@@ -37,10 +37,10 @@ use super::options::{Direction, Limits, Negotiation, OptionError, negotiate};
 use super::recv::{Receiver, Tick};
 use super::send::{AckOutcome, Sender, TimeoutOutcome};
 use super::{
-    DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, PEER, Params, ProtocolError, StoreError,
-    dally,
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT, Failure, Misuse, Params, ProtocolError, StoreError, dally,
 };
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::tftp::{
     ErrorCode, Mode, Packet, ParseError, ack_bytes, error_bytes, opcode, parse, peek_data,
@@ -275,7 +275,7 @@ pub struct Transfer {
     state: State,
     /// A partial file exists (a write was created and not yet committed).
     partial: bool,
-    out: VecDeque<Transmit>,
+    out: Outbox,
     events: VecDeque<Event>,
 }
 
@@ -298,7 +298,7 @@ impl Transfer {
             max_upload: config.max_upload,
             state: State::Opening,
             partial: false,
-            out: VecDeque::new(),
+            out: Outbox::default(),
             events: VecDeque::from([first]),
         }
     }
@@ -308,17 +308,23 @@ impl Transfer {
         &self.request
     }
 
+    /// The upload is committed and acknowledged: the transfer only waits
+    /// in case its last ACK was lost (the dally).
+    pub fn is_dallying(&self) -> bool {
+        matches!(&self.state, State::Receiving { rx, .. } if rx.is_dallying())
+    }
+
     fn netascii(&self) -> bool {
         self.request.mode == Mode::Netascii
     }
 
     fn send(&mut self, to: PeerId, payload: Bytes) {
-        self.out.push_back(Transmit { to, payload });
+        self.out.push(to, payload);
     }
 
     fn fail(&mut self, failure: Failure, reply: Option<(ErrorCode, &str)>) {
         if let Some((code, text)) = reply {
-            self.send(PEER, error_bytes(code, text));
+            self.send(PeerId::FIRST, error_bytes(code, text));
         }
         if core::mem::take(&mut self.partial) {
             self.events.push_back(Event::Abort);
@@ -344,7 +350,7 @@ impl Transfer {
             if let Some((offset, len)) = tx.want_read() {
                 self.events.push_back(Event::ReadChunk { offset, len });
             }
-            tx.flush(now, PEER, &mut self.out);
+            tx.flush(now, PeerId::FIRST, &mut self.out);
         }
     }
 
@@ -364,7 +370,7 @@ impl Transfer {
         if let (State::Receiving { rx, .. }, Some((block, data))) =
             (&mut self.state, peek_data(bytes))
         {
-            match rx.on_data(now, block, data, PEER, &mut self.out) {
+            match rx.on_data(now, block, data, PeerId::FIRST, &mut self.out) {
                 Ok(Some(d)) => {
                     if d.offset + d.data.len() as u64 > self.max_upload {
                         self.store_failed(StoreError::new(
@@ -444,7 +450,7 @@ impl Transfer {
         let params = n.params;
         self.partial = true;
         self.events.push_back(Event::Negotiated(params));
-        self.send(PEER, first.clone());
+        self.send(PeerId::FIRST, first.clone());
         let rx = Receiver::new(&params, self.netascii(), self.retries, first, now);
         self.state = State::Receiving {
             rx,
@@ -464,7 +470,7 @@ impl Machine for Transfer {
                 if matches!(self.state, State::Finished) {
                     return Ok(());
                 }
-                if from != PEER {
+                if from != PeerId::FIRST {
                     self.stranger(from, bytes);
                 } else {
                     self.on_packet(now.mono, bytes);
@@ -478,11 +484,13 @@ impl Machine for Transfer {
                         self.fail(Failure::TimedOut { timeouts }, None);
                     }
                 },
-                State::Receiving { rx, .. } => match rx.on_timeout(now.mono, PEER, &mut self.out) {
-                    Tick::NotYet | Tick::Resent => {}
-                    Tick::Closed => self.state = State::Finished,
-                    Tick::GiveUp(timeouts) => self.fail(Failure::TimedOut { timeouts }, None),
-                },
+                State::Receiving { rx, .. } => {
+                    match rx.on_timeout(now.mono, PeerId::FIRST, &mut self.out) {
+                        Tick::NotYet | Tick::Resent => {}
+                        Tick::Closed => self.state = State::Finished,
+                        Tick::GiveUp(timeouts) => self.fail(Failure::TimedOut { timeouts }, None),
+                    }
+                }
                 State::Opening | State::Finished => {}
             },
         }
@@ -525,7 +533,7 @@ impl Machine for Transfer {
                     rx.release_final(
                         now.mono,
                         dally(self.request.negotiation.params.timeout, self.retries),
-                        PEER,
+                        PeerId::FIRST,
                         &mut self.out,
                     );
                     self.events.push_back(Event::Done { bytes });
@@ -538,7 +546,7 @@ impl Machine for Transfer {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     fn poll_event(&mut self) -> Option<Event> {

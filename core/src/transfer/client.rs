@@ -7,9 +7,10 @@
 //! ([`Event::ReadPrefix`], [`Event::ReadChunk`]) and hands received ones over
 //! ([`Event::WriteChunk`]).
 
-use super::flow::{Inbox, Outbox, Reader, Taken};
+use super::flow::{Inbox, Reader, Taken, output_room};
 use super::{Misuse, ProtocolError};
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
     self, Digest, Entry, ErrorCode, MAX_FILE_SIZE, MAX_PATH, Reply, Request, Stat, VERSION,
@@ -189,8 +190,8 @@ impl Client {
         let mut out = BytesMut::new();
         // Paths are checked when a command arrives and chunks are bounded
         // by what the machine asked for: encoding cannot fail here.
-        if req.encode(&mut out).is_ok() {
-            self.outbox.push(out);
+        if req.encode(&mut out).is_ok() && !out.is_empty() {
+            self.outbox.push(PeerId::FIRST, out.freeze());
         }
     }
 
@@ -346,7 +347,7 @@ impl Client {
 
     /// Finishes an upload whose bytes are all sent, or asks for more.
     fn upload_step(&mut self) {
-        let room = self.outbox.has_room();
+        let room = output_room(&self.outbox);
         match &mut self.state {
             State::Uploading(r) if r.is_done() => {
                 let (size, digest) = (r.total(), r.digest());
@@ -508,12 +509,9 @@ impl Machine for Client {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        let payload = self.outbox.pop()?;
+        let t = self.outbox.pop()?;
         self.upload_step();
-        Some(Transmit {
-            to: PeerId::STREAM,
-            payload,
-        })
+        Some(t)
     }
 
     fn poll_event(&mut self) -> Option<Event> {

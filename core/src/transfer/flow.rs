@@ -1,37 +1,16 @@
-//! The two pieces both machines share: a bounded output queue, and a reader
+//! The pieces both machines share: the room check of their output queue,
+//! unparsed input, and a reader
 //! that pulls a file from byte 0 in chunks, hashing all of it and handing
 //! back only the part past the resume offset.
 
 use super::{MAX_BUFFERED_INPUT, MAX_PENDING_OUTPUT, Misuse};
 use crate::wire::transfer::{Digest, MAX_CHUNK, MAX_LINE};
-use alloc::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 
-/// Encoded messages waiting for `poll_transmit`.
-#[derive(Debug, Default)]
-pub(crate) struct Outbox {
-    queue: VecDeque<Bytes>,
-    pending: usize,
-}
-
-impl Outbox {
-    pub(crate) fn push(&mut self, bytes: BytesMut) {
-        if !bytes.is_empty() {
-            self.pending += bytes.len();
-            self.queue.push_back(bytes.freeze());
-        }
-    }
-
-    pub(crate) fn pop(&mut self) -> Option<Bytes> {
-        let b = self.queue.pop_front()?;
-        self.pending -= b.len();
-        Some(b)
-    }
-
-    /// Room for one more `DATA` message without passing the bound.
-    pub(crate) fn has_room(&self) -> bool {
-        self.pending + MAX_CHUNK + MAX_LINE + 2 <= MAX_PENDING_OUTPUT
-    }
+/// Room in a machine's output for one more `DATA` message without passing
+/// [`MAX_PENDING_OUTPUT`].
+pub(crate) fn output_room(out: &crate::outbox::Outbox) -> bool {
+    out.has_room(MAX_CHUNK + MAX_LINE + 2, MAX_PENDING_OUTPUT)
 }
 
 /// Unparsed input, never more than [`MAX_BUFFERED_INPUT`].

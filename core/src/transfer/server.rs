@@ -21,9 +21,10 @@
 //! - On end of stream from the socket, feed [`Input::Eof`]: an upload in
 //!   progress ends with `AbortUpload { keep_partial: true }`.
 
-use super::flow::{Inbox, Outbox, Reader, Taken};
+use super::flow::{Inbox, Reader, Taken, output_room};
 use super::{Misuse, ProtocolError, StoreError};
 use crate::machine::{Input, Machine, PeerId, Transmit};
+use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
     self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_NAME, Reply, Request, Stat,
@@ -180,8 +181,8 @@ impl Server {
         let mut out = BytesMut::new();
         // Replies built here are valid by construction (names are filtered,
         // chunks bounded); a failure would only drop the message.
-        if reply.encode(&mut out).is_ok() {
-            self.outbox.push(out);
+        if reply.encode(&mut out).is_ok() && !out.is_empty() {
+            self.outbox.push(PeerId::FIRST, out.freeze());
         }
     }
 
@@ -339,7 +340,7 @@ impl Server {
 
     /// Asks for the next chunk when it is time.
     fn ask(&mut self) {
-        let room = self.outbox.has_room();
+        let room = output_room(&self.outbox);
         match &mut self.state {
             State::Sending(r) => {
                 if let Some(max) = r.ask(room) {
@@ -538,13 +539,10 @@ impl Machine for Server {
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        let payload = self.outbox.pop()?;
+        let t = self.outbox.pop()?;
         // Output drained: maybe time to ask for the next chunk.
         self.ask();
-        Some(Transmit {
-            to: PeerId::STREAM,
-            payload,
-        })
+        Some(t)
     }
 
     fn poll_event(&mut self) -> Option<Event> {

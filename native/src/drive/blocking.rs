@@ -1,13 +1,17 @@
-//! The blocking loops: one stream connection, or one datagram socket, on
-//! plain `std::net` sockets with read timeouts. The `threads` and
-//! `iterative` models run them on their threads; every client runs them too.
+//! The blocking loops: one stream connection, one datagram socket, or a
+//! per-request listener, on plain `std::net` sockets with read timeouts.
+//! The `threads` and `iterative` models run them on their threads; every
+//! client runs them too.
 
-use super::{BUF_SIZE, PeerTable, next_wake};
+use super::{
+    BUF_SIZE, Child, PeerTable, ReadTimeout, Request, STOP_CHECK, Shared, next_wake, request,
+};
 use crate::clock::Clock;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Dispatch, Endpoint};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use wirekit_core::Input;
 
@@ -77,7 +81,7 @@ fn stream_loop(
                     ep.input(
                         clock.now(),
                         Input::Eof {
-                            from: wirekit_core::PeerId::STREAM,
+                            from: wirekit_core::PeerId::FIRST,
                         },
                     );
                     continue;
@@ -88,7 +92,7 @@ fn stream_loop(
                     ep.input(
                         clock.now(),
                         Input::Data {
-                            from: wirekit_core::PeerId::STREAM,
+                            from: wirekit_core::PeerId::FIRST,
                             bytes,
                         },
                     );
@@ -111,22 +115,71 @@ fn stream_loop(
 }
 
 // ANCHOR_END: stream_loop
-/// Serves one UDP socket until `stop` is set. Garbage or vanished peers do
-/// not end it: bad datagrams are the machine's business, and send errors
-/// (a peer's port closed: ICMP unreachable) are logged and forgotten.
+/// When a datagram loop ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Until {
+    /// Only when `stop` is set: a server's socket.
+    Stopped,
+    /// Also when the endpoint is done: a per-request child, or a client.
+    Done,
+    /// Also when the endpoint only lingers: a child of the iterative model,
+    /// which gives up the dally (the wait for a lost last acknowledgement, up to 30
+    /// seconds) rather than keep every other client waiting through it.
+    Settled,
+}
+
+impl Until {
+    pub(crate) fn ends(self, ep: &dyn Endpoint) -> bool {
+        match self {
+            Until::Stopped => false,
+            Until::Done => ep.is_done(),
+            Until::Settled => ep.is_done() || ep.lingering(),
+        }
+    }
+}
+
+/// Serves one UDP socket until `stop` is set (or, with [`Until::Done`],
+/// the endpoint is done). Garbage or vanished peers do not end it: bad
+/// datagrams are the machine's business, and send errors (a peer's port
+/// closed: ICMP unreachable) are logged and forgotten. `peers` holds the
+/// peers known up front (a child's client is peer 0).
 pub fn run_datagram(
     socket: &UdpSocket,
     ep: &mut dyn Endpoint,
     clock: &Clock,
     stop: &AtomicBool,
+    peers: PeerTable,
+    until: Until,
+) -> io::Result<()> {
+    let ran = datagram_loop(socket, ep, clock, stop, peers, |e| until.ends(e));
+    if until != Until::Stopped {
+        ep.close(clock.now());
+    }
+    ran
+}
+
+// ANCHOR: datagram_loop
+/// The datagram loop itself, for servers, per-request children and clients
+/// alike: runs until `stop` is set or `ends` says so (a client ends when its
+/// handler has the outcome).
+pub fn datagram_loop<E: Endpoint + ?Sized>(
+    socket: &UdpSocket,
+    ep: &mut E,
+    clock: &Clock,
+    stop: &AtomicBool,
+    mut peers: PeerTable,
+    mut ends: impl FnMut(&E) -> bool,
 ) -> io::Result<()> {
     let mut buf = vec![0; BUF_SIZE];
-    let mut peers = PeerTable::default();
     let far = std::time::Instant::now() + Duration::from_secs(3600);
-    while !stop.load(Ordering::Relaxed) {
+    let mut read_timeout = ReadTimeout::default();
+    loop {
         flush_datagrams(socket, ep, clock, &peers);
+        if stop.load(Ordering::Relaxed) || ends(ep) {
+            return Ok(());
+        }
         let wait = next_wake(clock, ep.poll_timeout(), far);
-        socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
+        read_timeout.set(socket, wait)?;
         match socket.recv_from(&mut buf) {
             Ok((n, addr)) => {
                 let from = peers.id(addr);
@@ -139,23 +192,89 @@ pub fn run_datagram(
                     io::ErrorKind::WouldBlock
                         | io::ErrorKind::TimedOut
                         | io::ErrorKind::Interrupted
+                ) => {}
+            // Linux reports an earlier send's ICMP error (a peer's port
+            // closed) on the next call: keep going, the machine's own retry
+            // schedule decides when to give up.
+            Err(e) => tracing::debug!("udp receive: {e}"),
+        }
+        // Checked after every datagram, not only when the socket is quiet: a
+        // peer that keeps sending must not hold back a due retransmission.
+        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
+            ep.input(clock.now(), Input::Timeout);
+        }
+    }
+}
+// ANCHOR_END: datagram_loop
+
+/// Serves a per-request listener on `socket` until `stop` is set: every
+/// accepted request is handed to `serve` (which runs it to the end on this
+/// thread, or starts a thread for it), every refusal answered.
+pub fn run_per_request(
+    socket: &UdpSocket,
+    dispatch: &mut dyn Dispatch,
+    shared: &Arc<Shared>,
+    mut serve: impl FnMut(Child),
+) -> io::Result<()> {
+    let mut buf = vec![0; BUF_SIZE];
+    let running = Arc::new(AtomicUsize::new(0));
+    let ip = socket.local_addr()?.ip();
+    socket.set_read_timeout(Some(STOP_CHECK))?;
+    while !shared.stopping() {
+        let (n, from) = match socket.recv_from(&mut buf) {
+            Ok(x) => x,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
-                    ep.input(clock.now(), Input::Timeout);
+                continue;
+            }
+            Err(e) => {
+                tracing::debug!("udp receive: {e}");
+                continue;
+            }
+        };
+        let datagram = buf.get(..n).unwrap_or_default();
+        match request(dispatch, shared, &running, ip, datagram, from) {
+            Request::Child(child) => serve(child),
+            Request::Reply(reply) => {
+                if let Err(e) = socket.send_to(&reply, from) {
+                    tracing::debug!(%from, "udp send: {e}");
                 }
             }
-            // Linux reports an earlier send's ICMP error on the next call.
-            Err(e) => tracing::debug!("udp receive: {e}"),
+            Request::Nothing => {}
         }
     }
     Ok(())
 }
 
+/// Runs one accepted request on this thread until `until`.
+pub fn run_child(child: Child, shared: &Shared, until: Until) {
+    let Child {
+        socket,
+        mut ep,
+        peers,
+        slot,
+    } = child;
+    if let Err(e) = run_datagram(
+        &socket,
+        ep.as_mut(),
+        &shared.clock,
+        &shared.stop,
+        peers,
+        until,
+    ) {
+        tracing::debug!("request socket: {e}");
+    }
+    drop(slot);
+}
+
 /// Sends every datagram the endpoint has queued.
-pub fn flush_datagrams(
+pub fn flush_datagrams<E: Endpoint + ?Sized>(
     socket: &UdpSocket,
-    ep: &mut dyn Endpoint,
+    ep: &mut E,
     clock: &Clock,
     peers: &PeerTable,
 ) {

@@ -13,6 +13,11 @@
 //! Every loop does the same three things: send what the endpoint wants
 //! sent, wait for bytes or for the endpoint's next timeout (or the idle
 //! limit), feed what happened. What the models share lives here.
+//!
+//! Each model has a stream loop, a datagram loop, and the per-request
+//! variant of the datagram loop (a listener whose every accepted request is
+//! served from a fresh socket until its endpoint is done). Nothing here
+//! names a protocol: what runs on a socket comes from above, as a [`Serve`].
 
 pub mod asynch;
 pub mod blocking;
@@ -20,22 +25,25 @@ pub mod poll;
 pub mod threads;
 
 use crate::clock::Clock;
-use crate::services::{Factory, Proto, Service};
+use crate::endpoint::{Dispatch, Endpoint};
+use crate::runtime::Runtime;
+use bytes::Bytes;
 use clap::ValueEnum;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-use wirekit_core::{Instant, PeerId};
+use wirekit_core::host::{Accepted, Load};
+use wirekit_core::{Instant, Now, PeerId};
 
 /// An IO model.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
-    /// Tasks on the async runtime (async-std, or smol with that feature).
+    /// Tasks on the async runtime (async-std, or smol: `--runtime`).
     #[default]
     Async,
     /// A thread per connection.
@@ -61,22 +69,56 @@ pub const MAX_DATAGRAM_PEERS: usize = 4096;
 pub struct Limits {
     /// Close a connection after this long without a byte either way.
     pub idle: Duration,
-    /// Most TCP connections open at once over every service.
+    /// Most connections open at once over every service (TCP connections
+    /// and per-request transfers alike).
     pub max_conns: usize,
+}
+
+/// What runs on one socket, as the layer above defines it: the drivers only
+/// ask it for endpoints.
+pub trait Serve: Send + Sync + std::fmt::Debug {
+    /// A name for logs.
+    fn name(&self) -> &'static str;
+    /// The endpoint for a stream connection accepted at `now`.
+    fn stream(&self, now: Now) -> Box<dyn Endpoint>;
+    /// What serves a datagram socket; `None` when nothing does.
+    fn datagram(&self) -> Option<Served>;
+    /// What an over-the-limit connection is told before it is closed (the
+    /// close alone, for protocols with no error message).
+    fn refusal(&self) -> &'static [u8] {
+        b""
+    }
+}
+
+/// How a datagram socket is served.
+pub enum Served {
+    /// One endpoint answers every peer of the socket.
+    Socket(Box<dyn Endpoint>),
+    /// A listener: each accepted request gets a socket and an endpoint.
+    PerRequest(Box<dyn Dispatch>),
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Served::Socket(_) => "Served::Socket",
+            Served::PerRequest(_) => "Served::PerRequest",
+        })
+    }
 }
 
 /// Everything a driver needs, shared by its tasks or threads.
 #[derive(Debug)]
 pub struct Shared {
-    /// Makes endpoints.
-    pub factory: Factory,
     /// Connection and idle limits.
     pub limits: Limits,
     /// The clock every machine reads through.
     pub clock: Clock,
+    /// The async model's runtime.
+    pub runtime: Arc<dyn Runtime>,
     /// Set to stop: loops notice within [`STOP_CHECK`].
     pub stop: AtomicBool,
-    /// TCP connections open now.
+    /// Connections (TCP, and per-request transfers) open now.
     pub open: AtomicUsize,
 }
 
@@ -105,52 +147,13 @@ impl Drop for Admission {
 }
 
 /// The sockets of a server, bound before any driver runs so that their
-/// addresses (port 0 in tests) are known up front.
-#[derive(Debug)]
+/// addresses (port 0 in tests) are known up front, each with what it serves.
+#[derive(Debug, Default)]
 pub struct Bound {
     /// TCP listeners.
-    pub tcp: Vec<(Service, TcpListener)>,
+    pub tcp: Vec<(Arc<dyn Serve>, TcpListener)>,
     /// UDP sockets.
-    pub udp: Vec<(Service, UdpSocket)>,
-}
-
-impl Bound {
-    /// Binds every service's sockets on `addr_of(service)`.
-    pub fn bind(
-        services: &[Service],
-        addr_of: impl Fn(Service) -> SocketAddr,
-    ) -> io::Result<Bound> {
-        let mut bound = Bound {
-            tcp: Vec::new(),
-            udp: Vec::new(),
-        };
-        for &svc in services {
-            let addr = addr_of(svc);
-            for proto in svc.protos() {
-                let err = |e: io::Error| {
-                    io::Error::new(e.kind(), format!("{svc} on {proto} {addr}: {e}"))
-                };
-                match proto {
-                    Proto::Tcp => bound.tcp.push((svc, listen(addr).map_err(err)?)),
-                    Proto::Udp => bound.udp.push((svc, UdpSocket::bind(addr).map_err(err)?)),
-                }
-            }
-        }
-        Ok(bound)
-    }
-
-    /// Each socket's service, transport and address.
-    pub fn addrs(&self) -> Vec<(Service, Proto, SocketAddr)> {
-        let tcp = self
-            .tcp
-            .iter()
-            .filter_map(|(s, l)| Some((*s, Proto::Tcp, l.local_addr().ok()?)));
-        let udp = self
-            .udp
-            .iter()
-            .filter_map(|(s, u)| Some((*s, Proto::Udp, u.local_addr().ok()?)));
-        tcp.chain(udp).collect()
-    }
+    pub udp: Vec<(Arc<dyn Serve>, UdpSocket)>,
 }
 
 /// Room for connections the kernel has accepted but we have not yet: std's
@@ -160,7 +163,7 @@ pub const LISTEN_BACKLOG: i32 = 4096;
 
 /// A TCP listener with [`LISTEN_BACKLOG`] and address reuse (a restarted
 /// server need not wait out TIME_WAIT).
-fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
@@ -217,7 +220,7 @@ pub fn next_wake(
 
 /// Sets a socket's read timeout only when it must change: to wake sooner,
 /// or after waking too early twice over. Each change is a system call, and a
-/// windowed TFTP transfer would otherwise make one per datagram.
+/// windowed transfer would otherwise make one per datagram.
 #[derive(Debug, Default)]
 pub struct ReadTimeout(Option<Duration>);
 
@@ -237,21 +240,188 @@ impl ReadTimeout {
     }
 }
 
-/// Starts the chosen model's driver on its own thread(s).
-pub fn spawn(model: Model, mut bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
-    // TFTP opens a socket per transfer, so it has a listener of its own.
-    let (tftp, udp): (Vec<_>, Vec<_>) = bound
-        .udp
-        .into_iter()
-        .partition(|(s, _)| *s == Service::Tftp);
-    bound.udp = udp;
-    for (_, socket) in tftp {
-        crate::tftp::serve(socket, Arc::clone(&shared))?;
+/// A peer table that knows one peer: a per-request endpoint's client, or a
+/// client's server, as [`PeerId`] 0.
+pub fn one_peer(addr: SocketAddr) -> PeerTable {
+    let mut peers = PeerTable::default();
+    let _first = peers.id(addr);
+    peers
+}
+
+/// A slot taken by a per-request endpoint: counted by its listener and by
+/// the shared admission limit until dropped.
+#[derive(Debug)]
+pub struct Slot {
+    _admission: Admission,
+    running: Arc<AtomicUsize>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.running.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// One accepted request: its endpoint, the fresh socket it is served from
+/// (its own port: a per-request protocol's transfer ID) and the client on it.
+pub struct Child {
+    /// The socket, bound to the listener's address on a new port.
+    pub socket: UdpSocket,
+    /// The endpoint.
+    pub ep: Box<dyn Endpoint>,
+    /// The client, as peer 0.
+    pub peers: PeerTable,
+    /// Freed when the child is dropped.
+    pub slot: Slot,
+}
+
+impl std::fmt::Debug for Child {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Child")
+            .field("socket", &self.socket)
+            .field("slot", &self.slot)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a per-request listener's loop does with one datagram.
+#[derive(Debug)]
+pub enum Request {
+    /// Serve this child until its endpoint is done.
+    Child(Child),
+    /// Send this back to the sender.
+    Reply(Bytes),
+    /// Nothing.
+    Nothing,
+}
+
+/// Hands a datagram on a per-request listener to its [`Dispatch`], with the
+/// load it is under: how many of its children run (`running`) and whether
+/// the shared admission limit has room.
+pub fn request(
+    dispatch: &mut dyn Dispatch,
+    shared: &Arc<Shared>,
+    running: &Arc<AtomicUsize>,
+    ip: IpAddr,
+    datagram: &[u8],
+    from: SocketAddr,
+) -> Request {
+    let admission = shared.admit();
+    let load = Load {
+        running: running.load(Ordering::Acquire),
+        room: admission.is_some(),
+    };
+    match dispatch.dispatch(datagram, load) {
+        Accepted::Start(ep) => {
+            let Some(admission) = admission else {
+                // The listener admitted despite no room: it must not.
+                return Request::Nothing;
+            };
+            match UdpSocket::bind(SocketAddr::new(ip, 0)) {
+                Ok(socket) => {
+                    tracing::info!(%from, "request accepted");
+                    running.fetch_add(1, Ordering::AcqRel);
+                    Request::Child(Child {
+                        socket,
+                        ep,
+                        peers: one_peer(from),
+                        slot: Slot {
+                            _admission: admission,
+                            running: Arc::clone(running),
+                        },
+                    })
+                }
+                Err(e) => {
+                    tracing::warn!("socket for a request: {e}");
+                    Request::Nothing
+                }
+            }
+        }
+        Accepted::Reply { reply, why } => {
+            tracing::info!(%from, why, "request refused");
+            Request::Reply(reply)
+        }
+        Accepted::Ignore { why } => {
+            tracing::debug!(%from, why, "datagram ignored");
+            Request::Nothing
+        }
+    }
+}
+
+/// Starts the chosen model's driver on its own thread(s).
+pub fn spawn(model: Model, bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
     match model {
         Model::Async => asynch::spawn(bound, shared),
         Model::Threads => threads::spawn(bound, shared, threads::Mode::ThreadPerConnection),
         Model::Iterative => threads::spawn(bound, shared, threads::Mode::OneAtATime),
         Model::Poll => poll::spawn(bound, shared),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn a_peer_keeps_its_id_and_ids_map_back() {
+        let mut t = PeerTable::default();
+        let a = t.id(addr(1));
+        let b = t.id(addr(2));
+        assert_eq!(a, PeerId::FIRST);
+        assert_ne!(a, b);
+        assert_eq!(t.id(addr(1)), a);
+        assert_eq!(t.addr(b), Some(addr(2)));
+        assert_eq!(t.addr(PeerId(99)), None);
+    }
+
+    #[test]
+    fn the_peer_table_is_bounded_and_reuses_the_oldest_slot() {
+        let mut t = PeerTable::default();
+        for port in 0..MAX_DATAGRAM_PEERS as u16 {
+            t.id(addr(port + 1));
+        }
+        let newcomer = t.id(addr(60_000));
+        assert_eq!(newcomer, PeerId::FIRST, "the oldest slot is reused");
+        assert_eq!(t.addr(newcomer), Some(addr(60_000)));
+        assert_eq!(t.ids.len(), MAX_DATAGRAM_PEERS);
+    }
+
+    #[test]
+    fn one_peer_is_peer_zero() {
+        let t = one_peer(addr(7));
+        assert_eq!(t.addr(PeerId::FIRST), Some(addr(7)));
+    }
+
+    #[test]
+    fn read_timeouts_change_only_to_wake_sooner_or_when_far_too_early() {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let mut rt = ReadTimeout::default();
+        rt.set(&s, Duration::from_millis(100)).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(100)));
+        // Longer but within twice: kept (one system call saved).
+        rt.set(&s, Duration::from_millis(150)).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(100)));
+        // Sooner: changed.
+        rt.set(&s, Duration::from_millis(10)).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(10)));
+        // Far longer: changed.
+        rt.set(&s, Duration::from_millis(50)).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(50)));
+        // Zero is never asked of the socket (it would mean "block forever").
+        rt.set(&s, Duration::ZERO).expect("set");
+        assert_eq!(rt.0, Some(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn next_wake_is_the_soonest_and_never_past_the_stop_check() {
+        let clock = Clock::new();
+        let far = std::time::Instant::now() + Duration::from_secs(3600);
+        assert_eq!(next_wake(&clock, None, far), STOP_CHECK);
+        let soon = clock.now().mono;
+        assert!(next_wake(&clock, Some(soon), far) <= Duration::from_millis(1));
     }
 }

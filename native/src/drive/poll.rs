@@ -3,15 +3,18 @@
 //! grown up. No threads per client and no runtime: the loop itself keeps
 //! every connection's state, which is exactly what a machine is.
 
-use super::{Admission, BUF_SIZE, Bound, PeerTable, STOP_CHECK, Shared, next_wake};
-use crate::endpoint::Endpoint;
-use crate::services::Service;
+use super::{
+    Admission, BUF_SIZE, Bound, Child, PeerTable, Request, STOP_CHECK, Serve, Served, Shared, Slot,
+    next_wake, request,
+};
+use crate::endpoint::{Dispatch, Endpoint};
 use bytes::{Buf, Bytes};
 use polling::{Event, Events, Poller};
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 use wirekit_core::{Input, PeerId};
 
@@ -21,7 +24,7 @@ const MAX_QUEUED_OUT: usize = 256 * 1024;
 
 struct Conn {
     stream: TcpStream,
-    service: Service,
+    service: &'static str,
     ep: Box<dyn Endpoint>,
     out: VecDeque<Bytes>,
     queued: usize,
@@ -32,9 +35,21 @@ struct Conn {
 
 struct Datagram {
     socket: UdpSocket,
-    service: Service,
+    service: &'static str,
     ep: Box<dyn Endpoint>,
     peers: PeerTable,
+    /// A per-request child's place in the limits; `None` for a socket that
+    /// serves as long as the server runs.
+    slot: Option<Slot>,
+}
+
+/// A per-request listener; its children are [`Datagram`]s of their own.
+struct PerRequest {
+    socket: UdpSocket,
+    service: &'static str,
+    dispatch: Box<dyn Dispatch>,
+    running: Arc<AtomicUsize>,
+    ip: IpAddr,
 }
 
 /// Starts the loop on a thread of its own.
@@ -46,15 +61,25 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
         listeners.push((service, l));
     }
     let mut datagrams = Vec::new();
+    let mut per_request = Vec::new();
     for (service, socket) in bound.udp {
         socket.set_nonblocking(true)?;
-        if let Some(ep) = shared.factory.datagram(service) {
-            datagrams.push(Datagram {
+        match service.datagram() {
+            Some(Served::Socket(ep)) => datagrams.push(Datagram {
                 socket,
-                service,
+                service: service.name(),
                 ep,
                 peers: PeerTable::default(),
-            });
+                slot: None,
+            }),
+            Some(Served::PerRequest(dispatch)) => per_request.push(PerRequest {
+                ip: socket.local_addr()?.ip(),
+                socket,
+                service: service.name(),
+                dispatch,
+                running: Arc::new(AtomicUsize::new(0)),
+            }),
+            None => {}
         }
     }
     for (key, (_, l)) in listeners.iter().enumerate() {
@@ -63,18 +88,24 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
     for (i, d) in datagrams.iter().enumerate() {
         add(&poller, &d.socket, Event::readable(listeners.len() + i))?;
     }
+    for (i, p) in per_request.iter().enumerate() {
+        let key = listeners.len() + datagrams.len() + i;
+        add(&poller, &p.socket, Event::readable(key))?;
+    }
     std::thread::Builder::new()
         .name("poll".into())
         .spawn(move || {
+            let next_key = listeners.len() + datagrams.len() + per_request.len();
             let mut looper = Loop {
                 poller,
                 listeners,
                 datagrams,
+                per_request,
+                children: BTreeMap::new(),
                 conns: BTreeMap::new(),
-                next_key: 0,
+                next_key,
                 shared,
             };
-            looper.next_key = looper.listeners.len() + looper.datagrams.len();
             if let Err(e) = looper.run() {
                 tracing::error!("poll loop failed: {e}");
             }
@@ -88,16 +119,20 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
 fn add(poller: &Poller, source: &impl std::os::fd::AsRawFd, interest: Event) -> io::Result<()> {
     // SAFETY: `polling` requires a registered socket to be deleted from the
     // poller before it is closed. Every socket added here is owned by the
-    // loop, which deletes connections in `Loop::close` before dropping them;
-    // listeners and UDP sockets live as long as the poller itself.
+    // loop, which deletes connections in `Loop::close` and per-request
+    // children in `Loop::reap` before dropping them; listeners and the other
+    // UDP sockets live as long as the poller itself.
     unsafe { poller.add(source.as_raw_fd(), interest) }
 }
 // ANCHOR_END: add
 
 struct Loop {
     poller: Poller,
-    listeners: Vec<(Service, TcpListener)>,
+    listeners: Vec<(Arc<dyn Serve>, TcpListener)>,
     datagrams: Vec<Datagram>,
+    per_request: Vec<PerRequest>,
+    /// Per-request children, keyed like connections.
+    children: BTreeMap<usize, Datagram>,
     conns: BTreeMap<usize, Conn>,
     next_key: usize,
     shared: Arc<Shared>,
@@ -118,15 +153,25 @@ impl Loop {
                 .collect();
             for (key, readable, writable) in ready {
                 let (nl, nd) = (self.listeners.len(), self.datagrams.len());
+                let np = self.per_request.len();
                 if key < nl {
                     self.accept(key)?;
                 } else if key < nl + nd {
-                    self.datagram(key - nl, key, &mut buf)?;
+                    if let Some(d) = self.datagrams.get_mut(key - nl) {
+                        receive(d, &self.shared, &mut buf);
+                        self.poller.modify(&d.socket, Event::readable(key))?;
+                    }
+                } else if key < nl + nd + np {
+                    self.requests(key - nl - nd, key, &mut buf)?;
+                } else if let Some(d) = self.children.get_mut(&key) {
+                    receive(d, &self.shared, &mut buf);
+                    self.poller.modify(&d.socket, Event::readable(key))?;
                 } else {
                     self.conn(key, readable, writable, &mut buf);
                 }
             }
             self.timeouts(&mut buf);
+            self.reap();
         }
         Ok(())
     }
@@ -142,6 +187,7 @@ impl Loop {
         let dgrams = self
             .datagrams
             .iter()
+            .chain(self.children.values())
             .map(|d| next_wake(clock, d.ep.poll_timeout(), far));
         conns.chain(dgrams).fold(STOP_CHECK, Duration::min)
     }
@@ -150,17 +196,17 @@ impl Loop {
         let Some((service, listener)) = self.listeners.get(key) else {
             return Ok(());
         };
-        let service = *service;
+        let service = Arc::clone(service);
         let mut accepted = Vec::new();
         loop {
             match listener.accept() {
                 Ok((stream, peer)) => {
-                    tracing::debug!(%service, %peer, "accepted");
+                    tracing::debug!(service = service.name(), %peer, "accepted");
                     accepted.push(stream);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
-                    tracing::warn!(%service, "accept: {e}");
+                    tracing::warn!(service = service.name(), "accept: {e}");
                     break;
                 }
             }
@@ -168,19 +214,19 @@ impl Loop {
         self.poller.modify(listener, Event::readable(key))?;
         for stream in accepted {
             let Some(admission) = self.shared.admit() else {
-                super::threads::refuse(stream, service, &self.shared);
+                super::threads::refuse(stream, service.as_ref(), &self.shared);
                 continue;
             };
             stream.set_nonblocking(true)?;
             let ck = self.next_key;
             self.next_key += 1;
             add(&self.poller, &stream, Event::readable(ck))?;
-            let ep = self.shared.factory.stream(service, self.shared.clock.now());
+            let ep = service.stream(self.shared.clock.now());
             self.conns.insert(
                 ck,
                 Conn {
                     stream,
-                    service,
+                    service: service.name(),
                     ep,
                     out: VecDeque::new(),
                     queued: 0,
@@ -189,30 +235,87 @@ impl Loop {
                     _admission: admission,
                 },
             );
-            // A server that speaks first (daytime) has output already.
+            // A server that speaks first has output already.
             self.conn(ck, false, true, &mut []);
         }
         Ok(())
     }
 
-    fn datagram(&mut self, index: usize, key: usize, buf: &mut [u8]) -> io::Result<()> {
-        let clock = self.shared.clock;
-        let Some(d) = self.datagrams.get_mut(index) else {
+    /// First requests on a per-request listener: each accepted one becomes
+    /// a child with a socket of its own, registered with the poller.
+    fn requests(&mut self, index: usize, key: usize, buf: &mut [u8]) -> io::Result<()> {
+        let Some(p) = self.per_request.get_mut(index) else {
             return Ok(());
         };
+        let mut accepted = Vec::new();
         loop {
-            match d.socket.recv_from(buf) {
-                Ok((n, addr)) => {
-                    let from = d.peers.id(addr);
-                    let bytes = buf.get(..n).unwrap_or_default();
-                    d.ep.input(clock.now(), Input::Data { from, bytes });
-                    flush(d, &clock);
+            match p.socket.recv_from(buf) {
+                Ok((n, from)) => {
+                    let datagram = buf.get(..n).unwrap_or_default();
+                    let asked = request(
+                        p.dispatch.as_mut(),
+                        &self.shared,
+                        &p.running,
+                        p.ip,
+                        datagram,
+                        from,
+                    );
+                    match asked {
+                        Request::Child(child) => accepted.push((p.service, child)),
+                        Request::Reply(reply) => {
+                            if let Err(e) = p.socket.send_to(&reply, from) {
+                                tracing::debug!(service = p.service, %from, "udp send: {e}");
+                            }
+                        }
+                        Request::Nothing => {}
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => tracing::debug!(service = %d.service, "udp receive: {e}"),
+                Err(e) => tracing::debug!(service = p.service, "udp receive: {e}"),
             }
         }
-        self.poller.modify(&d.socket, Event::readable(key))
+        self.poller.modify(&p.socket, Event::readable(key))?;
+        for (service, child) in accepted {
+            let Child {
+                socket,
+                ep,
+                peers,
+                slot,
+            } = child;
+            socket.set_nonblocking(true)?;
+            let ck = self.next_key;
+            self.next_key += 1;
+            add(&self.poller, &socket, Event::readable(ck))?;
+            let mut d = Datagram {
+                socket,
+                service,
+                ep,
+                peers,
+                slot: Some(slot),
+            };
+            // The first answer (an OACK, the first block) goes out now.
+            flush(&mut d, &self.shared.clock);
+            self.children.insert(ck, d);
+        }
+        Ok(())
+    }
+
+    /// Children whose endpoint is done leave the poller, then close.
+    fn reap(&mut self) {
+        let done: Vec<usize> = self
+            .children
+            .iter()
+            .filter(|(_, d)| d.ep.is_done())
+            .map(|(k, _)| *k)
+            .collect();
+        for key in done {
+            if let Some(mut d) = self.children.remove(&key) {
+                // Deleted before the socket drops: the contract of `add`.
+                let _ = self.poller.delete(&d.socket);
+                d.ep.close(self.shared.clock.now());
+                drop(d.slot.take());
+            }
+        }
     }
 
     /// Moves one connection along: read what is there, send what can go.
@@ -230,7 +333,7 @@ impl Loop {
                         c.ep.input(
                             clock.now(),
                             Input::Eof {
-                                from: PeerId::STREAM,
+                                from: PeerId::FIRST,
                             },
                         );
                         break;
@@ -241,7 +344,7 @@ impl Loop {
                         c.ep.input(
                             clock.now(),
                             Input::Data {
-                                from: PeerId::STREAM,
+                                from: PeerId::FIRST,
                                 bytes,
                             },
                         );
@@ -265,7 +368,7 @@ impl Loop {
         }
         let finished = c.ep.is_done() && c.out.is_empty();
         if let Some(e) = broken {
-            tracing::debug!(service = %c.service, "connection broke: {e}");
+            tracing::debug!(service = c.service, "connection broke: {e}");
             self.close(key);
         } else if finished {
             self.close(key);
@@ -306,7 +409,7 @@ impl Loop {
             tracing::debug!("idle connection closed");
             self.close(key);
         }
-        for d in &mut self.datagrams {
+        for d in self.datagrams.iter_mut().chain(self.children.values_mut()) {
             if d.ep
                 .poll_timeout()
                 .is_some_and(|t| clock.until(t).is_zero())
@@ -358,13 +461,30 @@ fn write_out(c: &mut Conn, clock: &crate::clock::Clock) -> io::Result<()> {
     }
 }
 
+/// Feeds every datagram waiting on `d`'s socket to its endpoint.
+fn receive(d: &mut Datagram, shared: &Shared, buf: &mut [u8]) {
+    let clock = shared.clock;
+    loop {
+        match d.socket.recv_from(buf) {
+            Ok((n, addr)) => {
+                let from = d.peers.id(addr);
+                let bytes = buf.get(..n).unwrap_or_default();
+                d.ep.input(clock.now(), Input::Data { from, bytes });
+                flush(d, &clock);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => tracing::debug!(service = d.service, "udp receive: {e}"),
+        }
+    }
+}
+
 fn flush(d: &mut Datagram, clock: &crate::clock::Clock) {
     while let Some(t) = d.ep.poll_transmit(clock.now()) {
         if let Some(addr) = d.peers.addr(t.to)
             && let Err(e) = d.socket.send_to(&t.payload, addr)
         {
             // A full send buffer drops the datagram: UDP promises nothing more.
-            tracing::debug!(service = %d.service, %addr, "udp send: {e}");
+            tracing::debug!(service = d.service, %addr, "udp send: {e}");
         }
     }
 }

@@ -3,9 +3,9 @@
 //! at once; iteratively, a listener serves one client to the end before it
 //! accepts the next — the seeds' first server, and its weakness on show.
 
-use super::blocking::{run_datagram, run_stream};
-use super::{Bound, STOP_CHECK, Shared};
-use crate::services::Service;
+use super::blocking::{Until, run_child, run_datagram, run_per_request, run_stream};
+use super::{Bound, Child, PeerTable, STOP_CHECK, Serve, Served, Shared};
+use crate::endpoint::Endpoint;
 use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -25,26 +25,59 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>, mode: Mode) -> io::Result<()> {
     for (service, listener) in bound.tcp {
         let shared = Arc::clone(&shared);
         thread::Builder::new()
-            .name(format!("{service}-tcp"))
-            .spawn(move || accept_loop(&listener, service, &shared, mode))?;
+            .name(format!("{}-tcp", service.name()))
+            .spawn(move || accept_loop(&listener, service.as_ref(), &shared, mode))?;
     }
     for (service, socket) in bound.udp {
         let shared = Arc::clone(&shared);
-        let Some(mut ep) = shared.factory.datagram(service) else {
+        let name = service.name();
+        let Some(served) = service.datagram() else {
             continue;
         };
         thread::Builder::new()
-            .name(format!("{service}-udp"))
+            .name(format!("{name}-udp"))
             .spawn(move || {
-                if let Err(e) = run_datagram(&socket, ep.as_mut(), &shared.clock, &shared.stop) {
-                    tracing::error!(%service, "udp socket failed: {e}");
+                let ran = match served {
+                    Served::Socket(mut ep) => run_datagram(
+                        &socket,
+                        ep.as_mut(),
+                        &shared.clock,
+                        &shared.stop,
+                        PeerTable::default(),
+                        Until::Stopped,
+                    ),
+                    Served::PerRequest(mut dispatch) => {
+                        run_per_request(&socket, dispatch.as_mut(), &shared, |child| {
+                            serve_child(child, name, &shared, mode)
+                        })
+                    }
+                };
+                if let Err(e) = ran {
+                    tracing::error!(service = name, "udp socket failed: {e}");
                 }
             })?;
     }
     Ok(())
 }
 
-fn accept_loop(listener: &TcpListener, service: Service, shared: &Arc<Shared>, mode: Mode) {
+/// One accepted request: on a thread of its own, or iteratively on the
+/// listener's (the next request waits in the socket until this one ends).
+fn serve_child(child: Child, name: &str, shared: &Arc<Shared>, mode: Mode) {
+    match mode {
+        Mode::OneAtATime => run_child(child, shared, Until::Settled),
+        Mode::ThreadPerConnection => {
+            let shared = Arc::clone(shared);
+            if let Err(e) = thread::Builder::new()
+                .name(format!("{name}-req"))
+                .spawn(move || run_child(child, &shared, Until::Done))
+            {
+                tracing::error!("cannot start a thread: {e}");
+            }
+        }
+    }
+}
+
+fn accept_loop(listener: &TcpListener, service: &dyn Serve, shared: &Arc<Shared>, mode: Mode) {
     // A blocking accept; to stop, the server sets the flag and connects once
     // to wake it (see `Running::stop`).
     loop {
@@ -54,21 +87,23 @@ fn accept_loop(listener: &TcpListener, service: Service, shared: &Arc<Shared>, m
         }
         match accepted {
             Ok((stream, peer)) => {
-                tracing::debug!(%service, %peer, "accepted");
+                tracing::debug!(service = service.name(), %peer, "accepted");
                 let Some(admission) = shared.admit() else {
                     refuse(stream, service, shared);
                     continue;
                 };
                 let shared2 = Arc::clone(shared);
+                let ep = service.stream(shared.clock.now());
+                let name = service.name();
                 let serve = move || {
-                    serve_one(stream, service, &shared2);
+                    serve_one(stream, ep, name, &shared2);
                     drop(admission);
                 };
                 match mode {
                     Mode::OneAtATime => serve(),
                     Mode::ThreadPerConnection => {
                         if let Err(e) = thread::Builder::new()
-                            .name(format!("{service}-conn"))
+                            .name(format!("{name}-conn"))
                             .spawn(serve)
                         {
                             tracing::error!("cannot start a thread: {e}");
@@ -78,19 +113,18 @@ fn accept_loop(listener: &TcpListener, service: Service, shared: &Arc<Shared>, m
             }
             Err(e) => {
                 // Out of descriptors and the like: wait and go on serving.
-                tracing::warn!(%service, "accept: {e}");
+                tracing::warn!(service = service.name(), "accept: {e}");
                 thread::sleep(STOP_CHECK);
             }
         }
     }
 }
 
-fn serve_one(mut stream: TcpStream, service: Service, shared: &Shared) {
+fn serve_one(mut stream: TcpStream, mut ep: Box<dyn Endpoint>, service: &str, shared: &Shared) {
     if let Err(e) = stream.set_nonblocking(false) {
         tracing::warn!("socket: {e}");
         return;
     }
-    let mut ep = shared.factory.stream(service, shared.clock.now());
     match run_stream(
         &mut stream,
         ep.as_mut(),
@@ -98,15 +132,19 @@ fn serve_one(mut stream: TcpStream, service: Service, shared: &Shared) {
         shared.limits.idle,
         &shared.stop,
     ) {
-        Ok(ending) => tracing::debug!(%service, ?ending, "connection ended"),
-        Err(e) => tracing::debug!(%service, "connection broke: {e}"),
+        Ok(ending) => tracing::debug!(service, ?ending, "connection ended"),
+        Err(e) => tracing::debug!(service, "connection broke: {e}"),
     }
 }
 
 /// Tells an over-the-limit client so (where the protocol can say it) and closes.
-pub fn refuse(mut stream: TcpStream, service: Service, shared: &Shared) {
-    tracing::warn!(%service, "connection refused: {} open", shared.limits.max_conns);
+pub fn refuse(mut stream: TcpStream, service: &dyn Serve, shared: &Shared) {
+    tracing::warn!(
+        service = service.name(),
+        "connection refused: {} open",
+        shared.limits.max_conns
+    );
     let _ = stream.set_nonblocking(false);
-    let _ = stream.write_all(shared.factory.refusal(service));
+    let _ = stream.write_all(service.refusal());
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }

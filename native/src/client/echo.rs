@@ -164,7 +164,7 @@ pub fn udp(
         let mut hosted = Hosted::new(machine, handler);
         hosted.command(clock.now(), Bytes::from(m.clone().into_bytes()));
         check(hosted.failure())?;
-        run_udp(addr, &mut hosted, &clock, Duration::ZERO, |h| {
+        run_udp(addr, &mut hosted, &clock, |h| {
             h.state.reply.is_some() || h.state.down.is_some()
         })?;
         let answer = hosted.into_parts().1.state;

@@ -8,12 +8,18 @@
 //! name), which is renamed into place only on commit. A dropped connection,
 //! a crash or Ctrl-C leaves at most a partial, which a later `PUT` with an
 //! offset resumes.
+//!
+//! The WKFT/1 server's answers live here ([`StoreSession`]); TFTP's are a
+//! thin adapter over the same store ([`tftp`]).
+
+pub mod tftp;
 
 use crate::endpoint::Handler;
 use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use wirekit_core::Now;
@@ -512,5 +518,159 @@ impl Handler<Server> for StoreSession {
 impl Drop for StoreSession {
     fn drop(&mut self) {
         self.end_upload(true);
+    }
+}
+
+/// Reads `len` bytes at `offset`, fewer only at the end of the file.
+pub fn read_exact_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+    let mut buf = vec![0; len];
+    let mut got = 0;
+    while got < len {
+        let n = file.read_at(buf.get_mut(got..).unwrap_or_default(), offset + got as u64)?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    buf.truncate(got);
+    Ok(Bytes::from(buf))
+}
+
+/// A window of the file read in one system call and handed out block by
+/// block: lock-step TFTP asks for 512 bytes at a time, and a read per block
+/// made our server slower than tftpd-hpa's buffered one.
+#[derive(Debug, Default)]
+pub struct ReadAhead {
+    start: u64,
+    buf: Bytes,
+}
+
+impl ReadAhead {
+    const SIZE: usize = 256 * 1024;
+
+    fn read(&mut self, file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+        let end = offset.saturating_add(len as u64);
+        let have = self.start + self.buf.len() as u64;
+        let inside = offset >= self.start && end <= have;
+        if !inside {
+            self.start = offset;
+            self.buf = read_exact_at(file, offset, len.max(Self::SIZE))?;
+        }
+        let from = (offset - self.start) as usize;
+        let to = (from + len).min(self.buf.len());
+        Ok(self.buf.slice(from.min(to)..to))
+    }
+}
+
+/// A file open for reading, with its read-ahead window.
+#[derive(Debug)]
+pub struct Reading {
+    file: File,
+    ahead: ReadAhead,
+}
+
+/// The core's store contract over the sandbox: what every protocol's
+/// adapter (TFTP's here) answers from.
+impl wirekit_core::store::Store for Store {
+    type Reader = Reading;
+    type Partial = Upload;
+
+    fn list(&self, dir: Option<&str>) -> Result<Vec<Entry>, wirekit_core::store::Error> {
+        Store::list(self, dir).map_err(Into::into)
+    }
+
+    fn stat(&self, path: &str) -> Result<Stat, wirekit_core::store::Error> {
+        Store::stat(self, path).map_err(Into::into)
+    }
+
+    fn open_read(&mut self, path: &str) -> Result<(Reading, u64), wirekit_core::store::Error> {
+        let (file, size) = Store::open_read(self, path)?;
+        let ahead = ReadAhead::default();
+        Ok((Reading { file, ahead }, size))
+    }
+
+    fn read_at(
+        &mut self,
+        r: &mut Reading,
+        offset: u64,
+        len: usize,
+    ) -> Result<Bytes, wirekit_core::store::Error> {
+        r.ahead
+            .read(&r.file, offset, len)
+            .map_err(|e| store_error(&e).into())
+    }
+
+    fn create_partial(
+        &mut self,
+        path: &str,
+        size: u64,
+        offset: u64,
+    ) -> Result<Upload, wirekit_core::store::Error> {
+        self.begin_upload(path, size, offset).map_err(Into::into)
+    }
+
+    fn append(
+        &mut self,
+        up: &mut Upload,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), wirekit_core::store::Error> {
+        up.write_at(offset, data).map_err(Into::into)
+    }
+
+    fn commit(&mut self, up: Upload, size: u64) -> Result<(), wirekit_core::store::Error> {
+        up.commit(size).map_err(Into::into)
+    }
+
+    fn discard(&mut self, up: Upload) {
+        up.discard();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_of(len: usize) -> (tempfile::TempDir, File, Vec<u8>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        let body: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        fs::write(&path, &body).expect("write");
+        let file = File::open(&path).expect("open");
+        (dir, file, body)
+    }
+
+    #[test]
+    fn read_ahead_hands_out_exact_blocks_and_a_short_last_one() {
+        let len = ReadAhead::SIZE + 1000;
+        let (_dir, file, body) = file_of(len);
+        let mut ahead = ReadAhead::default();
+        let mut offset = 0;
+        while offset < len {
+            let got = ahead.read(&file, offset as u64, 512).expect("read");
+            let want = body.get(offset..(offset + 512).min(len)).expect("in range");
+            assert_eq!(&got[..], want, "at {offset}");
+            offset += 512;
+        }
+        // Past the end: nothing, not an error.
+        assert!(
+            ahead
+                .read(&file, len as u64 + 10, 512)
+                .expect("read")
+                .is_empty()
+        );
+        // Backwards (a retransmission after a window restart) still right.
+        let again = ahead.read(&file, 0, 512).expect("read");
+        assert_eq!(&again[..], body.get(..512).expect("in range"));
+    }
+
+    #[test]
+    fn read_exact_at_reads_fewer_only_at_the_end() {
+        let (_dir, file, body) = file_of(3000);
+        assert_eq!(
+            &read_exact_at(&file, 100, 1000).expect("read")[..],
+            &body[100..1100]
+        );
+        assert_eq!(read_exact_at(&file, 2500, 1000).expect("read").len(), 500);
     }
 }

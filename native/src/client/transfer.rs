@@ -7,12 +7,12 @@
 //! never leaves a truncated file under the name asked for — and `--resume`
 //! continues from the partial.
 
+use crate::client::local::{bar, partial_path};
 use crate::client::{ClientError, connect, run_tcp};
 use crate::clock::Clock;
 use crate::endpoint::{Handler, Hosted};
-use crate::store::PARTIAL_SUFFIX;
 use bytes::Bytes;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -54,15 +54,6 @@ pub struct Transferred {
     pub seconds: f64,
 }
 
-/// The partial a download or upload is kept in until it is complete.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "download".into());
-    path.with_file_name(format!(".{name}{PARTIAL_SUFFIX}"))
-}
-
 fn local_err(what: &str, path: &Path, e: io::Error) -> ClientError {
     ClientError::Local(format!("{what} {}: {e}", path.display()))
 }
@@ -76,30 +67,6 @@ fn remote_failure(f: Failure) -> ClientError {
         Failure::LocalShort => ClientError::Local(f.to_string()),
         Failure::Protocol(_) | Failure::ConnectionClosed => ClientError::Protocol(f.to_string()),
     }
-}
-
-/// A progress bar of unknown length yet, hidden unless `show`.
-pub fn bar_for(show: bool, label: &str) -> ProgressBar {
-    bar(show, 0, 0, label)
-}
-
-fn bar(show: bool, len: u64, pos: u64, label: &str) -> ProgressBar {
-    let pb = ProgressBar::with_draw_target(
-        Some(len),
-        if show {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-    ) {
-        pb.set_style(style.progress_chars("=> "));
-    }
-    pb.set_message(label.to_owned());
-    pb.set_position(pos);
-    pb
 }
 
 /// What a session is for; the handler walks through it.

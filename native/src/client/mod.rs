@@ -1,16 +1,32 @@
 //! The clients: each runs a core machine over a real socket with the same
 //! blocking loop the `threads` model uses, and turns its events into
 //! results for the command line.
+//!
+//! | client | module |
+//! |---|---|
+//! | echo (TCP, UDP) | [`echo`] |
+//! | daytime, time, stamped echo | [`time`] |
+//! | WKFT/1 file transfer | [`transfer`] |
+//! | TFTP get and put | [`tftp`] |
+//! | a netcat for hand-typed sessions | [`nc`] |
+//! | partials, progress bars, batched writes | [`local`] |
+
+pub mod echo;
+pub mod local;
+pub mod nc;
+pub mod tftp;
+pub mod time;
+pub mod transfer;
 
 use crate::clock::Clock;
-use crate::drive::blocking::{Ending, run_stream};
-use crate::drive::{BUF_SIZE, PeerTable, next_wake};
+use crate::drive::blocking::{Ending, datagram_loop, run_stream};
+use crate::drive::one_peer;
 use crate::endpoint::{Endpoint, Handler, Hosted};
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-use wirekit_core::{Input, Machine, Now};
+use wirekit_core::{Machine, Now};
 
 /// Why a client command failed. Each kind has its own exit code, so that
 /// scripts can tell them apart.
@@ -155,15 +171,13 @@ pub fn run_tcp(
     }
 }
 
-/// Runs a datagram client machine against `server` until `finished` says
-/// so, then for up to `linger` more (or until the machine is done) so that
-/// it can answer a retransmission of the last packet (TFTP's dally). The
-/// machine's own retry schedule decides how long all this takes.
+/// Runs a datagram client machine against `server` on the drivers' own
+/// datagram loop, until `finished` says so or the machine is done. The
+/// machine's own retry schedule decides how long that takes.
 pub fn run_udp<M, H>(
     server: SocketAddr,
     hosted: &mut Hosted<M, H>,
     clock: &Clock,
-    linger: Duration,
     finished: impl Fn(&H) -> bool,
 ) -> Result<(), ClientError>
 where
@@ -178,48 +192,27 @@ where
         (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
     };
     let socket = UdpSocket::bind(local)?;
-    let mut peers = PeerTable::default();
-    // The machines address their server as PeerId(0): the first one known.
-    let _server_id = peers.id(server);
-    let mut buf = vec![0; BUF_SIZE];
-    let far = std::time::Instant::now() + Duration::from_secs(3600);
-    let mut linger_until: Option<std::time::Instant> = None;
-    let mut read_timeout = crate::drive::ReadTimeout::default();
-    loop {
-        crate::drive::blocking::flush_datagrams(&socket, hosted, clock, &peers);
-        if linger_until.is_none() && finished(hosted.handler()) {
-            linger_until = Some(std::time::Instant::now() + linger);
-        }
-        if let Some(until) = linger_until
-            && (std::time::Instant::now() >= until || hosted.is_done())
-        {
-            return Ok(());
-        }
-        let deadline = linger_until.unwrap_or(far);
-        let wait = next_wake(clock, hosted.poll_timeout(), deadline);
-        read_timeout.set(&socket, wait)?;
-        match socket.recv_from(&mut buf) {
-            Ok((n, addr)) => {
-                let from = peers.id(addr);
-                let bytes = buf.get(..n).unwrap_or_default();
-                hosted.input(clock.now(), Input::Data { from, bytes });
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                if hosted
-                    .poll_timeout()
-                    .is_some_and(|t| clock.until(t).is_zero())
-                {
-                    hosted.input(clock.now(), Input::Timeout);
-                }
-            }
-            // ICMP port unreachable from an earlier send: keep waiting, the
-            // retry schedule decides when to give up.
-            Err(e) => tracing::debug!("udp receive: {e}"),
-        }
+    let never = AtomicBool::new(false);
+    // The machines address their server as PeerId::FIRST.
+    datagram_loop(&socket, hosted, clock, &never, one_peer(server), |h| {
+        finished(h.handler()) || h.is_done()
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_adds_the_default_port_only_when_none_is_named() {
+        let a = resolve("127.0.0.1", 7007).expect("an address");
+        assert_eq!(a, SocketAddr::from(([127, 0, 0, 1], 7007)));
+        let b = resolve("127.0.0.1:9", 7007).expect("an address");
+        assert_eq!(b.port(), 9);
+        let c = resolve("localhost:9", 7007).expect("an address");
+        assert_eq!(c.port(), 9);
+        let d = resolve("[::1]:9", 7007).expect("an address");
+        assert!(d.is_ipv6());
     }
 }

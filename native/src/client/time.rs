@@ -87,7 +87,7 @@ pub fn udp(
     backoff: BackoffConfig,
 ) -> Result<Told, ClientError> {
     let clock = Clock::new();
-    let machine = DatagramClient::new(service, backoff, crate::echo::seed())
+    let machine = DatagramClient::new(service, backoff, crate::client::echo::seed())
         .map_err(|e| ClientError::Local(e.to_string()))?;
     let handler = Collect::new(
         None,
@@ -99,9 +99,7 @@ pub fn udp(
     );
     let mut hosted = Hosted::new(machine, handler);
     hosted.command(clock.now(), Ask::Now);
-    run_udp(addr, &mut hosted, &clock, Duration::ZERO, |h| {
-        h.state.is_some()
-    })?;
+    run_udp(addr, &mut hosted, &clock, |h| h.state.is_some())?;
     match hosted.into_parts().1.state {
         Some(ClientEvent::ServerDown { attempts }) => Err(ClientError::NoReply { addr, attempts }),
         Some(ev) => from_event(ev, &clock),
@@ -163,7 +161,7 @@ pub fn stamp_udp(
     let clock = Clock::new();
     let mut out = Vec::new();
     for l in lines {
-        let machine = UdpClient::new(backoff, crate::echo::seed())
+        let machine = UdpClient::new(backoff, crate::client::echo::seed())
             .map_err(|e| ClientError::Local(e.to_string()))?;
         let handler = Collect::new(
             None,
@@ -175,9 +173,7 @@ pub fn stamp_udp(
         );
         let mut hosted = Hosted::new(machine, handler);
         hosted.command(clock.now(), Bytes::from(l.clone().into_bytes()));
-        run_udp(addr, &mut hosted, &clock, Duration::ZERO, |h| {
-            h.state.is_some()
-        })?;
+        run_udp(addr, &mut hosted, &clock, |h| h.state.is_some())?;
         match hosted.into_parts().1.state {
             Some(UdpEvent::Reply { bytes, .. }) => {
                 let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);

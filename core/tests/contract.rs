@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 use std::convert::Infallible;
+use wirekit_core::testing::contract::{Op, Violation, exercise};
 use wirekit_core::{Input, Instant, Machine, Now, PeerId, Transmit};
-use wirekit_tests::contract::{Op, Violation, exercise};
 
 /// A machine with a configurable flaw.
 #[derive(Default)]
@@ -64,7 +64,7 @@ fn script() -> Vec<Op> {
 fn a_sound_machine_passes() {
     let mut m = Flawed::default();
     exercise(&mut m, Now::default(), &script()).unwrap();
-    let _ = PeerId::STREAM;
+    let _ = PeerId::FIRST;
 }
 
 #[test]
