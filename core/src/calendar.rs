@@ -215,7 +215,7 @@ impl DateTime {
     }
 
     // ANCHOR: ctime
-    /// C's `ctime` layout, as the seeds' stamped echo prints it:
+    /// C's `ctime` layout, as the classic tutorials' stamped echo prints it:
     /// `Sun Nov 22 10:30:43 2026` (a day below 10 is padded with a space).
     pub fn ctime(&self) -> impl fmt::Display + '_ {
         Ctime(self)

@@ -1,4 +1,4 @@
-//! Echo (RFC 862) and the seeds' variants, as machines.
+//! Echo (RFC 862) and the classic tutorials' variants, as machines.
 //!
 //! | machine | transport | what it does |
 //! |---|---|---|
@@ -44,7 +44,7 @@ pub enum StreamMode {
     /// RFC 862: every byte back, unchanged.
     #[default]
     Plain,
-    /// The seeds' dialogue: `Welcome!`, then `Hello, <line>!` per line, `exit` closes.
+    /// The classic tutorials' dialogue: `Welcome!`, then `Hello, <line>!` per line, `exit` closes.
     Hello,
 }
 
@@ -700,7 +700,7 @@ pub struct UdpClient {
 }
 
 impl UdpClient {
-    /// A client with this retry schedule (the default is the seeds': 100 ms,
+    /// A client with this retry schedule (the default is the classic tutorials': 100 ms,
     /// doubling, giving up past 2 s); `seed` drives the jitter, if any.
     pub fn new(config: BackoffConfig, seed: u64) -> Result<Self, BackoffError> {
         Ok(UdpClient {
@@ -726,7 +726,7 @@ impl Machine for UdpClient {
         match input {
             Input::Data { from, bytes } => {
                 if from != PeerId::FIRST {
-                    // The seeds' first client accepted a reply from anyone.
+                    // The classic tutorials' first client accepted a reply from anyone.
                     self.events.push_back(UdpEvent::Stray { from });
                 } else if self.retry.is_waiting() {
                     let attempts = self.retry.finish();

@@ -18,7 +18,7 @@
 //! | retry schedules with backoff | [`retry`] |
 //! | the store contract file servers answer from | [`store`] |
 //! | civil dates without `std` | [`calendar`] |
-//! | echo (RFC 862) and the seeds' hello and ack | [`echo`] |
+//! | echo (RFC 862) and the classic tutorials' hello and ack | [`echo`] |
 //! | daytime (RFC 867), time (RFC 868), stamped echo | [`timestamp`] |
 //! | two machines wired together in memory | [`pair`] |
 //! | WKFT/1 file transfer: server and client machines | [`transfer`] |

@@ -5,7 +5,7 @@
 //! struggling server from being flooded; giving up once a wait would grow
 //! past a ceiling turns "no answer" into a clear "the server looks down".
 //!
-//! The defaults are the seeds' schedule: wait 100 ms, then 200, 400, 800 and
+//! The defaults are the classic tutorials' schedule: wait 100 ms, then 200, 400, 800 and
 //! 1600 ms; the next wait (3200 ms) would pass 2 s, so the client gives up.
 
 use crate::time::Instant;
@@ -259,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn default_schedule_is_the_seeds() {
+    fn default_schedule_is_the_classic_tutorials() {
         let mut b = Backoff::new(BackoffConfig::default(), 0).unwrap();
         let waits: Vec<_> = core::iter::from_fn(|| b.next_wait()).collect();
         assert_eq!(waits, [ms(100), ms(200), ms(400), ms(800), ms(1600)]);

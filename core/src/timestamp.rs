@@ -1,5 +1,5 @@
 //! Timestamp protocols as machines: RFC 867 daytime, RFC 868 time, and the
-//! seeds' stamped echo.
+//! classic tutorials' stamped echo.
 //!
 //! | machine | transport | what it does |
 //! |---|---|---|
@@ -38,7 +38,7 @@ pub enum Service {
     Daytime,
     /// RFC 868: the time as a 32-bit count of seconds since 1900.
     Time,
-    /// The seeds' stamped echo: `[ctime] : data`.
+    /// The classic tutorials' stamped echo: `[ctime] : data`.
     Stamp,
 }
 
@@ -545,7 +545,7 @@ pub enum StampEvent {
     Protocol(ProtocolError),
 }
 
-/// The seeds' stamped-echo client over a stream.
+/// The classic tutorials' stamped-echo client over a stream.
 #[derive(Debug)]
 pub struct StampClient {
     lines: LineBuffer,

@@ -59,7 +59,7 @@ enum Command {
     Tftp(TftpCommand),
     /// Run a scenario in the deterministic network simulator.
     Sim(SimArgs),
-    /// Look a host name up (the seeds' gethostbyname).
+    /// Look a host name up (the classic tutorials' gethostbyname).
     Resolve(ResolveArgs),
     /// Load generators: echo requests/s and latency, download throughput,
     /// many idle connections.

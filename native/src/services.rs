@@ -22,7 +22,7 @@ pub enum Service {
     Daytime,
     /// RFC 868 time, TCP and UDP.
     Time,
-    /// The seeds' stamped echo (`[ctime] : line`), TCP and UDP.
+    /// The classic tutorials' stamped echo (`[ctime] : line`), TCP and UDP.
     Stamp,
     /// WKFT/1 file transfer, TCP.
     Transfer,
@@ -106,7 +106,7 @@ pub enum EchoMode {
     /// RFC 862: every byte back.
     #[default]
     Plain,
-    /// The seeds' dialogue: `Welcome!`, `Hello, <line>!`, `exit`.
+    /// The classic tutorials' dialogue: `Welcome!`, `Hello, <line>!`, `exit`.
     Hello,
     /// UDP answers `Your data was N bytes` (TCP stays plain).
     Ack,

@@ -201,7 +201,11 @@ fn udp_client_backs_off_and_reports_the_server_down() {
     assert!(matches!(e, ClientError::NoReply { attempts: 4, .. }), "{e}");
     assert_eq!(e.exit_code(), 3);
     let waits: Vec<_> = retries.iter().map(|(_, w)| w.as_millis()).collect();
-    assert_eq!(waits, [40, 80, 160], "the seeds' doubling schedule");
+    assert_eq!(
+        waits,
+        [40, 80, 160],
+        "the classic tutorials' doubling schedule"
+    );
     // Every attempt really went out.
     silent
         .set_read_timeout(Some(Duration::from_millis(200)))

@@ -64,7 +64,7 @@ fn default_mtu() -> u32 {
 }
 
 fn default_start() -> i64 {
-    // 2026-11-22 10:30:43 UTC, the seeds' example date.
+    // 2026-11-22 10:30:43 UTC, the classic tutorials' example date.
     1_795_343_443
 }
 
@@ -477,7 +477,7 @@ pub fn presets() -> Vec<Scenario> {
         upload,
         two_hosts(
             "udp-echo-backoff",
-            "UDP echo, 5 requests with the seeds' backoff (100 ms doubling to 2 s), 50% loss each way",
+            "UDP echo, 5 requests with the classic tutorials' backoff (100 ms doubling to 2 s), 50% loss each way",
             60_000,
             "delay 10ms loss 50%",
             Workload::EchoUdpServer {

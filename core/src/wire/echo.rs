@@ -1,6 +1,6 @@
 //! Echo's wire formats.
 //!
-//! RFC 862 echo has no format: the bytes come back as they went. The seeds'
+//! RFC 862 echo has no format: the bytes come back as they went. The classic tutorials'
 //! two variants do have one, and here it is:
 //!
 //! - *hello* (a stream of lines): the server greets `Welcome!`, answers each

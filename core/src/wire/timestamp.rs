@@ -1,4 +1,4 @@
-//! Timestamp wire formats: RFC 868 time, RFC 867 daytime, and the seeds'
+//! Timestamp wire formats: RFC 868 time, RFC 867 daytime, and the classic tutorials'
 //! stamped echo.
 //!
 //! - **time** is four bytes, big-endian: seconds since 1900-01-01 00:00 UTC,

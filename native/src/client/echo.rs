@@ -1,5 +1,5 @@
 //! `wirekit echo`: the echo clients (RFC 862 over TCP and UDP, and the
-//! seeds' hello dialogue).
+//! classic tutorials' hello dialogue).
 
 use crate::client::{ClientError, Collect, connect, run_tcp, run_udp};
 use crate::clock::Clock;

@@ -1,5 +1,5 @@
 //! `wirekit nc`: a small netcat, for the book's hand-typed sessions (WKFT/1
-//! requests, the seeds' raw HTTP GET) and for poking at any server.
+//! requests, the classic tutorials' raw HTTP GET) and for poking at any server.
 //!
 //! Not a protocol machine: it copies bytes both ways, which is the point —
 //! it shows what the protocols look like on the wire.
@@ -124,7 +124,7 @@ pub fn udp(
     Ok(total)
 }
 
-/// Name resolution, like the seeds' `gethostbyname`: every address a name
+/// Name resolution, like the classic tutorials' `gethostbyname`: every address a name
 /// has, in the order the system resolver gives them.
 pub fn resolve(name: &str) -> Result<Vec<std::net::IpAddr>, ClientError> {
     use std::net::ToSocketAddrs;

@@ -1,5 +1,5 @@
 //! `wirekit time`: the timestamp clients — RFC 868 time and RFC 867
-//! daytime over TCP and UDP, and the seeds' stamped echo.
+//! daytime over TCP and UDP, and the classic tutorials' stamped echo.
 
 use crate::client::{ClientError, Collect, connect, run_tcp, run_udp};
 use crate::clock::Clock;

@@ -1,4 +1,4 @@
-//! The drivers: one per IO model the seeds teach, each a single loop that
+//! The drivers: one per IO model the classic tutorials teach, each a single loop that
 //! runs any protocol's [`Endpoint`].
 //!
 //! | model | module | how it waits |

@@ -1,5 +1,5 @@
 //! The `poll` model: one thread, non-blocking sockets, and a readiness loop
-//! on the `polling` crate (epoll on Linux) — the seeds' `select` server,
+//! on the `polling` crate (epoll on Linux) — the classic tutorials' `select` server,
 //! grown up. No threads per client and no runtime: the loop itself keeps
 //! every connection's state, which is exactly what a machine is.
 

@@ -1,7 +1,7 @@
 //! The `threads` and `iterative` models: blocking sockets, the loop of
 //! [`super::blocking`]. With a thread per connection many clients are served
 //! at once; iteratively, a listener serves one client to the end before it
-//! accepts the next — the seeds' first server, and its weakness on show.
+//! accepts the next — the classic tutorials' first server, and its weakness on show.
 
 use super::blocking::{Until, run_child, run_datagram, run_per_request, run_stream};
 use super::{Bound, Child, PeerTable, STOP_CHECK, Serve, Served, Shared};
