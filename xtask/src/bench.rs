@@ -515,29 +515,8 @@ fn tftp_part(files: &Path, mib: u64) -> Result<Value> {
 fn browser_part() -> Result<Value> {
     const PRESET: &str = "tcp-transfer-lossy";
     const RUNS: &str = "5";
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "run",
-            "-q",
-            "--release",
-            "-p",
-            "wirekit-core",
-            "--features",
-            "sim",
-            "--example",
-            "sim_speed",
-            "--",
-            PRESET,
-            RUNS,
-        ])
-        .current_dir(crate::root())
-        .stdin(Stdio::null())
-        .output()
-        .context("run the sim_speed example")?;
-    if !out.status.success() {
-        bail!("sim_speed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let native: Value = serde_json::from_slice(&out.stdout).context("sim_speed's JSON")?;
+    let native: Value =
+        serde_json::from_str(&sim_speed(&[PRESET, RUNS])?).context("sim_speed's JSON")?;
     let lab = crate::lab::start(&crate::lab::LabArgs::check())?;
     let browser = crate::browser::bench(&lab, PRESET, RUNS);
     lab.stop();
