@@ -222,10 +222,25 @@ struct Lab {
     ports: BTreeMap<u16, u16>,
     root: tempfile::TempDir,
     work: tempfile::TempDir,
+    /// The server's standard error, shown if it does not start.
+    _logs: tempfile::TempDir,
 }
 
 impl Lab {
+    /// Starts the servers; a port taken between our probe and the server's
+    /// bind (another test may grab it) gets a second and third try.
     fn start(bin: &Path, extra: &[String], empty_root: bool) -> Result<Lab, String> {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Lab::try_start(bin, extra, empty_root) {
+                Ok(lab) => return Ok(lab),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    fn try_start(bin: &Path, extra: &[String], empty_root: bool) -> Result<Lab, String> {
         let root = tempfile::tempdir().map_err(|e| e.to_string())?;
         if !empty_root {
             std::fs::write(root.path().join(LAB_FILE.0), LAB_FILE.1).map_err(|e| e.to_string())?;
@@ -238,11 +253,21 @@ impl Lab {
             .arg(root.path());
         let mut ports = BTreeMap::new();
         for (_, standard, flag) in SERVICES {
-            let port = free_port();
+            let port = loop {
+                let p = free_port();
+                if !ports.values().any(|&q| q == p) {
+                    break p;
+                }
+            };
             ports.insert(standard, port);
             cmd.arg(flag).arg(port.to_string());
         }
-        cmd.args(extra).stdout(Stdio::piped()).stderr(Stdio::null());
+        // Beside, not in, the folder the commands run in (a transcript may
+        // list it) or the root (LIST shows it).
+        let logs = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let log_path = logs.path().join("serve.log");
+        let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+        cmd.args(extra).stdout(Stdio::piped()).stderr(log);
         let mut server = cmd
             .spawn()
             .map_err(|e| format!("cannot start wirekit serve: {e}"))?;
@@ -253,13 +278,18 @@ impl Lab {
             .map_err(|e| e.to_string())?;
         if !ready.starts_with('[') {
             let _ = server.kill();
-            return Err(format!("wirekit serve did not start: {ready:?}"));
+            let _ = server.wait();
+            let why = std::fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(format!(
+                "wirekit serve {extra:?} did not start: {ready:?}, stderr: {why}"
+            ));
         }
         Ok(Lab {
             server,
             ports,
             root,
             work,
+            _logs: logs,
         })
     }
 }
