@@ -231,8 +231,12 @@ impl Run {
             Sim::new(&self.scenario, self.seed, Options::default()).map_err(|e| e.to_string())?;
         past.run_until(Instant::from_micros(t_us));
         let mut views = Vec::new();
-        for (i, state) in past.app_states().into_iter().enumerate() {
-            let spec = &self.scenario.apps[i];
+        for (i, (state, spec)) in past
+            .app_states()
+            .into_iter()
+            .zip(&self.scenario.apps)
+            .enumerate()
+        {
             let last_note = self
                 .records
                 .iter()

@@ -18,8 +18,9 @@ fn js(r: Result<String, lab::Failure>) -> Result<String, JsError> {
     r.map_err(|e| JsError::new(&e))
 }
 
-/// Virtual µs from JavaScript: negative and NaN are the start.
-fn micros(t: f64) -> u64 {
+/// A whole number from JavaScript (virtual µs, a packet number):
+/// negative and NaN are 0, fractions are cut.
+fn whole(t: f64) -> u64 {
     if t.is_finite() && t > 0.0 {
         t as u64
     } else {
@@ -77,7 +78,7 @@ impl Run {
 
     /// Runs every event up to virtual time `until_us`; false once over.
     pub fn advance(&mut self, until_us: f64) -> bool {
-        self.0.advance(micros(until_us))
+        self.0.advance(whole(until_us))
     }
 
     /// Runs to the end.
@@ -137,12 +138,12 @@ impl Run {
 
     /// Packet `n` decoded (JSON, or `null`).
     pub fn packet(&self, n: f64) -> Result<String, JsError> {
-        js(self.0.packet(micros(n)))
+        js(self.0.packet(whole(n)))
     }
 
     /// Every application's state at virtual time `t_us` (JSON).
     pub fn states_at(&self, t_us: f64) -> Result<String, JsError> {
-        js(self.0.states_at(micros(t_us)))
+        js(self.0.states_at(whole(t_us)))
     }
 
     /// The hosts (JSON).
