@@ -14,7 +14,7 @@
 
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::outbox::Outbox;
-use crate::retry::{BackoffConfig, BackoffError, Retrier, RetryStep};
+use crate::request::{Reply, RequestEvent, Requester};
 use crate::time::{Instant, Now};
 use crate::wire::echo::{
     EXIT, GREETING, MAX_DATAGRAM, MAX_LINE, ack, encode_line, hello_reply, parse_hello_reply,
@@ -25,7 +25,6 @@ use alloc::string::String;
 use bytes::{Bytes, BytesMut};
 use core::convert::Infallible;
 use core::fmt;
-use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Bytes a stream server holds for a peer that is not reading its echo.
@@ -126,13 +125,6 @@ pub enum Misuse {
     Finished,
     /// A hello message with a line break, or longer than [`MAX_LINE`].
     BadLine,
-    /// A datagram over [`MAX_DATAGRAM`] bytes.
-    TooLarge {
-        /// The limit.
-        limit: usize,
-    },
-    /// A request while the previous one still waits for its reply.
-    Busy,
 }
 
 impl fmt::Display for Misuse {
@@ -143,8 +135,6 @@ impl fmt::Display for Misuse {
             }
             Misuse::Finished => f.write_str("the client has finished"),
             Misuse::BadLine => write!(f, "a hello message is one line of at most {MAX_LINE} bytes"),
-            Misuse::TooLarge { limit } => write!(f, "a datagram holds at most {limit} bytes"),
-            Misuse::Busy => f.write_str("a request is still waiting for its reply"),
         }
     }
 }
@@ -660,134 +650,25 @@ impl Machine for HelloClient {
     }
 }
 
-/// What a [`UdpClient`] reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum UdpEvent {
-    /// The server answered.
-    Reply {
-        /// The reply datagram.
-        bytes: Bytes,
-        /// Sends it took.
-        attempts: u32,
-    },
-    /// No reply in time: the request was sent again.
-    Retrying {
-        /// Sends so far, this one included.
-        attempt: u32,
-        /// How long the client waits now.
-        wait: Duration,
-    },
-    /// Every wait ran out: the server looks down.
-    ServerDown {
-        /// Sends made.
-        attempts: u32,
-    },
-    /// A datagram from someone other than the server, ignored.
-    Stray {
-        /// Who sent it.
-        from: PeerId,
-    },
-}
-
 // ANCHOR: udp_client
-/// A datagram request client: one request at a time to [`PeerId::FIRST`], sent
-/// again with exponential backoff until a reply comes or the schedule ends.
-#[derive(Debug)]
-pub struct UdpClient {
-    retry: Retrier,
-    out: Outbox,
-    events: VecDeque<UdpEvent>,
-}
+/// Reads an echo reply: the bytes themselves, whatever they are (comparing
+/// them with the request is the application's business).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Echoed;
 
-impl UdpClient {
-    /// A client with this retry schedule (the default is the classic tutorials': 100 ms,
-    /// doubling, giving up past 2 s); `seed` drives the jitter, if any.
-    pub fn new(config: BackoffConfig, seed: u64) -> Result<Self, BackoffError> {
-        Ok(UdpClient {
-            retry: Retrier::new(config, seed)?,
-            out: Outbox::default(),
-            events: VecDeque::new(),
-        })
-    }
-
-    /// True while a request waits for its reply.
-    pub fn is_waiting(&self) -> bool {
-        self.retry.is_waiting()
+impl Reply for Echoed {
+    type Value = Bytes;
+    fn read(&self, datagram: &[u8]) -> Bytes {
+        Bytes::copy_from_slice(datagram)
     }
 }
 
-impl Machine for UdpClient {
-    /// The request datagram.
-    type Command = Bytes;
-    type Event = UdpEvent;
-    type Error = Misuse;
+/// The datagram echo client: the one request client, reading replies as
+/// bytes. Make one with `UdpClient::new(Echoed, config, seed)`.
+pub type UdpClient = Requester<Echoed>;
 
-    fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Misuse> {
-        match input {
-            Input::Data { from, bytes } => {
-                if from != PeerId::FIRST {
-                    // The classic tutorials' first client accepted a reply from anyone.
-                    self.events.push_back(UdpEvent::Stray { from });
-                } else if self.retry.is_waiting() {
-                    let attempts = self.retry.finish();
-                    self.events.push_back(UdpEvent::Reply {
-                        bytes: Bytes::copy_from_slice(bytes),
-                        attempts,
-                    });
-                }
-                // A late duplicate reply after the answer is simply dropped.
-            }
-            Input::Eof { .. } => {}
-            Input::Timeout => match self.retry.on_timeout(now.mono) {
-                RetryStep::NotYet => {}
-                RetryStep::Resend {
-                    payload,
-                    wait,
-                    attempt,
-                } => {
-                    self.out.push(PeerId::FIRST, payload);
-                    self.events.push_back(UdpEvent::Retrying { attempt, wait });
-                }
-                RetryStep::GiveUp { attempts } => {
-                    self.events.push_back(UdpEvent::ServerDown { attempts });
-                }
-            },
-        }
-        Ok(())
-    }
-
-    fn handle_command(&mut self, now: Now, request: Bytes) -> Result<(), Misuse> {
-        if self.retry.is_waiting() {
-            return Err(Misuse::Busy);
-        }
-        if request.len() > MAX_DATAGRAM {
-            return Err(Misuse::TooLarge {
-                limit: MAX_DATAGRAM,
-            });
-        }
-        match self.retry.start(now.mono, request.clone()) {
-            Some(_) => self.out.push(PeerId::FIRST, request),
-            None => self.events.push_back(UdpEvent::ServerDown { attempts: 0 }),
-        }
-        Ok(())
-    }
-
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop()
-    }
-
-    fn poll_event(&mut self) -> Option<UdpEvent> {
-        self.events.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.retry.deadline()
-    }
-
-    fn is_done(&self) -> bool {
-        false
-    }
-}
+/// What a [`UdpClient`] reports.
+pub type UdpEvent = RequestEvent<Bytes>;
 // ANCHOR_END: udp_client
 
 #[cfg(test)]
@@ -871,7 +752,7 @@ mod tests {
 
     #[test]
     fn backoff_schedule_then_server_down() {
-        let mut c = UdpClient::new(BackoffConfig::default(), 0).unwrap();
+        let mut c = UdpClient::new(Echoed, crate::retry::BackoffConfig::default(), 0).unwrap();
         let mut t = now();
         c.handle_command(t, Bytes::from_static(b"ping")).unwrap();
         assert_eq!(

@@ -16,6 +16,7 @@
 //! | what drivers share beyond it: listeners for per-request protocols | [`host`] |
 //! | wire formats (nom parsers, `bytes` encoders) | [`wire`] |
 //! | retry schedules with backoff | [`retry`] |
+//! | the one datagram request client (echo, time, daytime, stamp) | [`request`] |
 //! | the store contract file servers answer from | [`store`] |
 //! | civil dates without `std` | [`calendar`] |
 //! | echo (RFC 862) and the classic tutorials' hello and ack | [`echo`] |
@@ -40,6 +41,7 @@ pub mod host;
 pub mod machine;
 pub mod outbox;
 pub mod pair;
+pub mod request;
 pub mod retry;
 #[cfg(feature = "sim")]
 pub mod sim;

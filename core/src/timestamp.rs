@@ -15,7 +15,7 @@
 use crate::echo::MAX_QUEUED;
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::outbox::Outbox;
-use crate::retry::{BackoffConfig, BackoffError, Retrier, RetryStep};
+use crate::request::{Reply, RequestEvent, Requester};
 use crate::time::{Instant, Now, UnixTime};
 use crate::wire::line::LineBuffer;
 use crate::wire::timestamp::{
@@ -28,7 +28,6 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 use core::convert::Infallible;
 use core::fmt;
-use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Which timestamp service.
@@ -76,23 +75,17 @@ impl core::error::Error for ProtocolError {}
 /// A client was asked to do something it cannot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Misuse {
-    /// A request while the previous one still waits for its reply.
-    Busy,
     /// A stamp line with a line break or over [`MAX_STAMP_LINE`] bytes.
     BadLine,
     /// A command after the client finished.
     Finished,
-    /// A datagram client of the stamp service: use the echo client.
-    NoDatagramStamp,
 }
 
 impl fmt::Display for Misuse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Misuse::Busy => "a request is still waiting for its reply",
             Misuse::BadLine => "a stamp line is one line of limited length",
             Misuse::Finished => "the client has finished",
-            Misuse::NoDatagramStamp => "stamped echo over datagrams is an echo request",
         })
     }
 }
@@ -294,17 +287,13 @@ pub enum ClientEvent {
     Time(UnixTime),
     /// RFC 867: the server's line, parsed when we know its layout.
     Daytime(Daytime),
-    /// No reply in time: the request was sent again (datagrams).
-    Retrying {
-        /// Sends so far, this one included.
-        attempt: u32,
-        /// How long the client waits now.
-        wait: Duration,
-    },
-    /// Every wait ran out (datagrams).
-    ServerDown {
-        /// Sends made.
-        attempts: u32,
+    /// The stamped echo: a line came back with the server's time (over
+    /// datagrams; the stream client reports [`StampEvent::Stamped`]).
+    Stamped {
+        /// The server's clock, to the second.
+        time: UnixTime,
+        /// The line.
+        data: String,
     },
     /// The server broke the protocol.
     Protocol(ProtocolError),
@@ -411,114 +400,52 @@ impl Machine for StreamClient {
 }
 
 // ANCHOR: datagram_client
-/// A daytime or time client over datagrams: it sends an empty datagram (the
-/// RFCs ignore its content) and retries with backoff until one reply comes.
-#[derive(Debug)]
-pub struct DatagramClient {
-    service: Service,
-    retry: Retrier,
-    out: Outbox,
-    events: VecDeque<ClientEvent>,
-}
-
-impl DatagramClient {
-    /// A client of `Service::Daytime` or `Service::Time`.
-    pub fn new(service: Service, config: BackoffConfig, seed: u64) -> Result<Self, BackoffError> {
-        Ok(DatagramClient {
-            service,
-            retry: Retrier::new(config, seed)?,
-            out: Outbox::default(),
-            events: VecDeque::new(),
-        })
-    }
-}
-// ANCHOR_END: datagram_client
-
-/// What a [`DatagramClient`] is asked to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Ask {
-    /// Ask the server for the time.
-    Now,
-}
-
-impl Machine for DatagramClient {
-    type Command = Ask;
-    type Event = ClientEvent;
-    type Error = Misuse;
-
-    fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Misuse> {
-        match input {
-            Input::Data { from, bytes } if from == PeerId::FIRST && self.retry.is_waiting() => {
-                self.retry.finish();
-                let event = match self.service {
-                    Service::Time => match <[u8; TIME_LEN]>::try_from(bytes) {
-                        Ok(four) => ClientEvent::Time(UnixTime::from_secs(unix_from_time_value(
-                            u32::from_be_bytes(four),
-                        ))),
-                        Err(_) if bytes.len() < TIME_LEN => {
-                            ClientEvent::Protocol(ProtocolError::Truncated { got: bytes.len() })
-                        }
-                        Err(_) => ClientEvent::Protocol(ProtocolError::TooLong { limit: TIME_LEN }),
-                    },
-                    _ if bytes.len() > MAX_DAYTIME => {
-                        ClientEvent::Protocol(ProtocolError::TooLong { limit: MAX_DAYTIME })
-                    }
-                    _ => ClientEvent::Daytime(parse_daytime(daytime_line(bytes))),
-                };
-                self.events.push_back(event);
-            }
-            Input::Data { .. } | Input::Eof { .. } => {}
-            Input::Timeout => match self.retry.on_timeout(now.mono) {
-                RetryStep::NotYet => {}
-                RetryStep::Resend {
-                    payload,
-                    wait,
-                    attempt,
-                } => {
-                    self.out.push(PeerId::FIRST, payload);
-                    self.events
-                        .push_back(ClientEvent::Retrying { attempt, wait });
+/// Reads a timestamp reply datagram as its service defines it, so a service
+/// is all the one request client needs to ask for the time (send an empty
+/// datagram: the RFCs ignore its content) or a stamp (send the line).
+impl Reply for Service {
+    type Value = ClientEvent;
+    fn read(&self, bytes: &[u8]) -> ClientEvent {
+        match self {
+            Service::Time => match <[u8; TIME_LEN]>::try_from(bytes) {
+                Ok(four) => ClientEvent::Time(UnixTime::from_secs(unix_from_time_value(
+                    u32::from_be_bytes(four),
+                ))),
+                Err(_) if bytes.len() < TIME_LEN => {
+                    ClientEvent::Protocol(ProtocolError::Truncated { got: bytes.len() })
                 }
-                RetryStep::GiveUp { attempts } => {
-                    self.events.push_back(ClientEvent::ServerDown { attempts });
-                }
+                Err(_) => ClientEvent::Protocol(ProtocolError::TooLong { limit: TIME_LEN }),
             },
+            Service::Stamp => {
+                // The reply is one datagram: only its own line end is not data.
+                let line = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                match parse_stamp(line) {
+                    Some((time, data)) => ClientEvent::Stamped {
+                        time,
+                        data: String::from_utf8_lossy(data).into_owned(),
+                    },
+                    None => ClientEvent::Protocol(ProtocolError::NotAStamp(
+                        String::from_utf8_lossy(line).into_owned(),
+                    )),
+                }
+            }
+            Service::Daytime if bytes.len() > MAX_DAYTIME => {
+                ClientEvent::Protocol(ProtocolError::TooLong { limit: MAX_DAYTIME })
+            }
+            Service::Daytime => ClientEvent::Daytime(parse_daytime(daytime_line(bytes))),
         }
-        Ok(())
-    }
-
-    fn handle_command(&mut self, now: Now, _ask: Ask) -> Result<(), Misuse> {
-        if self.service == Service::Stamp {
-            return Err(Misuse::NoDatagramStamp);
-        }
-        if self.retry.is_waiting() {
-            return Err(Misuse::Busy);
-        }
-        match self.retry.start(now.mono, Bytes::new()) {
-            Some(_) => self.out.push(PeerId::FIRST, Bytes::new()),
-            None => self
-                .events
-                .push_back(ClientEvent::ServerDown { attempts: 0 }),
-        }
-        Ok(())
-    }
-
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop()
-    }
-
-    fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.retry.deadline()
-    }
-
-    fn is_done(&self) -> bool {
-        false
     }
 }
+
+/// A time, daytime or stamp client over datagrams: the one request client,
+/// reading replies by service. Make one with
+/// `DatagramClient::new(service, config, seed)`.
+pub type DatagramClient = Requester<Service>;
+
+/// What a [`DatagramClient`] reports.
+pub type DatagramEvent = RequestEvent<ClientEvent>;
+// ANCHOR_END: datagram_client
 
 /// What a [`StampClient`] is asked to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -678,6 +605,7 @@ mod tests {
     use super::*;
     use crate::calendar::DateTime;
     use crate::pair::StreamPair;
+    use core::time::Duration;
 
     fn at(secs: i64) -> Now {
         Now::new(Instant::ZERO, UnixTime::from_secs(secs))
@@ -756,10 +684,11 @@ mod tests {
 
     #[test]
     fn datagram_time_with_a_lost_request() {
-        let mut client = DatagramClient::new(Service::Time, BackoffConfig::default(), 0).unwrap();
+        let mut client =
+            DatagramClient::new(Service::Time, crate::retry::BackoffConfig::default(), 0).unwrap();
         let mut server = DatagramServer::new(Service::Time);
         let t0 = at(wrap() + 5);
-        client.handle_command(t0, Ask::Now).unwrap();
+        client.handle_command(t0, Bytes::new()).unwrap();
         assert!(client.poll_transmit().is_some(), "first request, lost");
         let t1 = Now::new(client.poll_timeout().unwrap(), t0.wall);
         client.handle_input(t1, Input::Timeout).unwrap();
@@ -788,11 +717,14 @@ mod tests {
         assert_eq!(
             events,
             [
-                ClientEvent::Retrying {
+                DatagramEvent::Retrying {
                     attempt: 2,
                     wait: Duration::from_millis(200)
                 },
-                ClientEvent::Time(UnixTime::from_secs(wrap() + 5))
+                DatagramEvent::Reply {
+                    value: ClientEvent::Time(UnixTime::from_secs(wrap() + 5)),
+                    attempts: 2
+                }
             ]
         );
         assert_eq!(client.poll_timeout(), None);

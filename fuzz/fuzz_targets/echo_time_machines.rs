@@ -5,11 +5,11 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use wirekit_core::echo::{
-    DatagramMode, DatagramServer, HelloClient, StreamClient, StreamCommand, StreamMode,
+    DatagramMode, DatagramServer, Echoed, HelloClient, StreamClient, StreamCommand, StreamMode,
     StreamServer, UdpClient,
 };
 use wirekit_core::retry::BackoffConfig;
-use wirekit_core::timestamp::{self, Ask, Service, StampClient};
+use wirekit_core::timestamp::{self, Service, StampClient};
 use wirekit_core::{Instant, Now, UnixTime};
 use wirekit_tests::contract::{Op, Violation, exercise};
 
@@ -59,7 +59,7 @@ fuzz_target!(|input: (u8, i64, Vec<Op>)| {
         }
         6 => check(exercise(&mut HelloClient::new(), now, &ops)),
         7 => {
-            let Ok(mut c) = UdpClient::new(BackoffConfig::default(), 7) else {
+            let Ok(mut c) = UdpClient::new(Echoed, BackoffConfig::default(), 7) else {
                 return;
             };
             let _ = wirekit_core::Machine::handle_command(&mut c, now, Bytes::from_static(b"ping"));
@@ -81,12 +81,13 @@ fuzz_target!(|input: (u8, i64, Vec<Op>)| {
             }
         }
         10 => {
-            for s in [Service::Daytime, Service::Time] {
+            for s in [Service::Daytime, Service::Time, Service::Stamp] {
                 let Ok(mut c) = timestamp::DatagramClient::new(s, BackoffConfig::default(), 3)
                 else {
                     return;
                 };
-                let _ = wirekit_core::Machine::handle_command(&mut c, now, Ask::Now);
+                let request = Bytes::from_static(b"hi");
+                let _ = wirekit_core::Machine::handle_command(&mut c, now, request);
                 check(exercise(&mut c, now, &ops));
             }
         }

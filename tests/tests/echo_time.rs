@@ -5,8 +5,8 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use std::time::Duration;
 use wirekit_core::echo::{
-    self, DatagramMode, DatagramServer, HelloClient, HelloCommand, HelloEvent, StreamClient,
-    StreamCommand, StreamEvent, StreamMode, StreamServer, UdpClient, UdpEvent,
+    self, DatagramMode, DatagramServer, Echoed, HelloClient, HelloCommand, HelloEvent,
+    StreamClient, StreamCommand, StreamEvent, StreamMode, StreamServer, UdpClient, UdpEvent,
 };
 use wirekit_core::pair::StreamPair;
 use wirekit_core::retry::BackoffConfig;
@@ -221,7 +221,7 @@ proptest! {
             jitter_percent: jitter,
         };
         let nominal: Vec<Duration> = config.schedule(64).collect();
-        let mut c = UdpClient::new(config, seed).unwrap();
+        let mut c = UdpClient::new(Echoed, config, seed).unwrap();
         let mut now = Now::default();
         c.handle_command(now, Bytes::from_static(b"ping")).unwrap();
         let mut sends = 0;
@@ -260,7 +260,7 @@ proptest! {
         c.handle_command(now, StreamCommand::Send(Bytes::from_static(b"hello\n"))).unwrap();
         exercise(&mut c, now, &ops).unwrap();
         exercise(&mut HelloClient::new(), now, &ops).unwrap();
-        let mut u = UdpClient::new(BackoffConfig::default(), 1).unwrap();
+        let mut u = UdpClient::new(Echoed, BackoffConfig::default(), 1).unwrap();
         u.handle_command(now, Bytes::from_static(b"ping")).unwrap();
         exercise(&mut u, now, &ops).unwrap();
         for service in [Service::Daytime, Service::Time, Service::Stamp] {
@@ -269,8 +269,10 @@ proptest! {
         }
         for service in [Service::Daytime, Service::Time] {
             exercise(&mut timestamp::StreamClient::new(service), now, &ops).unwrap();
+        }
+        for service in [Service::Daytime, Service::Time, Service::Stamp] {
             let mut d = timestamp::DatagramClient::new(service, BackoffConfig::default(), 2).unwrap();
-            d.handle_command(now, timestamp::Ask::Now).unwrap();
+            d.handle_command(now, Bytes::from_static(b"hi")).unwrap();
             exercise(&mut d, now, &ops).unwrap();
         }
         let mut s = StampClient::new();

@@ -8,10 +8,11 @@
 use super::app::{App, DatagramApp, Open, Responder, Status, StreamApp};
 use super::scenario::{ScenarioError, Workload};
 use super::store::{MemStore, content, same_bytes};
-use crate::echo::{self, DatagramServer, StreamClient, StreamServer, UdpClient, UdpEvent};
+use crate::echo::{self, DatagramServer, Echoed, StreamClient, StreamServer, UdpClient, UdpEvent};
 use crate::machine::PeerId;
+use crate::request::RequestEvent;
 use crate::time::Now;
-use crate::timestamp::{self, Ask, ClientEvent, Service};
+use crate::timestamp::{self, ClientEvent, DatagramEvent, Service};
 use crate::transfer::{client, server};
 use alloc::boxed::Box;
 use alloc::format;
@@ -313,35 +314,23 @@ impl Responder<UdpClient> for EchoUdpResponder {
     }
 
     fn respond(&mut self, _now: Now, event: UdpEvent, cmds: &mut Vec<Bytes>) -> Option<String> {
-        match event {
-            UdpEvent::Reply { bytes, attempts } => {
-                self.replies += 1;
-                self.bytes += bytes.len() as u64;
-                let note = format!(
-                    "reply {} after {attempts} attempt(s): {}",
-                    self.replies,
-                    String::from_utf8_lossy(&bytes)
-                );
-                if self.sent < self.requests {
-                    self.request(cmds);
-                } else {
-                    self.status = Status::Completed;
-                }
-                Some(note)
-            }
-            UdpEvent::Retrying { attempt, wait } => {
-                self.retries += 1;
-                Some(format!(
-                    "retry: attempt {attempt}, waiting {} ms",
-                    wait.as_millis()
-                ))
-            }
-            UdpEvent::ServerDown { attempts } => {
-                self.status = Status::Failed(format!("server down after {attempts} attempts"));
-                Some(format!("server down after {attempts} attempts"))
-            }
-            UdpEvent::Stray { from } => Some(format!("stray datagram from peer {}", from.0)),
+        let (bytes, attempts) = match replied(event, &mut self.retries, &mut self.status) {
+            Ok(reply) => reply,
+            Err(note) => return note,
+        };
+        self.replies += 1;
+        self.bytes += bytes.len() as u64;
+        let note = format!(
+            "reply {} after {attempts} attempt(s): {}",
+            self.replies,
+            String::from_utf8_lossy(&bytes)
+        );
+        if self.sent < self.requests {
+            self.request(cmds);
+        } else {
+            self.status = Status::Completed;
         }
+        Some(note)
     }
 
     fn status(&self) -> Status {
@@ -365,35 +354,15 @@ pub struct TimeUdpResponder {
 }
 
 impl Responder<timestamp::DatagramClient> for TimeUdpResponder {
-    fn start(&mut self, _now: Now, cmds: &mut Vec<Ask>) {
-        cmds.push(Ask::Now);
+    fn start(&mut self, _now: Now, cmds: &mut Vec<Bytes>) {
+        // Time and daytime ignore what the request holds.
+        cmds.push(Bytes::new());
     }
 
-    fn respond(&mut self, _now: Now, event: ClientEvent, _: &mut Vec<Ask>) -> Option<String> {
-        match event {
-            ClientEvent::Time(t) => {
-                self.status = Status::Completed;
-                Some(format!("time: {} s since 1970", t.secs()))
-            }
-            ClientEvent::Daytime(d) => {
-                self.status = Status::Completed;
-                Some(format!("daytime: {d:?}"))
-            }
-            ClientEvent::Retrying { attempt, wait } => {
-                self.retries += 1;
-                Some(format!(
-                    "retry: attempt {attempt}, waiting {} ms",
-                    wait.as_millis()
-                ))
-            }
-            ClientEvent::ServerDown { attempts } => {
-                self.status = Status::Failed(format!("server down after {attempts} attempts"));
-                Some(format!("server down after {attempts} attempts"))
-            }
-            ClientEvent::Protocol(e) => {
-                self.status = Status::Failed(format!("{e:?}"));
-                Some(format!("protocol error: {e:?}"))
-            }
+    fn respond(&mut self, _now: Now, event: DatagramEvent, _: &mut Vec<Bytes>) -> Option<String> {
+        match replied(event, &mut self.retries, &mut self.status) {
+            Ok((answer, _)) => Some(time_note(answer, &mut self.status)),
+            Err(note) => note,
         }
     }
 
@@ -403,6 +372,54 @@ impl Responder<timestamp::DatagramClient> for TimeUdpResponder {
 
     fn retries(&self) -> u64 {
         self.retries
+    }
+}
+
+/// What every request client's events have in common: retries are counted
+/// and noted, a server that stays silent fails the run. The reply (and
+/// its attempts) is left to the protocol's responder.
+fn replied<V>(
+    event: RequestEvent<V>,
+    retries: &mut u64,
+    status: &mut Status,
+) -> Result<(V, u32), Option<String>> {
+    match event {
+        RequestEvent::Reply { value, attempts } => Ok((value, attempts)),
+        RequestEvent::Retrying { attempt, wait } => {
+            *retries += 1;
+            Err(Some(format!(
+                "retry: attempt {attempt}, waiting {} ms",
+                wait.as_millis()
+            )))
+        }
+        RequestEvent::ServerDown { attempts } => {
+            let why = format!("server down after {attempts} attempts");
+            *status = Status::Failed(why.clone());
+            Err(Some(why))
+        }
+        RequestEvent::Stray { from } => Err(Some(format!("stray datagram from peer {}", from.0))),
+    }
+}
+
+/// A timestamp answer, noted; it ends the client's run one way or the other.
+fn time_note(answer: ClientEvent, status: &mut Status) -> String {
+    match answer {
+        ClientEvent::Time(t) => {
+            *status = Status::Completed;
+            format!("time: {} s since 1970", t.secs())
+        }
+        ClientEvent::Daytime(d) => {
+            *status = Status::Completed;
+            format!("daytime: {d:?}")
+        }
+        ClientEvent::Stamped { time, data } => {
+            *status = Status::Completed;
+            format!("stamp: {} s since 1970: {data}", time.secs())
+        }
+        ClientEvent::Protocol(e) => {
+            *status = Status::Failed(format!("{e:?}"));
+            format!("protocol error: {e:?}")
+        }
     }
 }
 
@@ -419,16 +436,7 @@ impl Responder<timestamp::StreamClient> for TimeStreamResponder {
         event: ClientEvent,
         _: &mut Vec<Infallible>,
     ) -> Option<String> {
-        let note = match &event {
-            ClientEvent::Time(t) => format!("time: {} s since 1970", t.secs()),
-            ClientEvent::Daytime(d) => format!("daytime: {d:?}"),
-            other => format!("{other:?}"),
-        };
-        self.status = match event {
-            ClientEvent::Time(_) | ClientEvent::Daytime(_) => Status::Completed,
-            other => Status::Failed(format!("{other:?}")),
-        };
-        Some(note)
+        Some(time_note(event, &mut self.status))
     }
 
     fn status(&self) -> Status {
@@ -545,7 +553,7 @@ pub fn build(
             requests,
             backoff,
         } => Box::new(DatagramApp::new(
-            UdpClient::new(*backoff, seed).map_err(|e| bad(&e))?,
+            UdpClient::new(Echoed, *backoff, seed).map_err(|e| bad(&e))?,
             EchoUdpResponder {
                 requests: *requests,
                 sent: 0,

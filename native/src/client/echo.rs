@@ -1,7 +1,7 @@
 //! `wirekit echo`: the echo clients (RFC 862 over TCP and UDP, and the
 //! classic tutorials' hello dialogue).
 
-use crate::client::{ClientError, Collect, connect, run_tcp, run_udp};
+use crate::client::{ClientError, Collect, ask, connect, run_tcp};
 use crate::clock::Clock;
 use crate::endpoint::Hosted;
 use bytes::Bytes;
@@ -9,8 +9,7 @@ use serde::Serialize;
 use std::net::SocketAddr;
 use std::time::Duration;
 use wirekit_core::echo::{
-    HelloClient, HelloCommand, HelloEvent, StreamClient, StreamCommand, StreamEvent, UdpClient,
-    UdpEvent,
+    Echoed, HelloClient, HelloCommand, HelloEvent, StreamClient, StreamCommand, StreamEvent,
 };
 use wirekit_core::retry::BackoffConfig;
 
@@ -129,57 +128,23 @@ pub fn hello(
     Ok((heard.greeting, replies))
 }
 
-/// What a datagram request came to.
-#[derive(Debug, Default)]
-struct Answer {
-    reply: Option<(Bytes, u32)>,
-    down: Option<u32>,
-    retries: Vec<(u32, Duration)>,
-}
-
 /// One datagram per message, each retried with exponential backoff.
-/// `on_retry` hears every retry as it happens (the CLI prints them).
+/// `on_retry` hears every retry (the CLI prints them).
 pub fn udp(
     addr: SocketAddr,
     messages: &[String],
     backoff: BackoffConfig,
     mut on_retry: impl FnMut(u32, Duration),
 ) -> Result<Vec<Reply>, ClientError> {
-    let clock = Clock::new();
     let mut replies = Vec::new();
     for m in messages {
-        let machine =
-            UdpClient::new(backoff, seed()).map_err(|e| ClientError::Local(e.to_string()))?;
-        let handler = Collect::new(
-            Answer::default(),
-            |a: &mut Answer, ev, _: &mut Vec<Bytes>| match ev {
-                UdpEvent::Reply { bytes, attempts } => a.reply = Some((bytes, attempts)),
-                UdpEvent::Retrying { attempt, wait } => a.retries.push((attempt, wait)),
-                UdpEvent::ServerDown { attempts } => a.down = Some(attempts),
-                UdpEvent::Stray { from } => {
-                    tracing::debug!(peer = from.0, "stray datagram ignored")
-                }
-            },
-        );
-        let mut hosted = Hosted::new(machine, handler);
-        hosted.command(clock.now(), Bytes::from(m.clone().into_bytes()));
-        check(hosted.failure())?;
-        run_udp(addr, &mut hosted, &clock, |h| {
-            h.state.reply.is_some() || h.state.down.is_some()
-        })?;
-        let answer = hosted.into_parts().1.state;
-        for (attempt, wait) in &answer.retries {
-            on_retry(*attempt, *wait);
-        }
-        match (answer.reply, answer.down) {
-            (Some((bytes, attempts)), _) => replies.push(Reply {
-                sent: m.clone(),
-                reply: String::from_utf8_lossy(&bytes).into_owned(),
-                attempts,
-            }),
-            (None, Some(attempts)) => return Err(ClientError::NoReply { addr, attempts }),
-            (None, None) => return Err(ClientError::Protocol("no outcome".into())),
-        }
+        let request = Bytes::from(m.clone().into_bytes());
+        let (bytes, attempts) = ask(addr, Echoed, request, backoff, &mut on_retry)?;
+        replies.push(Reply {
+            sent: m.clone(),
+            reply: String::from_utf8_lossy(&bytes).into_owned(),
+            attempts,
+        });
     }
     Ok(replies)
 }

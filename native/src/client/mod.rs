@@ -26,6 +26,8 @@ use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+use wirekit_core::request::{Reply, RequestEvent, Requester};
+use wirekit_core::retry::BackoffConfig;
 use wirekit_core::{Machine, Now};
 
 /// Why a client command failed. Each kind has its own exit code, so that
@@ -198,6 +200,64 @@ where
         finished(h.handler()) || h.is_done()
     })?;
     Ok(())
+}
+
+/// How a datagram request ended, as the request client's events tell it.
+#[derive(Debug)]
+struct Asked<V> {
+    outcome: Option<Result<(V, u32), u32>>,
+    retries: Vec<(u32, Duration)>,
+}
+
+/// One request to a datagram `server` through the core's one request
+/// client: the reply as `reply` reads it, and the sends it took. Every
+/// retry is told to `on_retry` once the request has ended.
+pub fn ask<R>(
+    server: SocketAddr,
+    reply: R,
+    request: bytes::Bytes,
+    backoff: BackoffConfig,
+    on_retry: &mut dyn FnMut(u32, Duration),
+) -> Result<(R::Value, u32), ClientError>
+where
+    R: Reply + Send,
+    R::Value: Send,
+{
+    let clock = Clock::new();
+    let machine = Requester::new(reply, backoff, echo::seed())
+        .map_err(|e| ClientError::Local(e.to_string()))?;
+    let handler = Collect::new(
+        Asked {
+            outcome: None,
+            retries: Vec::new(),
+        },
+        |a: &mut Asked<R::Value>, ev, _: &mut Vec<bytes::Bytes>| match ev {
+            RequestEvent::Reply { value, attempts } => a.outcome = Some(Ok((value, attempts))),
+            RequestEvent::Retrying { attempt, wait } => a.retries.push((attempt, wait)),
+            RequestEvent::ServerDown { attempts } => a.outcome = Some(Err(attempts)),
+            RequestEvent::Stray { from } => {
+                tracing::debug!(peer = from.0, "stray datagram ignored")
+            }
+        },
+    );
+    let mut hosted = Hosted::new(machine, handler);
+    hosted.command(clock.now(), request);
+    if let Some(m) = hosted.failure() {
+        return Err(ClientError::Local(format!("cannot send: {m}")));
+    }
+    run_udp(server, &mut hosted, &clock, |h| h.state.outcome.is_some())?;
+    let asked = hosted.into_parts().1.state;
+    for (attempt, wait) in asked.retries {
+        on_retry(attempt, wait);
+    }
+    match asked.outcome {
+        Some(Ok(answer)) => Ok(answer),
+        Some(Err(attempts)) => Err(ClientError::NoReply {
+            addr: server,
+            attempts,
+        }),
+        None => Err(ClientError::Protocol("no outcome".into())),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `wirekit time`: the timestamp clients — RFC 868 time and RFC 867
 //! daytime over TCP and UDP, and the classic tutorials' stamped echo.
 
-use crate::client::{ClientError, Collect, connect, run_tcp, run_udp};
+use crate::client::{ClientError, Collect, ask, connect, run_tcp};
 use crate::clock::Clock;
 use crate::endpoint::Hosted;
 use bytes::Bytes;
@@ -10,12 +10,11 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 use wirekit_core::calendar::DateTime;
-use wirekit_core::echo::{UdpClient, UdpEvent};
 use wirekit_core::retry::BackoffConfig;
 use wirekit_core::timestamp::{
-    Ask, ClientEvent, DatagramClient, Service, StampClient, StampCommand, StampEvent, StreamClient,
+    ClientEvent, Service, StampClient, StampCommand, StampEvent, StreamClient,
 };
-use wirekit_core::wire::timestamp::{Daytime, parse_stamp};
+use wirekit_core::wire::timestamp::Daytime;
 
 /// What the server said the time is.
 #[derive(Clone, Debug, Serialize)]
@@ -52,11 +51,13 @@ fn from_event(ev: ClientEvent, clock: &Clock) -> Result<Told, ClientError> {
             Ok(told(Some(time.secs()), text, None, clock))
         }
         ClientEvent::Daytime(Daytime::Text(text)) => Ok(told(None, text, None, clock)),
+        ClientEvent::Stamped { time, data } => Ok(told(
+            Some(time.secs()),
+            DateTime::from_unix(time.secs()).ctime().to_string(),
+            Some(data),
+            clock,
+        )),
         ClientEvent::Protocol(e) => Err(ClientError::Protocol(e.to_string())),
-        ClientEvent::ServerDown { attempts } => Err(ClientError::Protocol(format!(
-            "no reply after {attempts} attempts"
-        ))),
-        ClientEvent::Retrying { .. } => Err(ClientError::Protocol("unexpected retry".into())),
     }
 }
 
@@ -87,24 +88,8 @@ pub fn udp(
     backoff: BackoffConfig,
 ) -> Result<Told, ClientError> {
     let clock = Clock::new();
-    let machine = DatagramClient::new(service, backoff, crate::client::echo::seed())
-        .map_err(|e| ClientError::Local(e.to_string()))?;
-    let handler = Collect::new(
-        None,
-        |got: &mut Option<ClientEvent>, ev, _: &mut Vec<Ask>| {
-            if !matches!(ev, ClientEvent::Retrying { .. }) {
-                got.get_or_insert(ev);
-            }
-        },
-    );
-    let mut hosted = Hosted::new(machine, handler);
-    hosted.command(clock.now(), Ask::Now);
-    run_udp(addr, &mut hosted, &clock, |h| h.state.is_some())?;
-    match hosted.into_parts().1.state {
-        Some(ClientEvent::ServerDown { attempts }) => Err(ClientError::NoReply { addr, attempts }),
-        Some(ev) => from_event(ev, &clock),
-        None => Err(ClientError::Protocol("no answer".into())),
-    }
+    let (answer, _) = ask(addr, service, Bytes::new(), backoff, &mut |_, _| {})?;
+    from_event(answer, &clock)
 }
 
 /// The stamped echo over TCP: each line comes back with the server's time.
@@ -151,8 +136,8 @@ pub fn stamp_tcp(
         .collect())
 }
 
-/// The stamped echo over UDP: a datagram per line, with the echo client's
-/// retries, each reply parsed as a stamp.
+/// The stamped echo over UDP: a datagram per line, each retried with
+/// backoff and its reply read as a stamp.
 pub fn stamp_udp(
     addr: SocketAddr,
     lines: &[String],
@@ -161,41 +146,9 @@ pub fn stamp_udp(
     let clock = Clock::new();
     let mut out = Vec::new();
     for l in lines {
-        let machine = UdpClient::new(backoff, crate::client::echo::seed())
-            .map_err(|e| ClientError::Local(e.to_string()))?;
-        let handler = Collect::new(
-            None,
-            |got: &mut Option<UdpEvent>, ev, _: &mut Vec<Bytes>| {
-                if matches!(ev, UdpEvent::Reply { .. } | UdpEvent::ServerDown { .. }) {
-                    got.get_or_insert(ev);
-                }
-            },
-        );
-        let mut hosted = Hosted::new(machine, handler);
-        hosted.command(clock.now(), Bytes::from(l.clone().into_bytes()));
-        run_udp(addr, &mut hosted, &clock, |h| h.state.is_some())?;
-        match hosted.into_parts().1.state {
-            Some(UdpEvent::Reply { bytes, .. }) => {
-                let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                let (time, data) = parse_stamp(line).ok_or_else(|| {
-                    ClientError::Protocol(format!(
-                        "not a stamp: {}",
-                        String::from_utf8_lossy(&bytes)
-                    ))
-                })?;
-                out.push(told(
-                    Some(time.secs()),
-                    DateTime::from_unix(time.secs()).ctime().to_string(),
-                    Some(String::from_utf8_lossy(data).into_owned()),
-                    &clock,
-                ));
-            }
-            Some(UdpEvent::ServerDown { attempts }) => {
-                return Err(ClientError::NoReply { addr, attempts });
-            }
-            _ => return Err(ClientError::Protocol("no answer".into())),
-        }
+        let request = Bytes::from(l.clone().into_bytes());
+        let (answer, _) = ask(addr, Service::Stamp, request, backoff, &mut |_, _| {})?;
+        out.push(from_event(answer, &clock)?);
     }
     Ok(out)
 }
