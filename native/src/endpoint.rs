@@ -2,12 +2,14 @@
 //! has a single driver loop for all protocols.
 //!
 //! A core [`Machine`] speaks the protocol; some machines also need local
-//! answers (the file-transfer server asks its store for chunks). A
-//! [`Hosted`] pairs a machine with the [`Handler`] that answers its events,
-//! and the pair is driven through [`Endpoint`] without the driver knowing
-//! which protocol runs.
+//! answers (the file-transfer server asks its store for chunks). The core's
+//! [`Hosted`] pairs a machine with the [`Handler`] that answers its events
+//! (the simulator hosts its applications the same way), and the pair is
+//! driven through [`Endpoint`] without the driver knowing which protocol
+//! runs.
 
 use wirekit_core::host::{Accepted, Listen, Load};
+pub use wirekit_core::host::{Handler, Hosted};
 use wirekit_core::{Input, Instant, Machine, Now, Transmit};
 
 // ANCHOR: endpoint
@@ -33,13 +35,6 @@ pub trait Endpoint: Send {
 }
 
 // ANCHOR_END: endpoint
-/// Answers a machine's events. Returns the commands to feed back.
-pub trait Handler<M: Machine>: Send {
-    /// One event; the commands it produces go straight back to the machine.
-    fn on_event(&mut self, now: Now, event: M::Event, commands: &mut Vec<M::Command>);
-    /// The connection is going away; release what the events took.
-    fn on_close(&mut self, _now: Now) {}
-}
 
 /// A handler that only logs: echo and timestamp servers need no answers.
 #[derive(Debug, Default, Clone, Copy)]
@@ -49,89 +44,9 @@ impl<M: Machine> Handler<M> for LogEvents
 where
     M::Event: std::fmt::Debug,
 {
-    fn on_event(&mut self, _now: Now, event: M::Event, _commands: &mut Vec<M::Command>) {
+    fn on_event(&mut self, _now: Now, event: M::Event, _: &mut Vec<M::Command>) -> Option<String> {
         tracing::debug!(service = self.0, ?event);
-    }
-}
-
-/// A machine and its handler, driven as one [`Endpoint`].
-#[derive(Debug)]
-pub struct Hosted<M: Machine, H> {
-    machine: M,
-    handler: H,
-    /// A local misuse ended the endpoint: what it was.
-    failed: Option<String>,
-    commands: Vec<M::Command>,
-}
-
-impl<M, H> Hosted<M, H>
-where
-    M: Machine + Send,
-    M::Command: Send,
-    M::Error: std::fmt::Debug,
-    H: Handler<M>,
-{
-    /// Hosts `machine`, answering its events with `handler`.
-    pub fn new(machine: M, handler: H) -> Self {
-        Hosted {
-            machine,
-            handler,
-            failed: None,
-            commands: Vec::new(),
-        }
-    }
-
-    /// The machine, for clients that read its state.
-    pub fn machine(&self) -> &M {
-        &self.machine
-    }
-
-    /// The handler, for clients that collect results in it.
-    pub fn handler(&self) -> &H {
-        &self.handler
-    }
-
-    /// The handler, mutably.
-    pub fn handler_mut(&mut self) -> &mut H {
-        &mut self.handler
-    }
-
-    /// The machine and the handler, taken apart.
-    pub fn into_parts(self) -> (M, H) {
-        (self.machine, self.handler)
-    }
-
-    /// Gives the machine a command from the application.
-    pub fn command(&mut self, now: Now, cmd: M::Command) {
-        if let Err(e) = self.machine.handle_command(now, cmd) {
-            self.fail(e);
-        }
-        self.pump(now);
-    }
-
-    fn fail(&mut self, e: M::Error) {
-        tracing::debug!(error = ?e, "a machine was misused; closing the connection");
-        self.failed.get_or_insert(format!("{e:?}"));
-    }
-
-    /// The local misuse that ended the endpoint, if one did.
-    pub fn failure(&self) -> Option<&str> {
-        self.failed.as_deref()
-    }
-
-    /// Answers every pending event; returns whether there were any.
-    fn pump(&mut self, now: Now) -> bool {
-        let mut any = false;
-        while let Some(ev) = self.machine.poll_event() {
-            any = true;
-            self.handler.on_event(now, ev, &mut self.commands);
-            for cmd in std::mem::take(&mut self.commands) {
-                if let Err(e) = self.machine.handle_command(now, cmd) {
-                    self.fail(e);
-                }
-            }
-        }
-        any
+        None
     }
 }
 
@@ -140,36 +55,26 @@ where
     M: Machine + Send,
     M::Command: Send,
     M::Error: std::fmt::Debug,
-    H: Handler<M>,
+    H: Handler<M> + Send,
 {
     fn input(&mut self, now: Now, input: Input<'_>) {
-        if let Err(e) = self.machine.handle_input(now, input) {
-            self.fail(e);
-        }
-        self.pump(now);
+        Hosted::input(self, now, input);
     }
 
     fn poll_transmit(&mut self, now: Now) -> Option<Transmit> {
-        loop {
-            if let Some(t) = self.machine.poll_transmit() {
-                return Some(t);
-            }
-            if !self.pump(now) {
-                return None;
-            }
-        }
+        Hosted::poll_transmit(self, now)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.machine.poll_timeout()
+        Hosted::poll_timeout(self)
     }
 
     fn is_done(&self) -> bool {
-        self.failed.is_some() || self.machine.is_done()
+        Hosted::is_done(self)
     }
 
     fn close(&mut self, now: Now) {
-        self.handler.on_close(now);
+        Hosted::close(self, now);
     }
 }
 
@@ -209,7 +114,7 @@ where
     L::Child: Send + 'static,
     <L::Child as Machine>::Command: Send,
     <L::Child as Machine>::Error: std::fmt::Debug,
-    H: Handler<L::Child> + 'static,
+    H: Handler<L::Child> + Send + 'static,
     F: Fn() -> H + Send,
 {
     fn dispatch(&mut self, datagram: &[u8], load: Load) -> Accepted<Box<dyn Endpoint>> {
@@ -237,7 +142,7 @@ where
     L::Child: Send,
     <L::Child as Machine>::Command: Send,
     <L::Child as Machine>::Error: std::fmt::Debug,
-    H: Handler<L::Child>,
+    H: Handler<L::Child> + Send,
 {
     fn input(&mut self, now: Now, input: Input<'_>) {
         self.hosted.input(now, input);

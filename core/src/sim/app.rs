@@ -13,6 +13,7 @@
 //! What a machine *means* (answer a store event, send the next request,
 //! check the bytes) is left to a [`Responder`], one per workload.
 
+use crate::host::{Handler, Hosted};
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::time::{Instant, Now};
 use alloc::boxed::Box;
@@ -54,17 +55,10 @@ pub struct AppState {
     pub retries: u64,
 }
 
-/// The application logic around one machine: answers its events with
-/// commands and judges whether it reached its goal.
-pub trait Responder<M: Machine> {
-    /// Commands to give when the application starts.
-    fn start(&mut self, now: Now, cmds: &mut Vec<M::Command>) {
-        let _ = (now, cmds);
-    }
-    /// Reacts to one event. Commands pushed to `cmds` are given to the
-    /// machine in order. Returns a note for the trace, if the event is worth
-    /// one (not every chunk of a file is).
-    fn respond(&mut self, now: Now, event: M::Event, cmds: &mut Vec<M::Command>) -> Option<String>;
+/// The application logic around one machine: a [`Handler`] that answers
+/// its events (with commands and trace notes) and judges whether it reached
+/// its goal.
+pub trait Responder<M: Machine>: Handler<M> {
     /// Where the application stands.
     fn status(&self) -> Status;
     /// Application bytes delivered so far (for goodput).
@@ -135,8 +129,7 @@ impl<M> core::fmt::Debug for Accept<M> {
 /// A stream machine on a TCP socket.
 #[derive(Debug)]
 pub struct StreamApp<M: Machine, R> {
-    machine: M,
-    responder: R,
+    hosted: Hosted<M, R>,
     open: Open,
     accept: Option<Accept<M>>,
     handle: Option<SocketHandle>,
@@ -144,20 +137,20 @@ pub struct StreamApp<M: Machine, R> {
     established: bool,
     eof_fed: bool,
     closing: bool,
+    /// The socket failed (refused, could not listen).
     failed: Option<String>,
-    cmds: Vec<M::Command>,
 }
 
 impl<M, R> StreamApp<M, R>
 where
     M: Machine,
+    M::Error: Debug,
     R: Responder<M>,
 {
     /// `machine` driven by `responder`, on a TCP socket opened as `open`.
     pub fn new(machine: M, responder: R, open: Open) -> Self {
         StreamApp {
-            machine,
-            responder,
+            hosted: Hosted::new(machine, responder).keeping_notes(),
             open,
             accept: None,
             handle: None,
@@ -166,7 +159,6 @@ where
             eof_fed: false,
             closing: false,
             failed: None,
-            cmds: Vec::new(),
         }
     }
 
@@ -181,47 +173,12 @@ where
 
     /// The machine.
     pub fn machine(&self) -> &M {
-        &self.machine
+        self.hosted.machine()
     }
 
     /// The responder.
     pub fn responder(&self) -> &R {
-        &self.responder
-    }
-}
-
-/// Feeds queued commands and answers events until both are quiet. Returns
-/// true if anything happened; a misuse error is recorded in `failed`.
-fn settle<M: Machine, R: Responder<M>>(
-    machine: &mut M,
-    responder: &mut R,
-    cmds: &mut Vec<M::Command>,
-    now: Now,
-    notes: &mut Vec<String>,
-    failed: &mut Option<String>,
-) -> bool
-where
-    M::Error: Debug,
-{
-    let mut moved = false;
-    loop {
-        let mut any = false;
-        while let Some(ev) = machine.poll_event() {
-            any = true;
-            if let Some(note) = responder.respond(now, ev, cmds) {
-                notes.push(note);
-            }
-        }
-        for cmd in cmds.drain(..) {
-            any = true;
-            if let Err(e) = machine.handle_command(now, cmd) {
-                failed.get_or_insert_with(|| format!("misuse: {e:?}"));
-            }
-        }
-        if !any {
-            return moved;
-        }
-        moved = true;
+        self.hosted.handler()
     }
 }
 
@@ -248,7 +205,7 @@ where
             self.failed = Some(e);
         }
         self.handle = Some(sockets.add(socket));
-        self.responder.start(now, &mut self.cmds);
+        self.hosted.start(now);
     }
 
     fn step(
@@ -261,22 +218,60 @@ where
             return false;
         };
         let socket = sockets.get_mut::<tcp::Socket>(handle);
+        let moved = self.step_socket(now, socket);
+        self.hosted.take_notes(notes);
+        moved
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.hosted.poll_timeout()
+    }
+
+    fn status(&self) -> Status {
+        match (&self.failed, self.hosted.failure()) {
+            (Some(f), _) => Status::Failed(f.clone()),
+            (None, Some(misuse)) => Status::Failed(format!("misuse: {misuse}")),
+            (None, None) => self.hosted.handler().status(),
+        }
+    }
+
+    fn delivered(&self) -> u64 {
+        self.hosted.handler().delivered()
+    }
+
+    fn retries(&self) -> u64 {
+        self.hosted.handler().retries()
+    }
+
+    fn state(&self, sockets: &SocketSet<'static>) -> AppState {
+        let socket = self
+            .handle
+            .map(|h| format!("{}", sockets.get::<tcp::Socket>(h).state()));
+        AppState {
+            status: self.status(),
+            socket,
+            phase: self.hosted.machine().phase().into(),
+            delivered: self.delivered(),
+            retries: self.retries(),
+        }
+    }
+}
+
+impl<M, R> StreamApp<M, R>
+where
+    M: Machine,
+    M::Error: Debug,
+    R: Responder<M>,
+{
+    /// Moves bytes between the machine and its socket until neither moves.
+    fn step_socket(&mut self, now: Now, socket: &mut tcp::Socket<'static>) -> bool {
         let mut moved = false;
-        if self.machine.poll_timeout().is_some_and(|t| t <= now.mono) {
-            if let Err(e) = self.machine.handle_input(now, Input::Timeout) {
-                self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
-            }
+        if self.hosted.poll_timeout().is_some_and(|t| t <= now.mono) {
+            self.hosted.input(now, Input::Timeout);
             moved = true;
         }
         for _ in 0..MAX_ROUNDS {
-            let mut any = settle(
-                &mut self.machine,
-                &mut self.responder,
-                &mut self.cmds,
-                now,
-                notes,
-                &mut self.failed,
-            );
+            let mut any = self.hosted.pump(now);
             if !self.established {
                 if !socket.may_send() {
                     // Not connected yet (or never): nothing to move but commands.
@@ -291,7 +286,7 @@ where
                 }
                 self.established = true;
                 if let Some(Accept(make)) = &self.accept {
-                    self.machine = make(now);
+                    *self.hosted.machine_mut() = make(now);
                 }
                 any = true;
             }
@@ -310,7 +305,7 @@ where
                 if !socket.can_send() {
                     break;
                 }
-                match self.machine.poll_transmit() {
+                match self.hosted.poll_transmit(now) {
                     Some(Transmit { payload, .. }) => {
                         any = true;
                         self.leftover = Some(payload);
@@ -330,18 +325,10 @@ where
                 Open::Connect { .. } => true,
             };
             if reads && socket.can_recv() {
-                let machine = &mut self.machine;
-                let failed = &mut self.failed;
+                let hosted = &mut self.hosted;
                 let got = socket.recv(|buf| {
-                    if let Err(e) = machine.handle_input(
-                        now,
-                        Input::Data {
-                            from: PeerId::FIRST,
-                            bytes: buf,
-                        },
-                    ) {
-                        failed.get_or_insert_with(|| format!("misuse: {e:?}"));
-                    }
+                    let from = PeerId::FIRST;
+                    hosted.input(now, Input::Data { from, bytes: buf });
                     (buf.len(), buf.len())
                 });
                 any |= got.is_ok_and(|n| n > 0);
@@ -351,19 +338,13 @@ where
             if self.established && !self.eof_fed && !socket.may_recv() && !socket.can_recv() {
                 self.eof_fed = true;
                 any = true;
-                if let Err(e) = self.machine.handle_input(
-                    now,
-                    Input::Eof {
-                        from: PeerId::FIRST,
-                    },
-                ) {
-                    self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
-                }
+                let from = PeerId::FIRST;
+                self.hosted.input(now, Input::Eof { from });
             }
-            if self.machine.is_done() && self.leftover.is_none() && !self.closing {
+            if self.hosted.machine().is_done() && self.leftover.is_none() && !self.closing {
                 // Drain what the machine still has, then FIN.
                 if socket.can_send() || !socket.may_send() {
-                    match self.machine.poll_transmit() {
+                    match self.hosted.poll_transmit(now) {
                         Some(t) => {
                             self.leftover = Some(t.payload);
                             any = true;
@@ -384,38 +365,6 @@ where
         }
         moved
     }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.machine.poll_timeout()
-    }
-
-    fn status(&self) -> Status {
-        match &self.failed {
-            Some(f) => Status::Failed(f.clone()),
-            None => self.responder.status(),
-        }
-    }
-
-    fn delivered(&self) -> u64 {
-        self.responder.delivered()
-    }
-
-    fn retries(&self) -> u64 {
-        self.responder.retries()
-    }
-
-    fn state(&self, sockets: &SocketSet<'static>) -> AppState {
-        let socket = self
-            .handle
-            .map(|h| format!("{}", sockets.get::<tcp::Socket>(h).state()));
-        AppState {
-            status: self.status(),
-            socket,
-            phase: self.machine.phase().into(),
-            delivered: self.delivered(),
-            retries: self.retries(),
-        }
-    }
 }
 
 /// A datagram machine on a UDP socket. Endpoints become [`PeerId`]s: the
@@ -423,16 +372,15 @@ where
 /// [`PeerId::FIRST`]), new senders get the next free id.
 #[derive(Debug)]
 pub struct DatagramApp<M: Machine, R> {
-    machine: M,
-    responder: R,
+    hosted: Hosted<M, R>,
     port: u16,
     handle: Option<SocketHandle>,
     ids: BTreeMap<IpEndpoint, PeerId>,
     endpoints: BTreeMap<PeerId, IpEndpoint>,
     next_id: u32,
     leftover: Option<Transmit>,
+    /// The socket failed (could not bind).
     failed: Option<String>,
-    cmds: Vec<M::Command>,
 }
 
 /// A UDP socket with the simulator's buffers ([`UDP_SLOTS`] datagrams,
@@ -454,6 +402,7 @@ pub const MAX_PEERS: usize = 4096;
 impl<M, R> DatagramApp<M, R>
 where
     M: Machine,
+    M::Error: Debug,
     R: Responder<M>,
 {
     /// `machine` driven by `responder` on UDP `port`, with `known` peers.
@@ -462,8 +411,7 @@ where
         let endpoints = known.iter().copied().collect();
         let next_id = known.iter().map(|(p, _)| p.0 + 1).max().unwrap_or(1);
         DatagramApp {
-            machine,
-            responder,
+            hosted: Hosted::new(machine, responder).keeping_notes(),
             port,
             handle: None,
             ids,
@@ -471,7 +419,6 @@ where
             next_id,
             leftover: None,
             failed: None,
-            cmds: Vec::new(),
         }
     }
 
@@ -491,7 +438,7 @@ where
 
     /// The responder.
     pub fn responder(&self) -> &R {
-        &self.responder
+        self.hosted.handler()
     }
 
     /// Binds its socket (UDP needs no interface context, so a listener can
@@ -502,7 +449,7 @@ where
             self.failed = Some(format!("bind: {e:?}"));
         }
         self.handle = Some(sockets.add(socket));
-        self.responder.start(now, &mut self.cmds);
+        self.hosted.start(now);
     }
 
     /// The UDP port it binds.
@@ -512,12 +459,12 @@ where
 
     /// The machine is done and everything it sent has left.
     pub fn finished(&self) -> bool {
-        self.machine.is_done() && self.leftover.is_none()
+        self.hosted.machine().is_done() && self.leftover.is_none()
     }
 
-    /// The local misuse that ended it, if one did.
+    /// What ended it, if something did: its socket, or a local misuse.
     pub fn failure(&self) -> Option<&str> {
-        self.failed.as_deref()
+        self.failed.as_deref().or(self.hosted.failure())
     }
 
     /// Closes its socket and frees it.
@@ -549,21 +496,12 @@ where
             return false;
         };
         let mut moved = false;
-        if self.machine.poll_timeout().is_some_and(|t| t <= now.mono) {
-            if let Err(e) = self.machine.handle_input(now, Input::Timeout) {
-                self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
-            }
+        if self.hosted.poll_timeout().is_some_and(|t| t <= now.mono) {
+            self.hosted.input(now, Input::Timeout);
             moved = true;
         }
         for _ in 0..MAX_ROUNDS {
-            let mut any = settle(
-                &mut self.machine,
-                &mut self.responder,
-                &mut self.cmds,
-                now,
-                notes,
-                &mut self.failed,
-            );
+            let mut any = self.hosted.pump(now);
             // Input: every datagram waiting.
             loop {
                 let socket = sockets.get_mut::<udp::Socket>(handle);
@@ -572,12 +510,7 @@ where
                 };
                 let from = self.peer(meta.endpoint);
                 any = true;
-                if let Err(e) = self
-                    .machine
-                    .handle_input(now, Input::Data { from, bytes: data })
-                {
-                    self.failed.get_or_insert_with(|| format!("misuse: {e:?}"));
-                }
+                self.hosted.input(now, Input::Data { from, bytes: data });
             }
             // Output, while the socket takes it.
             let socket = sockets.get_mut::<udp::Socket>(handle);
@@ -585,7 +518,7 @@ where
                 let Some(t) = self
                     .leftover
                     .take()
-                    .or_else(|| self.machine.poll_transmit())
+                    .or_else(|| self.hosted.poll_transmit(now))
                 else {
                     break;
                 };
@@ -607,33 +540,35 @@ where
             }
             moved = true;
         }
+        self.hosted.take_notes(notes);
         moved
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.machine.poll_timeout()
+        self.hosted.poll_timeout()
     }
 
     fn status(&self) -> Status {
-        match &self.failed {
-            Some(f) => Status::Failed(f.clone()),
-            None => self.responder.status(),
+        match (&self.failed, self.hosted.failure()) {
+            (Some(f), _) => Status::Failed(f.clone()),
+            (None, Some(misuse)) => Status::Failed(format!("misuse: {misuse}")),
+            (None, None) => self.hosted.handler().status(),
         }
     }
 
     fn delivered(&self) -> u64 {
-        self.responder.delivered()
+        self.hosted.handler().delivered()
     }
 
     fn retries(&self) -> u64 {
-        self.responder.retries()
+        self.hosted.handler().retries()
     }
 
     fn state(&self, _sockets: &SocketSet<'static>) -> AppState {
         AppState {
             status: self.status(),
             socket: self.handle.map(|_| String::from("UDP bound")),
-            phase: self.machine.phase().into(),
+            phase: self.hosted.machine().phase().into(),
             delivered: self.delivered(),
             retries: self.retries(),
         }

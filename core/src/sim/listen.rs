@@ -44,6 +44,7 @@ impl<L: Listen + Debug, R> Debug for ListenerApp<L, R> {
 impl<L, R> ListenerApp<L, R>
 where
     L: Listen,
+    <L::Child as Machine>::Error: Debug,
     R: Responder<L::Child>,
 {
     /// `listener` on UDP `port`; each accepted machine is answered by a

@@ -10,6 +10,7 @@
 use super::app::{Responder, Status};
 use super::store::{FileSpec, MemStore};
 use super::store::{content, same_bytes};
+use crate::host::Handler;
 use crate::tftp::client::{self, Client};
 use crate::tftp::server::{self, Transfer};
 use crate::tftp::store::Files;
@@ -38,8 +39,8 @@ impl ServeFiles {
     }
 }
 
-impl Responder<Transfer> for ServeFiles {
-    fn respond(
+impl Handler<Transfer> for ServeFiles {
+    fn on_event(
         &mut self,
         _now: Now,
         event: server::Event,
@@ -55,7 +56,9 @@ impl Responder<Transfer> for ServeFiles {
         cmds.extend(self.0.answer(event));
         note
     }
+}
 
+impl Responder<Transfer> for ServeFiles {
     fn status(&self) -> Status {
         Status::Running
     }
@@ -80,8 +83,8 @@ impl CheckedGet {
     }
 }
 
-impl Responder<Client> for CheckedGet {
-    fn respond(
+impl Handler<Client> for CheckedGet {
+    fn on_event(
         &mut self,
         _now: Now,
         event: client::Event,
@@ -129,7 +132,9 @@ impl Responder<Client> for CheckedGet {
             E::ReadChunk { .. } | E::Progress { .. } => None,
         }
     }
+}
 
+impl Responder<Client> for CheckedGet {
     fn status(&self) -> Status {
         self.status.clone()
     }

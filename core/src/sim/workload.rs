@@ -9,6 +9,7 @@ use super::app::{App, DatagramApp, Open, Responder, Status, StreamApp};
 use super::scenario::{ScenarioError, Workload};
 use super::store::{MemStore, content, same_bytes};
 use crate::echo::{self, DatagramServer, Echoed, StreamClient, StreamServer, UdpClient, UdpEvent};
+use crate::host::Handler;
 use crate::machine::PeerId;
 use crate::request::RequestEvent;
 use crate::time::Now;
@@ -28,8 +29,8 @@ pub struct StoreResponder {
     store: MemStore,
 }
 
-impl Responder<server::Server> for StoreResponder {
-    fn respond(
+impl Handler<server::Server> for StoreResponder {
+    fn on_event(
         &mut self,
         _now: Now,
         event: server::Event,
@@ -49,7 +50,9 @@ impl Responder<server::Server> for StoreResponder {
         cmds.extend(self.store.answer(event));
         note
     }
+}
 
+impl Responder<server::Server> for StoreResponder {
     fn status(&self) -> Status {
         Status::Running
     }
@@ -64,8 +67,8 @@ pub struct GetResponder {
     status: Status,
 }
 
-impl Responder<client::Client> for GetResponder {
-    fn respond(
+impl Handler<client::Client> for GetResponder {
+    fn on_event(
         &mut self,
         _now: Now,
         event: client::Event,
@@ -118,7 +121,9 @@ impl Responder<client::Client> for GetResponder {
             other => Some(format!("{other:?}")),
         }
     }
+}
 
+impl Responder<client::Client> for GetResponder {
     fn status(&self) -> Status {
         self.status.clone()
     }
@@ -138,8 +143,8 @@ pub struct PutResponder {
     status: Status,
 }
 
-impl Responder<client::Client> for PutResponder {
-    fn respond(
+impl Handler<client::Client> for PutResponder {
+    fn on_event(
         &mut self,
         _now: Now,
         event: client::Event,
@@ -181,7 +186,9 @@ impl Responder<client::Client> for PutResponder {
             other => Some(format!("{other:?}")),
         }
     }
+}
 
+impl Responder<client::Client> for PutResponder {
     fn status(&self) -> Status {
         self.status.clone()
     }
@@ -195,11 +202,11 @@ impl Responder<client::Client> for PutResponder {
 #[derive(Debug, Default)]
 pub struct EchoServerResponder;
 
-impl<M> Responder<M> for EchoServerResponder
+impl<M> Handler<M> for EchoServerResponder
 where
     M: crate::Machine<Event = echo::ServerEvent, Command = Infallible>,
 {
-    fn respond(
+    fn on_event(
         &mut self,
         _now: Now,
         event: echo::ServerEvent,
@@ -210,7 +217,12 @@ where
             other => Some(format!("{other:?}")),
         }
     }
+}
 
+impl<M> Responder<M> for EchoServerResponder
+where
+    M: crate::Machine<Event = echo::ServerEvent, Command = Infallible>,
+{
     fn status(&self) -> Status {
         Status::Running
     }
@@ -220,11 +232,11 @@ where
 #[derive(Debug, Default)]
 pub struct TimeServerResponder;
 
-impl<M> Responder<M> for TimeServerResponder
+impl<M> Handler<M> for TimeServerResponder
 where
     M: crate::Machine<Event = timestamp::ServerEvent, Command = Infallible>,
 {
-    fn respond(
+    fn on_event(
         &mut self,
         _now: Now,
         event: timestamp::ServerEvent,
@@ -235,7 +247,12 @@ where
             other => Some(format!("{other:?}")),
         }
     }
+}
 
+impl<M> Responder<M> for TimeServerResponder
+where
+    M: crate::Machine<Event = timestamp::ServerEvent, Command = Infallible>,
+{
     fn status(&self) -> Status {
         Status::Running
     }
@@ -249,13 +266,13 @@ pub struct EchoStreamResponder {
     status: Status,
 }
 
-impl Responder<StreamClient> for EchoStreamResponder {
+impl Handler<StreamClient> for EchoStreamResponder {
     fn start(&mut self, _now: Now, cmds: &mut Vec<echo::StreamCommand>) {
         cmds.push(echo::StreamCommand::Send(self.data.clone()));
         cmds.push(echo::StreamCommand::Finish);
     }
 
-    fn respond(
+    fn on_event(
         &mut self,
         _now: Now,
         event: echo::StreamEvent,
@@ -276,7 +293,9 @@ impl Responder<StreamClient> for EchoStreamResponder {
             }
         }
     }
+}
 
+impl Responder<StreamClient> for EchoStreamResponder {
     fn status(&self) -> Status {
         self.status.clone()
     }
@@ -304,7 +323,7 @@ impl EchoUdpResponder {
     }
 }
 
-impl Responder<UdpClient> for EchoUdpResponder {
+impl Handler<UdpClient> for EchoUdpResponder {
     fn start(&mut self, _now: Now, cmds: &mut Vec<Bytes>) {
         if self.requests == 0 {
             self.status = Status::Completed;
@@ -313,7 +332,7 @@ impl Responder<UdpClient> for EchoUdpResponder {
         }
     }
 
-    fn respond(&mut self, _now: Now, event: UdpEvent, cmds: &mut Vec<Bytes>) -> Option<String> {
+    fn on_event(&mut self, _now: Now, event: UdpEvent, cmds: &mut Vec<Bytes>) -> Option<String> {
         let (bytes, attempts) = match replied(event, &mut self.retries, &mut self.status) {
             Ok(reply) => reply,
             Err(note) => return note,
@@ -332,7 +351,9 @@ impl Responder<UdpClient> for EchoUdpResponder {
         }
         Some(note)
     }
+}
 
+impl Responder<UdpClient> for EchoUdpResponder {
     fn status(&self) -> Status {
         self.status.clone()
     }
@@ -353,19 +374,21 @@ pub struct TimeUdpResponder {
     status: Status,
 }
 
-impl Responder<timestamp::DatagramClient> for TimeUdpResponder {
+impl Handler<timestamp::DatagramClient> for TimeUdpResponder {
     fn start(&mut self, _now: Now, cmds: &mut Vec<Bytes>) {
         // Time and daytime ignore what the request holds.
         cmds.push(Bytes::new());
     }
 
-    fn respond(&mut self, _now: Now, event: DatagramEvent, _: &mut Vec<Bytes>) -> Option<String> {
+    fn on_event(&mut self, _now: Now, event: DatagramEvent, _: &mut Vec<Bytes>) -> Option<String> {
         match replied(event, &mut self.retries, &mut self.status) {
             Ok((answer, _)) => Some(time_note(answer, &mut self.status)),
             Err(note) => note,
         }
     }
+}
 
+impl Responder<timestamp::DatagramClient> for TimeUdpResponder {
     fn status(&self) -> Status {
         self.status.clone()
     }
@@ -429,8 +452,8 @@ pub struct TimeStreamResponder {
     status: Status,
 }
 
-impl Responder<timestamp::StreamClient> for TimeStreamResponder {
-    fn respond(
+impl Handler<timestamp::StreamClient> for TimeStreamResponder {
+    fn on_event(
         &mut self,
         _now: Now,
         event: ClientEvent,
@@ -438,7 +461,9 @@ impl Responder<timestamp::StreamClient> for TimeStreamResponder {
     ) -> Option<String> {
         Some(time_note(event, &mut self.status))
     }
+}
 
+impl Responder<timestamp::StreamClient> for TimeStreamResponder {
     fn status(&self) -> Status {
         self.status.clone()
     }

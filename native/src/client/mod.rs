@@ -149,11 +149,16 @@ impl<S: std::fmt::Debug, F> std::fmt::Debug for Collect<S, F> {
 impl<M, S, F> Handler<M> for Collect<S, F>
 where
     M: Machine,
-    S: Send,
-    F: FnMut(&mut S, M::Event, &mut Vec<M::Command>) + Send,
+    F: FnMut(&mut S, M::Event, &mut Vec<M::Command>),
 {
-    fn on_event(&mut self, _now: Now, event: M::Event, commands: &mut Vec<M::Command>) {
+    fn on_event(
+        &mut self,
+        _now: Now,
+        event: M::Event,
+        commands: &mut Vec<M::Command>,
+    ) -> Option<String> {
         (self.f)(&mut self.state, event, commands);
+        None
     }
 }
 
@@ -186,7 +191,7 @@ where
     M: Machine + Send,
     M::Command: Send,
     M::Error: std::fmt::Debug,
-    H: Handler<M>,
+    H: Handler<M> + Send,
 {
     let local: SocketAddr = if server.is_ipv4() {
         ([0, 0, 0, 0], 0).into()

@@ -146,7 +146,14 @@ impl Local {
 }
 
 impl Handler<Client> for Local {
-    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) {
+    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) -> Option<String> {
+        self.react(event, commands);
+        None
+    }
+}
+
+impl Local {
+    fn react(&mut self, event: Event, commands: &mut Vec<Command>) {
         match event {
             Event::Ready => match self.plan.take() {
                 Some(Plan::List(path)) => commands.push(Command::List { path }),

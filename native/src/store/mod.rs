@@ -505,8 +505,9 @@ impl StoreSession {
 }
 
 impl Handler<Server> for StoreSession {
-    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) {
+    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) -> Option<String> {
         commands.extend(self.answer(event));
+        None
     }
 
     fn on_close(&mut self, _now: Now) {

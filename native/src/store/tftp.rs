@@ -28,7 +28,7 @@ impl TftpSession {
 }
 
 impl Handler<Transfer> for TftpSession {
-    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) {
+    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) -> Option<String> {
         match &event {
             Event::Negotiated(p) => tracing::debug!(?p, "tftp transfer negotiated"),
             Event::Done { bytes } => tracing::info!(bytes, "tftp transfer done"),
@@ -36,6 +36,7 @@ impl Handler<Transfer> for TftpSession {
             _ => {}
         }
         commands.extend(self.0.answer(event));
+        None
     }
 
     fn on_close(&mut self, _now: Now) {
