@@ -30,8 +30,8 @@ fn wkft(c: &mut Criterion) {
     g.bench_function("download 1 MiB", |b| {
         b.iter(|| {
             let mut store = MemStore::new();
-            store.short_reads = false;
-            store.files.insert("f".into(), file(MIB));
+            store.set_short_reads(false);
+            store.mem_mut().insert("f", bytes::Bytes::from(file(MIB)));
             let mut s = Session::new(store, 1, 64 * 1024);
             s.connect().expect("handshake");
             let out = s

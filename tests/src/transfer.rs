@@ -5,11 +5,13 @@
 //! driver on a real network might produce.
 
 use bytes::Bytes;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use wirekit_core::pair::{PairError, StreamPair};
+use wirekit_core::store::{self, ErrorKind, Store, mem};
 use wirekit_core::transfer::client::{self, Client, Failure};
 use wirekit_core::transfer::server::{self, Server};
-use wirekit_core::transfer::{Entry, ErrorCode, Kind, Misuse, ProtocolError, Stat, StoreError};
+use wirekit_core::transfer::store::Files;
+use wirekit_core::transfer::{Entry, ErrorCode, Misuse, ProtocolError, Stat};
 use wirekit_core::wire::transfer::Digest;
 use wirekit_core::{Machine, Now};
 
@@ -42,37 +44,179 @@ pub mod special {
     pub const FLAKY: &str = "flaky";
 }
 
-/// The server's store, in memory.
-#[derive(Debug, Default)]
-pub struct MemStore {
-    pub files: BTreeMap<String, Vec<u8>>,
-    pub partials: BTreeMap<String, Vec<u8>>,
-    /// Largest upload accepted (`413` above).
-    pub quota: u64,
+/// The core's in-memory store with the faults a test needs: special paths
+/// that are refused or fail, and reads shorter than asked, at random.
+#[derive(Debug)]
+pub struct Faulty {
+    pub mem: mem::MemStore,
     /// Answer reads with fewer bytes than asked, at random.
     pub short_reads: bool,
-    /// Paths committed, in order.
-    pub commits: Vec<String>,
-    pub protocol_errors: Vec<ProtocolError>,
-    reading: Option<(Vec<u8>, usize, bool)>,
-    upload: Option<(String, usize)>,
-    /// After a failed write, the rest of the upload's events are ignored.
-    write_failed: bool,
+    rng: Rng,
 }
 
-fn gate(path: &str) -> Result<(), StoreError> {
+fn gate(path: &str) -> Result<(), store::Error> {
     if path.starts_with(special::DENIED) {
-        return Err(StoreError::from_code(ErrorCode::Denied));
+        return Err(store::Error::new(ErrorKind::Denied, "denied"));
     }
     if path.starts_with(special::BUSY) {
-        return Err(StoreError::from_code(ErrorCode::Busy));
+        return Err(store::Error::new(ErrorKind::Busy, "busy"));
     }
     Ok(())
 }
 
+fn flaky(path: &str, what: &str) -> Result<(), store::Error> {
+    match path.starts_with(special::FLAKY) {
+        true => Err(store::Error::new(ErrorKind::Internal, what)),
+        false => Ok(()),
+    }
+}
+
+impl Faulty {
+    /// A store may return less than asked: at least one byte if any is left.
+    fn shorten(&mut self, mut b: Bytes) -> Bytes {
+        if self.short_reads && b.len() > 1 {
+            b.truncate(1 + self.rng.upto(b.len() - 1));
+        }
+        b
+    }
+}
+
+impl Store for Faulty {
+    /// The file's bytes and its name (reads of a flaky one fail).
+    type Reader = (Bytes, String);
+    type Partial = String;
+
+    fn list(&self, dir: Option<&str>) -> Result<Vec<Entry>, store::Error> {
+        dir.map_or(Ok(()), gate)?;
+        self.mem.list(dir)
+    }
+
+    fn stat(&self, path: &str) -> Result<Stat, store::Error> {
+        gate(path)?;
+        self.mem.stat(path)
+    }
+
+    fn open_read(&mut self, path: &str) -> Result<(Self::Reader, u64), store::Error> {
+        gate(path)?;
+        let (file, size) = self.mem.open_read(path)?;
+        Ok(((file, path.to_owned()), size))
+    }
+
+    fn read_at(
+        &mut self,
+        (file, path): &mut Self::Reader,
+        offset: u64,
+        len: usize,
+    ) -> Result<Bytes, store::Error> {
+        flaky(path, "EIO")?;
+        let b = self.mem.read_at(file, offset, len)?;
+        Ok(self.shorten(b))
+    }
+
+    fn create_partial(
+        &mut self,
+        path: &str,
+        size: u64,
+        offset: u64,
+    ) -> Result<String, store::Error> {
+        gate(path)?;
+        self.mem.create_partial(path, size, offset)
+    }
+
+    fn append(
+        &mut self,
+        partial: &mut String,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), store::Error> {
+        flaky(partial, "ENOSPC")?;
+        self.mem.append(partial, offset, data)
+    }
+
+    fn read_partial(
+        &mut self,
+        partial: &mut String,
+        offset: u64,
+        len: usize,
+    ) -> Result<Bytes, store::Error> {
+        let b = self.mem.read_partial(partial, offset, len)?;
+        Ok(self.shorten(b))
+    }
+
+    fn commit(&mut self, partial: String, size: u64) -> Result<(), store::Error> {
+        self.mem.commit(partial, size)
+    }
+
+    fn discard(&mut self, partial: String) {
+        self.mem.discard(partial);
+    }
+}
+
+/// The server's store in the tests: [`Faulty`] behind WKFT/1's adapter of
+/// the store contract, the same adapter the native and simulated servers
+/// answer with.
+#[derive(Debug)]
+pub struct MemStore {
+    files: Files<Faulty>,
+    pub protocol_errors: Vec<ProtocolError>,
+}
+
+impl Default for MemStore {
+    fn default() -> Self {
+        MemStore::new()
+    }
+}
+
+impl MemStore {
+    /// An empty store with room for 1 GiB uploads, reading short.
+    pub fn new() -> Self {
+        MemStore {
+            files: Files::new(Faulty {
+                mem: mem::MemStore::new().with_quota(1 << 30),
+                short_reads: true,
+                rng: Rng(0),
+            }),
+            protocol_errors: Vec::new(),
+        }
+    }
+
+    /// The files and partials.
+    pub fn mem(&self) -> &mem::MemStore {
+        &self.files.store().mem
+    }
+
+    /// The files and partials, to set up a test.
+    pub fn mem_mut(&mut self) -> &mut mem::MemStore {
+        &mut self.files.store_mut().mem
+    }
+
+    /// Reads return fewer bytes than asked, at random (on by default).
+    pub fn set_short_reads(&mut self, on: bool) {
+        self.files.store_mut().short_reads = on;
+    }
+
+    /// Answers one server event, as a driver would; `rng` picks the length
+    /// of short reads.
+    pub fn answer(&mut self, ev: server::Event, rng: &mut Rng) -> Option<server::Command> {
+        self.files.store_mut().rng = Rng(rng.next_u64());
+        match &ev {
+            server::Event::CommitUpload { path, size, digest } => {
+                // The machine promised: size and digest verified before this.
+                if let Some(data) = self.mem().partial(path) {
+                    assert_eq!(data.len() as u64, *size, "committed with a wrong size");
+                    assert_eq!(Digest::of(data), *digest, "committed with a wrong digest");
+                }
+            }
+            server::Event::Protocol(e) => self.protocol_errors.push(e.clone()),
+            _ => {}
+        }
+        self.files.answer(ev)
+    }
+}
+
 fn chunk_of(data: &[u8], pos: &mut usize, max: usize, rng: Option<&mut Rng>) -> Bytes {
     let left = data.len().saturating_sub(*pos);
-    // A store may return less than asked; at least one byte if any is left.
+    // A local read may return less than asked; at least one byte if any is left.
     let n = match rng {
         _ if left == 0 => 0,
         Some(rng) => 1 + rng.upto(max.min(left) - 1),
@@ -81,145 +225,6 @@ fn chunk_of(data: &[u8], pos: &mut usize, max: usize, rng: Option<&mut Rng>) -> 
     let b = Bytes::copy_from_slice(&data[*pos..*pos + n]);
     *pos += n;
     b
-}
-
-impl MemStore {
-    pub fn new() -> Self {
-        MemStore {
-            quota: 1 << 30,
-            short_reads: true,
-            ..Default::default()
-        }
-    }
-
-    /// Answers one server event, as a driver would.
-    pub fn answer(&mut self, ev: server::Event, rng: &mut Rng) -> Option<server::Command> {
-        use server::{Command as C, Event as E};
-        Some(match ev {
-            E::List { path: None } => {
-                let files = self.files.iter().map(|(n, d)| (n, d, Kind::File));
-                let partials = self.partials.iter().map(|(n, d)| (n, d, Kind::Partial));
-                let entries = files
-                    .chain(partials)
-                    .map(|(name, data, kind)| Entry {
-                        name: name.clone(),
-                        kind,
-                        size: data.len() as u64,
-                    })
-                    .collect();
-                C::Listing(Ok(entries))
-            }
-            E::List { path: Some(p) } => C::Listing(gate(&p).and(Err(StoreError::new(
-                ErrorCode::NotFound,
-                "no such directory",
-            )))),
-            E::Stat { path } => C::Status(gate(&path).and_then(|()| {
-                if let Some(d) = self.files.get(&path) {
-                    Ok(Stat {
-                        kind: Kind::File,
-                        size: d.len() as u64,
-                    })
-                } else if let Some(d) = self.partials.get(&path) {
-                    Ok(Stat {
-                        kind: Kind::Partial,
-                        size: d.len() as u64,
-                    })
-                } else {
-                    Err(StoreError::from_code(ErrorCode::NotFound))
-                }
-            })),
-            E::OpenRead { path } => C::Opened(gate(&path).and_then(|()| {
-                let data = self
-                    .files
-                    .get(&path)
-                    .ok_or(StoreError::from_code(ErrorCode::NotFound))?;
-                let flaky = path.starts_with(special::FLAKY);
-                self.reading = Some((data.clone(), 0, flaky));
-                Ok(data.len() as u64)
-            })),
-            E::ReadChunk { max } => match &mut self.reading {
-                Some((_, _, true)) => C::ReadFailed(StoreError::new(ErrorCode::Internal, "EIO")),
-                Some((data, pos, false)) => {
-                    let rng = self.short_reads.then_some(rng);
-                    C::Chunk(chunk_of(data, pos, max, rng))
-                }
-                None => panic!("ReadChunk without an open file"),
-            },
-            E::CloseRead => {
-                self.reading = None;
-                return None;
-            }
-            E::BeginUpload { path, size, offset } => C::UploadReady(gate(&path).and_then(|()| {
-                if size > self.quota {
-                    return Err(StoreError::new(ErrorCode::TooLarge, "over quota"));
-                }
-                if self.files.contains_key(&path) {
-                    return Err(StoreError::from_code(ErrorCode::Exists));
-                }
-                if offset == 0 {
-                    self.partials.insert(path.clone(), Vec::new());
-                } else {
-                    let p = self
-                        .partials
-                        .get_mut(&path)
-                        .filter(|p| p.len() as u64 >= offset)
-                        .ok_or(StoreError::new(ErrorCode::NotFound, "no partial"))?;
-                    p.truncate(offset as usize);
-                }
-                self.upload = Some((path, 0));
-                self.write_failed = false;
-                Ok(())
-            })),
-            E::ReadPrefix { max } => {
-                let (path, pos) = self.upload.as_mut().expect("ReadPrefix outside an upload");
-                let data = self.partials.get(path.as_str()).expect("partial").clone();
-                C::Chunk(chunk_of(&data, pos, max, self.short_reads.then_some(rng)))
-            }
-            E::WriteChunk(bytes) => {
-                if self.write_failed {
-                    return None;
-                }
-                let (path, _) = self.upload.as_ref().expect("WriteChunk outside an upload");
-                if path.starts_with(special::FLAKY) {
-                    self.write_failed = true;
-                    return Some(C::WriteFailed(StoreError::new(
-                        ErrorCode::Internal,
-                        "ENOSPC",
-                    )));
-                }
-                self.partials
-                    .get_mut(path.as_str())
-                    .expect("partial")
-                    .extend_from_slice(&bytes);
-                return None;
-            }
-            E::CommitUpload { path, size, digest } => {
-                if self.write_failed {
-                    return None;
-                }
-                let data = self.partials.remove(&path).expect("partial to commit");
-                // The machine promised: size and digest verified before this.
-                assert_eq!(data.len() as u64, size, "committed with a wrong size");
-                assert_eq!(Digest::of(&data), digest, "committed with a wrong digest");
-                self.files.insert(path.clone(), data);
-                self.commits.push(path);
-                self.upload = None;
-                C::Committed(Ok(()))
-            }
-            E::AbortUpload { keep_partial } => {
-                if let Some((path, _)) = self.upload.take()
-                    && !keep_partial
-                {
-                    self.partials.remove(&path);
-                }
-                return None;
-            }
-            E::Protocol(e) => {
-                self.protocol_errors.push(e);
-                return None;
-            }
-        })
-    }
 }
 
 /// The client's local disk, in memory: one source for uploads, one file

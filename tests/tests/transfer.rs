@@ -66,7 +66,7 @@ proptest! {
 
         s.local.source = data.clone();
         prop_assert_eq!(s.request(put("a.bin", len, 0)).unwrap(), [done(len, &data)]);
-        prop_assert_eq!(s.store.files.get("a.bin"), Some(&data));
+        prop_assert_eq!(s.store.mem().file("a.bin"), Some(&data[..]));
 
         prop_assert_eq!(s.request(get("a.bin", 0)).unwrap(), [done(len, &data)]);
         prop_assert_eq!(&s.local.dest, &data);
@@ -77,13 +77,13 @@ proptest! {
         prop_assert_eq!(&s.local.dest, &data);
 
         // Resume an upload: the server kept the first k bytes of another path.
-        s.store.partials.insert("b.bin".into(), data[..k].to_vec());
+        s.store.mem_mut().insert_partial("b.bin", data[..k].to_vec());
         let stat = s.request(client::Command::Stat { path: "b.bin".into() }).unwrap();
         prop_assert_eq!(stat, [client::Event::Status(Stat { kind: Kind::Partial, size: k as u64 })]);
         prop_assert_eq!(s.request(put("b.bin", len, k)).unwrap(), [done(len, &data)]);
-        prop_assert_eq!(s.store.files.get("b.bin"), Some(&data));
-        prop_assert!(s.store.partials.is_empty());
-        prop_assert_eq!(&s.store.commits, &["a.bin".to_string(), "b.bin".to_string()]);
+        prop_assert_eq!(s.store.mem().file("b.bin"), Some(&data[..]));
+        prop_assert!(s.store.mem().partials().next().is_none());
+        prop_assert_eq!(s.store.mem().committed(), &["a.bin".to_string(), "b.bin".to_string()][..]);
 
         prop_assert_eq!(s.request(client::Command::Quit).unwrap(), []);
         prop_assert!(s.pair.client.is_done() && s.pair.server.is_done());
@@ -107,8 +107,8 @@ proptest! {
             [client::Event::Failed(Failure::LocalShort)]
         );
         prop_assert!(s.pair.server.is_done());
-        prop_assert!(s.store.files.is_empty());
-        let kept = s.store.partials.get("big").cloned().unwrap_or_default();
+        prop_assert!(s.store.mem().files().next().is_none());
+        let kept = s.store.mem().partial("big").map(<[u8]>::to_vec).unwrap_or_default();
         prop_assert!(kept.len() <= short && data.starts_with(&kept));
 
         let mut t = Session::new(std::mem::take(&mut s.store), seed ^ 1, max_piece);
@@ -120,7 +120,7 @@ proptest! {
         );
         t.local.source = data.clone();
         prop_assert_eq!(t.request(put("big", len, kept.len())).unwrap(), [done(len, &data)]);
-        prop_assert_eq!(t.store.files.get("big"), Some(&data));
+        prop_assert_eq!(t.store.mem().file("big"), Some(&data[..]));
     }
 
     /// A damaged kept prefix is caught by the whole-file digest, both ways,
@@ -136,7 +136,7 @@ proptest! {
         let mut bad = data[..=at].to_vec();
         bad[at] ^= 0x40;
         let mut s = session(seed, 4096);
-        s.store.files.insert("f".into(), data.clone());
+        s.store.mem_mut().insert("f", Bytes::from(data.clone()));
 
         s.local.dest = bad.clone();
         let out = s.request(get("f", bad.len())).unwrap();
@@ -145,13 +145,13 @@ proptest! {
             "{:?}", out
         );
 
-        s.store.partials.insert("g".into(), bad.clone());
+        s.store.mem_mut().insert_partial("g", bad.clone());
         s.local.source = data.clone();
         let out = s.request(put("g", len, bad.len())).unwrap();
         prop_assert_eq!(remote_code(&out), Some(ErrorCode::Mismatch));
-        prop_assert!(!s.store.files.contains_key("g"));
-        prop_assert!(!s.store.partials.contains_key("g"), "a mismatched partial is discarded");
-        prop_assert!(s.store.commits.is_empty());
+        prop_assert!(s.store.mem().file("g").is_none());
+        prop_assert!(s.store.mem().partial("g").is_none(), "a mismatched partial is discarded");
+        prop_assert!(s.store.mem().committed().is_empty());
         // The session goes on.
         prop_assert_eq!(s.request(get("f", 0)).unwrap(), [done(len, &data)]);
     }
@@ -308,9 +308,11 @@ fn transmitted(srv: &mut Server) -> String {
 #[test]
 fn every_error_code_is_reachable() {
     let mut s = session(1, 50);
-    s.store.files.insert("have".into(), file(10, 1));
-    s.store.files.insert("flaky.txt".into(), file(10, 1));
-    s.store.quota = 100;
+    s.store.mem_mut().insert("have", Bytes::from(file(10, 1)));
+    s.store
+        .mem_mut()
+        .insert("flaky.txt", Bytes::from(file(10, 1)));
+    s.store.mem_mut().set_quota(100);
     s.local.dest = vec![0; 11];
     let stat = |p: &str| client::Command::Stat { path: p.into() };
     let cases: Vec<(client::Command, ErrorCode)> = vec![
@@ -328,7 +330,7 @@ fn every_error_code_is_reachable() {
         assert_eq!(remote_code(&out), Some(want), "{cmd:?} gave {out:?}");
     }
     // 422 needs a lie about the data: a partial whose bytes differ.
-    s.store.partials.insert("p".into(), vec![0; 5]);
+    s.store.mem_mut().insert_partial("p", vec![0; 5]);
     s.local.source = file(10, 2);
     let out = s.request(put("p", 10, 5)).unwrap();
     assert_eq!(remote_code(&out), Some(ErrorCode::Mismatch));
@@ -345,16 +347,18 @@ fn every_error_code_is_reachable() {
     let out = s.request(put("flaky.bin", 10, 0)).unwrap();
     assert_eq!(remote_code(&out), Some(ErrorCode::Internal));
     assert!(s.pair.server.is_done());
-    assert!(s.store.partials.contains_key("flaky.bin"));
-    assert!(s.store.commits.is_empty());
+    assert!(s.store.mem().partial("flaky.bin").is_some());
+    assert!(s.store.mem().committed().is_empty());
 }
 
 #[test]
 fn listings_round_trip_and_leave_out_unsayable_names() {
     let mut s = session(5, 7);
-    s.store.files.insert("a.txt".into(), file(3, 0));
-    s.store.files.insert("with space".into(), file(3, 0));
-    s.store.partials.insert("half".into(), file(2, 0));
+    s.store.mem_mut().insert("a.txt", Bytes::from(file(3, 0)));
+    s.store
+        .mem_mut()
+        .insert("with space", Bytes::from(file(3, 0)));
+    s.store.mem_mut().insert_partial("half", file(2, 0));
     let out = s.request(client::Command::List { path: None }).unwrap();
     let client::Event::Listing(entries) = &out[0] else {
         panic!("{out:?}")
@@ -503,7 +507,7 @@ fn the_spec_session_is_exact() {
     }
     let mut srv = Server::new();
     let mut store = MemStore::new();
-    store.short_reads = false;
+    store.set_short_reads(false);
     let mut rng = wirekit_tests::transfer::Rng(0);
     let mut out = String::new();
     // A person types one line at a time, waiting for each answer.
@@ -719,9 +723,8 @@ proptest! {
             }
             prop_assert!(!s.pair.client.is_done() && !s.pair.server.is_done());
         }
-        let stored: Vec<(&str, &Vec<u8>)> =
-            s.store.files.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let modelled: Vec<(&str, &Vec<u8>)> = model.iter().map(|(k, v)| (*k, v)).collect();
+        let stored: Vec<(&str, &[u8])> = s.store.mem().files().collect();
+        let modelled: Vec<(&str, &[u8])> = model.iter().map(|(k, v)| (*k, &v[..])).collect();
         prop_assert_eq!(stored, modelled);
     }
 }

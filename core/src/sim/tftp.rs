@@ -35,7 +35,7 @@ impl Clone for ServeFiles {
 impl ServeFiles {
     /// Generated files (see [`super::store::content`]).
     pub fn new(files: &[FileSpec]) -> Self {
-        ServeFiles(Files::new(MemStore::new(files)))
+        ServeFiles(Files::new(super::store::mem_store(files)))
     }
 }
 

@@ -7,13 +7,14 @@
 
 use super::app::{App, DatagramApp, Open, Responder, Status, StreamApp};
 use super::scenario::{ScenarioError, Workload};
-use super::store::{MemStore, content, same_bytes};
+use super::store::{MemStore, content, mem_store, same_bytes};
 use crate::echo::{self, DatagramServer, Echoed, StreamClient, StreamServer, UdpClient, UdpEvent};
 use crate::host::Handler;
 use crate::machine::PeerId;
 use crate::request::RequestEvent;
 use crate::time::Now;
 use crate::timestamp::{self, ClientEvent, DatagramEvent, Service};
+use crate::transfer::store::Files;
 use crate::transfer::{client, server};
 use alloc::boxed::Box;
 use alloc::format;
@@ -26,7 +27,7 @@ use smoltcp::wire::IpEndpoint;
 /// Answers a transfer server from a [`MemStore`].
 #[derive(Debug)]
 pub struct StoreResponder {
-    store: MemStore,
+    files: Files<MemStore>,
 }
 
 impl Handler<server::Server> for StoreResponder {
@@ -47,7 +48,7 @@ impl Handler<server::Server> for StoreResponder {
             server::Event::Protocol(e) => Some(format!("protocol error: {e}")),
             _ => None,
         };
-        cmds.extend(self.store.answer(event));
+        cmds.extend(self.files.answer(event));
         note
     }
 }
@@ -488,7 +489,7 @@ pub fn build(
         Workload::TransferServer { port, files } => Box::new(StreamApp::new(
             server::Server::new(),
             StoreResponder {
-                store: MemStore::new(files),
+                files: Files::new(mem_store(files)),
             },
             Open::Listen(*port),
         )),

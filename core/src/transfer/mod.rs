@@ -17,6 +17,7 @@
 pub mod client;
 mod flow;
 pub mod server;
+pub mod store;
 
 pub use crate::wire::transfer::{Digest, Entry, ErrorCode, Kind, Stat};
 

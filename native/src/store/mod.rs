@@ -9,21 +9,19 @@
 //! a crash or Ctrl-C leaves at most a partial, which a later `PUT` with an
 //! offset resumes.
 //!
-//! The WKFT/1 server's answers live here ([`StoreSession`]); TFTP's are a
-//! thin adapter over the same store ([`tftp`]).
+//! Each protocol answers from it through the core's store contract: WKFT/1
+//! through [`wkft`], TFTP through [`tftp`], each a thin adapter.
 
 pub mod tftp;
+pub mod wkft;
 
-use crate::endpoint::Handler;
 use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use wirekit_core::Now;
-use wirekit_core::transfer::server::{Command, Event, Server};
 use wirekit_core::transfer::{Entry, ErrorCode, Kind, Stat, StoreError};
 use wirekit_core::wire::transfer::{MAX_ENTRIES, MAX_NAME, MAX_PATH};
 
@@ -42,11 +40,15 @@ fn denied(why: &str) -> StoreError {
     StoreError::new(ErrorCode::Denied, why)
 }
 
-/// Maps an operating-system error to the protocol's codes, keeping its text.
+/// Maps an operating-system error to the protocol's codes. A missing or
+/// forbidden file is said in the protocol's own words (the specification's
+/// session shows `ERR 404 not found`); other errors keep the system's text,
+/// which is what an operator needs.
 pub fn store_error(e: &io::Error) -> StoreError {
     let code = match e.kind() {
-        io::ErrorKind::NotFound => ErrorCode::NotFound,
-        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => ErrorCode::Denied,
+        io::ErrorKind::NotFound => return StoreError::from_code(ErrorCode::NotFound),
+        io::ErrorKind::PermissionDenied => return StoreError::from_code(ErrorCode::Denied),
+        io::ErrorKind::ReadOnlyFilesystem => ErrorCode::Denied,
         io::ErrorKind::AlreadyExists => ErrorCode::Exists,
         io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded => ErrorCode::TooLarge,
         _ => ErrorCode::Internal,
@@ -118,13 +120,9 @@ impl Store {
         &self.root
     }
 
-    /// A fresh session's view of the store.
-    pub fn session(&self) -> StoreSession {
-        StoreSession {
-            store: self.clone(),
-            reading: None,
-            upload: None,
-        }
+    /// A fresh WKFT/1 session's view of the store.
+    pub fn session(&self) -> wkft::WkftSession {
+        wkft::WkftSession::new(self.clone())
     }
 
     /// Turns a protocol path into a path on disk inside the root, refusing
@@ -278,11 +276,17 @@ impl Store {
         }
         let lock = UploadLock::take(&self.uploading, full.clone())?;
         let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
-        let (file, prefix) = if offset == 0 {
-            let file = File::create(&part).map_err(|e| store_error(&e))?;
-            (file, None)
+        // Read as well as written: a resume reads its kept prefix back.
+        let file = if offset == 0 {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&part)
+                .map_err(|e| store_error(&e))?
         } else {
-            let mut file = OpenOptions::new()
+            let file = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .open(&part)
@@ -295,17 +299,13 @@ impl Store {
                 ));
             }
             file.set_len(offset).map_err(|e| store_error(&e))?;
-            file.seek(SeekFrom::End(0)).map_err(|e| store_error(&e))?;
-            let prefix = File::open(&part).map_err(|e| store_error(&e))?;
-            (file, Some(prefix))
+            file
         };
         tracing::info!(path, size, offset, "upload begins");
         Ok(Upload {
             final_path: full,
             part,
             file,
-            prefix,
-            failed: false,
             _lock: lock,
         })
     }
@@ -350,10 +350,6 @@ pub struct Upload {
     final_path: PathBuf,
     part: PathBuf,
     file: File,
-    /// Reads the kept prefix back when resuming.
-    prefix: Option<File>,
-    /// A write failed: ignore the rest of this upload's events.
-    failed: bool,
     _lock: UploadLock,
 }
 
@@ -373,8 +369,20 @@ impl Upload {
         }
     }
 
-    /// Checks the partial holds `size` bytes and renames it into place.
+    /// Checks the partial holds `size` bytes and renames it into place; a
+    /// partial that cannot be committed is removed.
     pub fn commit(self, size: u64) -> Result<(), StoreError> {
+        let part = self.part.clone();
+        let result = self.rename_into_place(size);
+        if result.is_err()
+            && let Err(e) = fs::remove_file(&part)
+        {
+            tracing::warn!(part = %part.display(), "could not remove partial: {e}");
+        }
+        result
+    }
+
+    fn rename_into_place(self, size: u64) -> Result<(), StoreError> {
         self.file.sync_all().map_err(|e| store_error(&e))?;
         let len = self.file.metadata().map_err(|e| store_error(&e))?.len();
         if len != size {
@@ -388,137 +396,6 @@ impl Upload {
         }
         fs::rename(&self.part, &self.final_path).map_err(|e| store_error(&e))?;
         Ok(())
-    }
-}
-
-fn read_up_to(file: &mut File, max: usize) -> Result<Bytes, StoreError> {
-    let mut buf = vec![0; max];
-    loop {
-        match file.read(&mut buf) {
-            Ok(n) => {
-                buf.truncate(n);
-                return Ok(Bytes::from(buf));
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(store_error(&e)),
-        }
-    }
-}
-
-/// One connection's use of the store: the file it reads, the upload it
-/// writes. Answers the WKFT/1 server machine's events.
-#[derive(Debug)]
-pub struct StoreSession {
-    store: Store,
-    reading: Option<File>,
-    upload: Option<Upload>,
-}
-
-impl StoreSession {
-    fn end_upload(&mut self, keep_partial: bool) {
-        if let Some(up) = self.upload.take() {
-            drop(up.file);
-            if !keep_partial {
-                if let Err(e) = fs::remove_file(&up.part) {
-                    tracing::warn!(part = %up.part.display(), "could not remove partial: {e}");
-                }
-            } else {
-                tracing::info!(part = %up.part.display(), "upload interrupted; partial kept");
-            }
-        }
-    }
-
-    /// Answers one event; `None` when no answer is due.
-    pub fn answer(&mut self, event: Event) -> Option<Command> {
-        Some(match event {
-            Event::List { path } => Command::Listing(self.store.list(path.as_deref())),
-            Event::Stat { path } => Command::Status(self.store.stat(&path)),
-            Event::OpenRead { path } => {
-                Command::Opened(self.store.open_read(&path).map(|(file, size)| {
-                    self.reading = Some(file);
-                    size
-                }))
-            }
-            Event::ReadChunk { max } => match self.reading.as_mut() {
-                Some(file) => match read_up_to(file, max) {
-                    Ok(b) => Command::Chunk(b),
-                    Err(e) => Command::ReadFailed(e),
-                },
-                None => Command::ReadFailed(StoreError::new(ErrorCode::Internal, "no open file")),
-            },
-            Event::CloseRead => {
-                self.reading = None;
-                return None;
-            }
-            Event::BeginUpload { path, size, offset } => {
-                self.end_upload(true);
-                Command::UploadReady(self.store.begin_upload(&path, size, offset).map(|up| {
-                    self.upload = Some(up);
-                }))
-            }
-            Event::ReadPrefix { max } => match self.upload.as_mut().and_then(|u| u.prefix.as_mut())
-            {
-                Some(file) => match read_up_to(file, max) {
-                    Ok(b) => Command::Chunk(b),
-                    Err(e) => Command::ReadFailed(e),
-                },
-                None => Command::ReadFailed(StoreError::new(ErrorCode::Internal, "no partial")),
-            },
-            Event::WriteChunk(bytes) => {
-                let up = self.upload.as_mut()?;
-                if up.failed {
-                    return None;
-                }
-                if let Err(e) = up.file.write_all(&bytes) {
-                    up.failed = true;
-                    tracing::warn!("upload write failed: {e}");
-                    return Some(Command::WriteFailed(store_error(&e)));
-                }
-                return None;
-            }
-            Event::CommitUpload { path, size, digest } => {
-                let up = self.upload.take()?;
-                if up.failed {
-                    return None;
-                }
-                let part = up.part.clone();
-                let result = up.commit(size);
-                match &result {
-                    Ok(()) => tracing::info!(path, size, %digest, "upload committed"),
-                    Err(e) => {
-                        tracing::warn!(path, "commit failed: {e}");
-                        let _ = fs::remove_file(part);
-                    }
-                }
-                Command::Committed(result)
-            }
-            Event::AbortUpload { keep_partial } => {
-                self.end_upload(keep_partial);
-                return None;
-            }
-            Event::Protocol(e) => {
-                tracing::info!("client broke the protocol: {e}");
-                return None;
-            }
-        })
-    }
-}
-
-impl Handler<Server> for StoreSession {
-    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) -> Option<String> {
-        commands.extend(self.answer(event));
-        None
-    }
-
-    fn on_close(&mut self, _now: Now) {
-        self.reading = None;
-        self.end_upload(true);
-    }
-}
-
-impl Drop for StoreSession {
-    fn drop(&mut self) {
-        self.end_upload(true);
     }
 }
 
@@ -617,6 +494,15 @@ impl wirekit_core::store::Store for Store {
         data: &[u8],
     ) -> Result<(), wirekit_core::store::Error> {
         up.write_at(offset, data).map_err(Into::into)
+    }
+
+    fn read_partial(
+        &mut self,
+        up: &mut Upload,
+        offset: u64,
+        len: usize,
+    ) -> Result<Bytes, wirekit_core::store::Error> {
+        read_exact_at(&up.file, offset, len).map_err(|e| store_error(&e).into())
     }
 
     fn commit(&mut self, up: Upload, size: u64) -> Result<(), wirekit_core::store::Error> {

@@ -1,13 +1,16 @@
 //! The store contract: what a file server's machines need from the files
 //! behind them, whichever protocol asks. Two implementations exist — the
-//! sandboxed disk store of `native/` and the in-memory store of the
-//! simulator (`sim::store::MemStore`) — and each protocol has a
-//! thin adapter that turns its machine's events into calls of this trait
-//! (TFTP's: [`crate::tftp::store::Files`]).
+//! sandboxed disk store of `native/` and the in-memory [`mem::MemStore`]
+//! the simulator and the tests share — and each protocol has a thin
+//! adapter that turns its machine's events into calls of this trait
+//! (WKFT/1's: [`crate::transfer::store::Files`]; TFTP's:
+//! [`crate::tftp::store::Files`]).
 //!
 //! Verification is the machines' job (a WKFT/1 digest, a TFTP byte count);
 //! the store only promises that nothing appears under its final name until
 //! [`Store::commit`] says the partial holds exactly the verified size.
+
+pub mod mem;
 
 use crate::transfer::{Entry, Stat};
 use alloc::string::String;
@@ -86,10 +89,23 @@ pub trait Store {
         offset: u64,
         data: &[u8],
     ) -> Result<(), Error>;
-    /// Renames the partial into place if it holds exactly `size` bytes.
+    /// `len` bytes of the partial at `offset`, fewer only at its end: a
+    /// resumed upload's kept prefix, read back to be hashed.
+    fn read_partial(
+        &mut self,
+        partial: &mut Self::Partial,
+        offset: u64,
+        len: usize,
+    ) -> Result<Bytes, Error>;
+    /// Renames the partial into place if it holds exactly `size` bytes. A
+    /// partial that cannot be committed is removed: it could never be.
     fn commit(&mut self, partial: Self::Partial, size: u64) -> Result<(), Error>;
     /// Deletes the partial.
     fn discard(&mut self, partial: Self::Partial);
+    /// Leaves the partial for a later resume (an upload cut off).
+    fn keep(&mut self, partial: Self::Partial) {
+        drop(partial);
+    }
 }
 
 /// WKFT/1's codes as the store contract's kinds (stores written against

@@ -1,0 +1,310 @@
+//! The store contract over memory: what the simulator's servers answer
+//! from, and what the tests run the machines against. There are no
+//! directories; names are kept sorted so that listings are deterministic.
+
+use super::{Error, ErrorKind, Store};
+use crate::transfer::{Entry, Kind, Stat};
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::Bytes;
+
+/// Largest upload a [`MemStore`] accepts unless told otherwise (bytes): it
+/// keeps uploads in memory.
+pub const DEFAULT_QUOTA: u64 = 64 * 1024 * 1024;
+
+/// Files and partials held in memory.
+#[derive(Clone, Debug)]
+pub struct MemStore {
+    files: Vec<(String, Bytes)>,
+    partials: Vec<(String, Vec<u8>)>,
+    committed: Vec<String>,
+    quota: u64,
+}
+
+impl Default for MemStore {
+    fn default() -> Self {
+        MemStore {
+            files: Vec::new(),
+            partials: Vec::new(),
+            committed: Vec::new(),
+            quota: DEFAULT_QUOTA,
+        }
+    }
+}
+
+fn position<T>(list: &[(String, T)], path: &str) -> Result<usize, usize> {
+    list.binary_search_by(|(n, _)| n.as_str().cmp(path))
+}
+
+fn slice_of(data: &[u8], offset: u64, len: usize) -> &[u8] {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let end = start.saturating_add(len).min(data.len());
+    data.get(start..end).unwrap_or_default()
+}
+
+impl MemStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemStore::default()
+    }
+
+    /// Uploads over `quota` bytes are refused as [`ErrorKind::Full`].
+    pub fn with_quota(mut self, quota: u64) -> Self {
+        self.quota = quota;
+        self
+    }
+
+    /// Puts a complete file under `name` (replacing one there).
+    pub fn insert(&mut self, name: impl Into<String>, data: Bytes) {
+        let name = name.into();
+        match position(&self.files, &name) {
+            Ok(i) => {
+                if let Some(slot) = self.files.get_mut(i) {
+                    slot.1 = data;
+                }
+            }
+            Err(i) => self.files.insert(i, (name, data)),
+        }
+    }
+
+    /// Changes the quota (see [`MemStore::with_quota`]).
+    pub fn set_quota(&mut self, quota: u64) {
+        self.quota = quota;
+    }
+
+    /// Puts a partial under `name`, as if an upload had been cut off.
+    pub fn insert_partial(&mut self, name: impl Into<String>, data: Vec<u8>) {
+        let name = name.into();
+        match position(&self.partials, &name) {
+            Ok(i) => {
+                if let Some(slot) = self.partials.get_mut(i) {
+                    slot.1 = data;
+                }
+            }
+            Err(i) => self.partials.insert(i, (name, data)),
+        }
+    }
+
+    /// A complete file's bytes.
+    pub fn file(&self, path: &str) -> Option<&[u8]> {
+        let i = position(&self.files, path).ok()?;
+        self.files.get(i).map(|(_, d)| &d[..])
+    }
+
+    /// A partial's bytes.
+    pub fn partial(&self, path: &str) -> Option<&[u8]> {
+        let i = position(&self.partials, path).ok()?;
+        self.partials.get(i).map(|(_, d)| &d[..])
+    }
+
+    /// Every complete file, by name.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files.iter().map(|(n, d)| (n.as_str(), &d[..]))
+    }
+
+    /// Every partial, by name.
+    pub fn partials(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.partials.iter().map(|(n, d)| (n.as_str(), &d[..]))
+    }
+
+    /// Paths committed by uploads, in order.
+    pub fn committed(&self) -> &[String] {
+        &self.committed
+    }
+
+    fn partial_mut(&mut self, path: &str) -> Result<&mut Vec<u8>, Error> {
+        let i = position(&self.partials, path)
+            .map_err(|_| Error::new(ErrorKind::NotFound, "no partial"))?;
+        match self.partials.get_mut(i) {
+            Some((_, d)) => Ok(d),
+            None => Err(Error::new(ErrorKind::Internal, "no partial")),
+        }
+    }
+}
+
+impl Store for MemStore {
+    type Reader = Bytes;
+    /// The partial's path.
+    type Partial = String;
+
+    fn list(&self, dir: Option<&str>) -> Result<Vec<Entry>, Error> {
+        if dir.is_some() {
+            return Err(Error::new(ErrorKind::NotFound, "no such directory"));
+        }
+        let files = self.files.iter().map(|(n, d)| (n, d.len(), Kind::File));
+        let partials = self
+            .partials
+            .iter()
+            .map(|(n, d)| (n, d.len(), Kind::Partial));
+        Ok(files
+            .chain(partials)
+            .map(|(name, size, kind)| Entry {
+                name: name.clone(),
+                kind,
+                size: size as u64,
+            })
+            .collect())
+    }
+
+    fn stat(&self, path: &str) -> Result<Stat, Error> {
+        match (self.file(path), self.partial(path)) {
+            (Some(d), _) => Ok(Stat {
+                kind: Kind::File,
+                size: d.len() as u64,
+            }),
+            (None, Some(d)) => Ok(Stat {
+                kind: Kind::Partial,
+                size: d.len() as u64,
+            }),
+            (None, None) => Err(Error::new(ErrorKind::NotFound, "not found")),
+        }
+    }
+
+    fn open_read(&mut self, path: &str) -> Result<(Bytes, u64), Error> {
+        let i = position(&self.files, path)
+            .map_err(|_| Error::new(ErrorKind::NotFound, "not found"))?;
+        let d = self
+            .files
+            .get(i)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default();
+        let size = d.len() as u64;
+        Ok((d, size))
+    }
+
+    fn read_at(&mut self, file: &mut Bytes, offset: u64, len: usize) -> Result<Bytes, Error> {
+        let part = slice_of(file, offset, len);
+        Ok(file.slice_ref(part))
+    }
+
+    fn create_partial(&mut self, path: &str, size: u64, offset: u64) -> Result<String, Error> {
+        if size > self.quota {
+            return Err(Error::new(ErrorKind::Full, "over the store's quota"));
+        }
+        if self.file(path).is_some() {
+            return Err(Error::new(ErrorKind::Exists, "exists"));
+        }
+        match position(&self.partials, path) {
+            Ok(i) => {
+                let kept = self.partials.get_mut(i).map(|(_, d)| d);
+                match kept {
+                    Some(d) if d.len() as u64 >= offset => d.truncate(offset as usize),
+                    _ => return Err(Error::new(ErrorKind::NotFound, "no partial that long")),
+                }
+            }
+            Err(_) if offset > 0 => return Err(Error::new(ErrorKind::NotFound, "no partial")),
+            Err(i) => self.partials.insert(i, (String::from(path), Vec::new())),
+        }
+        Ok(String::from(path))
+    }
+
+    fn append(&mut self, partial: &mut String, offset: u64, data: &[u8]) -> Result<(), Error> {
+        let end = offset.saturating_add(data.len() as u64);
+        if end > self.quota {
+            return Err(Error::new(ErrorKind::Full, "over the store's quota"));
+        }
+        let d = self.partial_mut(partial)?;
+        let (from, to) = (offset as usize, end as usize);
+        if d.len() < to {
+            d.resize(to, 0);
+        }
+        if let Some(slot) = d.get_mut(from..to) {
+            slot.copy_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn read_partial(
+        &mut self,
+        partial: &mut String,
+        offset: u64,
+        len: usize,
+    ) -> Result<Bytes, Error> {
+        let d = self.partial_mut(partial)?;
+        Ok(Bytes::copy_from_slice(slice_of(d, offset, len)))
+    }
+
+    fn commit(&mut self, partial: String, size: u64) -> Result<(), Error> {
+        let i = position(&self.partials, &partial)
+            .map_err(|_| Error::new(ErrorKind::Internal, "no partial to commit"))?;
+        let (name, data) = self.partials.remove(i);
+        if data.len() as u64 != size {
+            return Err(Error::new(
+                ErrorKind::Mismatch,
+                "the partial holds another size than announced",
+            ));
+        }
+        if self.file(&name).is_some() {
+            return Err(Error::new(ErrorKind::Exists, "exists"));
+        }
+        self.insert(name.clone(), Bytes::from(data));
+        self.committed.push(name);
+        Ok(())
+    }
+
+    fn discard(&mut self, partial: String) {
+        if let Ok(i) = position(&self.partials, &partial) {
+            self.partials.remove(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_becomes_a_file_only_on_commit_and_resumes_from_its_prefix() {
+        let mut s = MemStore::new();
+        let mut p = s.create_partial("up", 6, 0).unwrap();
+        s.append(&mut p, 0, b"abc").unwrap();
+        assert_eq!(s.file("up"), None);
+        assert_eq!(s.stat("up").unwrap().kind, Kind::Partial);
+        s.keep(p);
+        // Resume at 2: the third byte is dropped and rewritten.
+        let mut p = s.create_partial("up", 6, 2).unwrap();
+        assert_eq!(&s.read_partial(&mut p, 0, 10).unwrap()[..], b"ab");
+        s.append(&mut p, 2, b"cdef").unwrap();
+        s.commit(p, 6).unwrap();
+        assert_eq!(s.file("up"), Some(&b"abcdef"[..]));
+        assert_eq!(s.committed(), ["up"]);
+        assert_eq!(
+            s.create_partial("up", 1, 0).unwrap_err().kind,
+            ErrorKind::Exists
+        );
+    }
+
+    #[test]
+    fn refusals_have_their_kinds() {
+        let mut s = MemStore::new().with_quota(4);
+        assert_eq!(
+            s.create_partial("big", 5, 0).unwrap_err().kind,
+            ErrorKind::Full
+        );
+        assert_eq!(
+            s.create_partial("x", 1, 3).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        let mut p = s.create_partial("x", 4, 0).unwrap();
+        assert_eq!(
+            s.append(&mut p, 3, b"yy").unwrap_err().kind,
+            ErrorKind::Full
+        );
+        s.append(&mut p, 0, b"yy").unwrap();
+        assert_eq!(s.commit(p, 4).unwrap_err().kind, ErrorKind::Mismatch);
+        assert_eq!(s.partial("x"), None, "a partial that cannot commit is gone");
+        assert_eq!(s.list(Some("d")).unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn reads_stop_at_the_end() {
+        let mut s = MemStore::new();
+        s.insert("f", Bytes::from_static(b"0123456789"));
+        let (mut r, size) = s.open_read("f").unwrap();
+        assert_eq!(size, 10);
+        assert_eq!(&s.read_at(&mut r, 8, 8).unwrap()[..], b"89");
+        assert!(s.read_at(&mut r, 20, 8).unwrap().is_empty());
+    }
+}
