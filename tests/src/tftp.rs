@@ -3,99 +3,84 @@
 //! datagram network between them with seeded loss and duplication, where
 //! time jumps to the next timeout whenever nothing is in flight.
 
+use crate::store::Faulty;
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
+use wirekit_core::store::mem;
+use wirekit_core::tftp::Misuse;
 use wirekit_core::tftp::client::{self, Client};
 use wirekit_core::tftp::server::{self, ServerConfig, Transfer, accept};
-use wirekit_core::tftp::{Misuse, StoreError};
-use wirekit_core::wire::tftp::ErrorCode;
+use wirekit_core::tftp::store;
 use wirekit_core::{Input, Instant, Machine, Now, PeerId, Transmit};
 
 /// Files by name, as a server's store.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
-/// A server [`Transfer`] whose events are answered from an in-memory store.
+/// A server [`Transfer`] whose events are answered from an in-memory store,
+/// through TFTP's adapter of the store contract (the one the native and
+/// simulated servers use).
 #[derive(Debug)]
 pub struct StoreServer {
     /// The machine.
     pub transfer: Transfer,
-    /// The store (committed uploads land here).
-    pub files: Files,
+    store: store::Files<Faulty>,
     /// Every event the transfer produced.
     pub log: Vec<server::Event>,
-    partial: Option<(String, Vec<u8>)>,
-    name: String,
-    /// Fail reads from this offset on (to test read errors).
-    pub fail_reads_at: Option<u64>,
+    /// The upload's name, once it began.
+    writing: Option<String>,
     events: VecDeque<server::Event>,
 }
 
 impl StoreServer {
     /// Wraps a transfer; its first event is answered at once.
     pub fn new(transfer: Transfer, files: Files, now: Now) -> Self {
-        let name = transfer.request().filename.clone();
+        let mut mem = mem::MemStore::new().with_quota(u64::MAX);
+        for (name, data) in files {
+            mem.insert(name, Bytes::from(data));
+        }
         let mut s = StoreServer {
             transfer,
-            files,
+            store: store::Files::new(Faulty::new(mem)),
             log: Vec::new(),
-            partial: None,
-            name,
-            fail_reads_at: None,
+            writing: None,
             events: VecDeque::new(),
         };
         s.answer(now);
         s
     }
 
+    /// Reads from this offset on fail (to test read errors).
+    pub fn fail_reads_at(&mut self, offset: u64) {
+        self.store.store_mut().fail_reads_at = Some(offset);
+    }
+
+    /// The complete files (committed uploads included).
+    pub fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.store.store().mem.files()
+    }
+
     fn answer(&mut self, now: Now) {
-        use server::{Command as C, Event as E};
+        use server::Event as E;
         while let Some(e) = self.transfer.poll_event() {
-            let reply = match &e {
-                E::OpenRead { filename } => Some(C::Opened(
-                    self.files
-                        .get(filename)
-                        .map(|f| f.len() as u64)
-                        .ok_or_else(|| StoreError::from_code(ErrorCode::FileNotFound)),
-                )),
-                E::OpenWrite { filename, .. } => {
-                    self.partial = Some((filename.clone(), Vec::new()));
-                    Some(C::Created(Ok(())))
-                }
-                E::ReadChunk { offset, len } => {
-                    if self.fail_reads_at.is_some_and(|at| *offset >= at) {
-                        Some(C::ReadFailed(StoreError::new(
-                            ErrorCode::NotDefined,
-                            "disk on fire",
-                        )))
-                    } else {
-                        let file = self.files.get(&self.name).map_or(&[][..], |f| &f[..]);
-                        let start = usize::try_from(*offset)
-                            .unwrap_or(usize::MAX)
-                            .min(file.len());
-                        let end = start.saturating_add(*len).min(file.len());
-                        Some(C::Chunk(Bytes::copy_from_slice(&file[start..end])))
-                    }
-                }
-                E::WriteChunk { offset, data } => {
-                    if let Some((_, buf)) = &mut self.partial {
-                        assert_eq!(*offset, buf.len() as u64, "writes arrive in order");
-                        buf.extend_from_slice(data);
-                    }
-                    None
-                }
-                E::Commit { size } => {
-                    let (name, buf) = self.partial.take().expect("a commit follows a create");
-                    assert_eq!(*size, buf.len() as u64);
-                    self.files.insert(name, buf);
-                    Some(C::Committed(Ok(())))
-                }
-                E::Abort => {
-                    self.partial = None;
-                    None
-                }
-                E::Negotiated(_) | E::Done { .. } | E::Failed(_) => None,
+            // What the machine promises its store, checked on the way.
+            let kept = |s: &Self| {
+                let name = s.writing.as_deref().unwrap_or_default();
+                s.store
+                    .store()
+                    .mem
+                    .partial(name)
+                    .map_or(0, |p| p.len() as u64)
             };
+            match &e {
+                E::OpenWrite { filename, .. } => self.writing = Some(filename.clone()),
+                E::WriteChunk { offset, .. } => {
+                    assert_eq!(*offset, kept(self), "writes arrive in order")
+                }
+                E::Commit { size } => assert_eq!(*size, kept(self), "commits what was written"),
+                _ => {}
+            }
+            let reply = self.store.answer(e.clone());
             self.log.push(e.clone());
             self.events.push_back(e);
             if let Some(c) = reply {
@@ -369,9 +354,9 @@ impl Net {
             }
             if port.server.is_done() {
                 // Uploads land in the server's store.
-                for (name, data) in &port.server.files {
-                    if self.files.get(name) != Some(data) {
-                        self.files.insert(name.clone(), data.clone());
+                for (name, data) in port.server.files() {
+                    if self.files.get(name).map(Vec::as_slice) != Some(data) {
+                        self.files.insert(name.to_owned(), data.to_vec());
                     }
                 }
             }

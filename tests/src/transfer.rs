@@ -4,14 +4,16 @@
 //! batches, and the byte streams are cut at random: the schedule a real
 //! driver on a real network might produce.
 
+use crate::store::Faulty;
+pub use crate::store::special;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use wirekit_core::pair::{PairError, StreamPair};
-use wirekit_core::store::{self, ErrorKind, Store, mem};
+use wirekit_core::store::mem;
 use wirekit_core::transfer::client::{self, Client, Failure};
 use wirekit_core::transfer::server::{self, Server};
 use wirekit_core::transfer::store::Files;
-use wirekit_core::transfer::{Entry, ErrorCode, Misuse, ProtocolError, Stat};
+use wirekit_core::transfer::{ErrorCode, Misuse, ProtocolError};
 use wirekit_core::wire::transfer::Digest;
 use wirekit_core::{Machine, Now};
 
@@ -34,124 +36,6 @@ impl Rng {
     }
 }
 
-/// Paths the store treats specially, so that every error code is reachable.
-pub mod special {
-    /// Anything under it is `403 denied`.
-    pub const DENIED: &str = "secret";
-    /// Anything under it is `503 busy`.
-    pub const BUSY: &str = "locked";
-    /// Reading or writing it fails: `500 internal`.
-    pub const FLAKY: &str = "flaky";
-}
-
-/// The core's in-memory store with the faults a test needs: special paths
-/// that are refused or fail, and reads shorter than asked, at random.
-#[derive(Debug)]
-pub struct Faulty {
-    pub mem: mem::MemStore,
-    /// Answer reads with fewer bytes than asked, at random.
-    pub short_reads: bool,
-    rng: Rng,
-}
-
-fn gate(path: &str) -> Result<(), store::Error> {
-    if path.starts_with(special::DENIED) {
-        return Err(store::Error::new(ErrorKind::Denied, "denied"));
-    }
-    if path.starts_with(special::BUSY) {
-        return Err(store::Error::new(ErrorKind::Busy, "busy"));
-    }
-    Ok(())
-}
-
-fn flaky(path: &str, what: &str) -> Result<(), store::Error> {
-    match path.starts_with(special::FLAKY) {
-        true => Err(store::Error::new(ErrorKind::Internal, what)),
-        false => Ok(()),
-    }
-}
-
-impl Faulty {
-    /// A store may return less than asked: at least one byte if any is left.
-    fn shorten(&mut self, mut b: Bytes) -> Bytes {
-        if self.short_reads && b.len() > 1 {
-            b.truncate(1 + self.rng.upto(b.len() - 1));
-        }
-        b
-    }
-}
-
-impl Store for Faulty {
-    /// The file's bytes and its name (reads of a flaky one fail).
-    type Reader = (Bytes, String);
-    type Partial = String;
-
-    fn list(&self, dir: Option<&str>) -> Result<Vec<Entry>, store::Error> {
-        dir.map_or(Ok(()), gate)?;
-        self.mem.list(dir)
-    }
-
-    fn stat(&self, path: &str) -> Result<Stat, store::Error> {
-        gate(path)?;
-        self.mem.stat(path)
-    }
-
-    fn open_read(&mut self, path: &str) -> Result<(Self::Reader, u64), store::Error> {
-        gate(path)?;
-        let (file, size) = self.mem.open_read(path)?;
-        Ok(((file, path.to_owned()), size))
-    }
-
-    fn read_at(
-        &mut self,
-        (file, path): &mut Self::Reader,
-        offset: u64,
-        len: usize,
-    ) -> Result<Bytes, store::Error> {
-        flaky(path, "EIO")?;
-        let b = self.mem.read_at(file, offset, len)?;
-        Ok(self.shorten(b))
-    }
-
-    fn create_partial(
-        &mut self,
-        path: &str,
-        size: u64,
-        offset: u64,
-    ) -> Result<String, store::Error> {
-        gate(path)?;
-        self.mem.create_partial(path, size, offset)
-    }
-
-    fn append(
-        &mut self,
-        partial: &mut String,
-        offset: u64,
-        data: &[u8],
-    ) -> Result<(), store::Error> {
-        flaky(partial, "ENOSPC")?;
-        self.mem.append(partial, offset, data)
-    }
-
-    fn read_partial(
-        &mut self,
-        partial: &mut String,
-        offset: u64,
-        len: usize,
-    ) -> Result<Bytes, store::Error> {
-        let b = self.mem.read_partial(partial, offset, len)?;
-        Ok(self.shorten(b))
-    }
-
-    fn commit(&mut self, partial: String, size: u64) -> Result<(), store::Error> {
-        self.mem.commit(partial, size)
-    }
-
-    fn discard(&mut self, partial: String) {
-        self.mem.discard(partial);
-    }
-}
-
 /// The server's store in the tests: [`Faulty`] behind WKFT/1's adapter of
 /// the store contract, the same adapter the native and simulated servers
 /// answer with.
@@ -170,12 +54,10 @@ impl Default for MemStore {
 impl MemStore {
     /// An empty store with room for 1 GiB uploads, reading short.
     pub fn new() -> Self {
+        let mut store = Faulty::new(mem::MemStore::new().with_quota(1 << 30));
+        store.short_reads = true;
         MemStore {
-            files: Files::new(Faulty {
-                mem: mem::MemStore::new().with_quota(1 << 30),
-                short_reads: true,
-                rng: Rng(0),
-            }),
+            files: Files::new(store),
             protocol_errors: Vec::new(),
         }
     }
@@ -198,7 +80,7 @@ impl MemStore {
     /// Answers one server event, as a driver would; `rng` picks the length
     /// of short reads.
     pub fn answer(&mut self, ev: server::Event, rng: &mut Rng) -> Option<server::Command> {
-        self.files.store_mut().rng = Rng(rng.next_u64());
+        self.files.store_mut().reseed(rng.next_u64());
         match &ev {
             server::Event::CommitUpload { path, size, digest } => {
                 // The machine promised: size and digest verified before this.

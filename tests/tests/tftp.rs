@@ -628,7 +628,7 @@ fn read_errors_reach_the_client() {
         0,
     );
     net.step();
-    net.ports[0].server.fail_reads_at = Some(1024);
+    net.ports[0].server.fail_reads_at(1024);
     net.run(1000);
     assert!(matches!(
         net.client.outcome(),

@@ -43,6 +43,11 @@ impl<S: Store> Files<S> {
         &self.store
     }
 
+    /// The store, mutably.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
     /// The answer to one event of a [`Transfer`], if it needs one.
     pub fn answer(&mut self, event: Event) -> Option<Command> {
         Some(match event {
