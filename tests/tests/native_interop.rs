@@ -10,7 +10,7 @@ use wirekit::drive::Model;
 use wirekit::services::{Proto, Service};
 use wirekit_core::retry::BackoffConfig;
 use wirekit_core::timestamp::Service as Clock;
-use wirekit_tests::native::{addr, start};
+use wirekit_tests::native::{MODELS, addr, start};
 use wirekit_tests::peers::{Xinetd, require};
 
 fn run_with_input(tool: &str, args: &[String], input: &[u8]) -> Output {
@@ -44,7 +44,7 @@ fn hostport(a: SocketAddr) -> String {
 
 #[test]
 fn socat_and_netcat_echo_through_our_servers() {
-    for model in [Model::Async, Model::Poll] {
+    for model in MODELS {
         let dir = tempfile::tempdir().unwrap();
         let r = start(model, dir.path());
         let tcp = addr(&r, Service::Echo, Proto::Tcp);
@@ -99,19 +99,28 @@ fn socat_and_netcat_echo_through_our_servers() {
 
 #[test]
 fn rdate_reads_our_time_over_tcp_and_udp() {
+    for model in MODELS {
+        rdate_against(model);
+    }
+}
+
+fn rdate_against(model: Model) {
     let dir = tempfile::tempdir().unwrap();
-    let r = start(Model::Threads, dir.path());
+    let r = start(model, dir.path());
     for (proto, flag) in [(Proto::Tcp, None), (Proto::Udp, Some("-u"))] {
         let a = addr(&r, Service::Time, proto);
         let mut args = vec!["-p".to_string()];
         args.extend(flag.map(String::from));
         args.extend(["-o".into(), a.port().to_string(), a.ip().to_string()]);
         let o = run_with_input("rdate", &args, b"");
-        assert!(o.status.success(), "rdate {proto}: {o:?}");
+        assert!(o.status.success(), "{model:?} rdate {proto}: {o:?}");
         // rdate prints the date it received, in ctime form.
         let text = String::from_utf8_lossy(&o.stdout);
         let year = wirekit_core::calendar::DateTime::from_unix(now_secs()).year;
-        assert!(text.contains(&year.to_string()), "rdate {proto}: {text:?}");
+        assert!(
+            text.contains(&year.to_string()),
+            "{model:?} rdate {proto}: {text:?}"
+        );
     }
 }
 
