@@ -9,13 +9,13 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use std::hint::black_box;
 use wirekit_core::echo::{StreamClient, StreamCommand, StreamMode, StreamServer};
 use wirekit_core::pair::StreamPair;
+use wirekit_core::testing::tftp::{FileClient, Files, Net};
+use wirekit_core::testing::transfer::{MemStore, Session};
 use wirekit_core::tftp::client::{Client as TftpClient, ClientConfig};
 use wirekit_core::tftp::options::Wishes;
 use wirekit_core::tftp::server::ServerConfig;
 use wirekit_core::transfer::client;
 use wirekit_core::{Instant, Machine, Now};
-use wirekit_tests::tftp::{FileClient, Files, Net};
-use wirekit_tests::transfer::{MemStore, Session};
 
 const MIB: usize = 1 << 20;
 

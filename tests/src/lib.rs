@@ -3,6 +3,3 @@
 pub mod contract;
 pub mod native;
 pub mod peers;
-pub mod store;
-pub mod tftp;
-pub mod transfer;

@@ -105,7 +105,7 @@ fn rdate_reads_our_time_over_tcp_and_udp() {
 }
 
 fn rdate_against(model: Model) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let r = start(model, dir.path());
     for (proto, flag) in [(Proto::Tcp, None), (Proto::Udp, Some("-u"))] {
         let a = addr(&r, Service::Time, proto);

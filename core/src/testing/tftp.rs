@@ -3,16 +3,21 @@
 //! datagram network between them with seeded loss and duplication, where
 //! time jumps to the next timeout whenever nothing is in flight.
 
-use crate::store::Faulty;
+// The harnesses need std (the crate is no_std without `testing`).
+use super::store::Faulty;
+use crate::store::mem;
+use crate::tftp::Misuse;
+use crate::tftp::client::{self, Client};
+use crate::tftp::server::{self, ServerConfig, Transfer, accept};
+use crate::tftp::store;
+use crate::{Input, Instant, Machine, Now, PeerId, Transmit};
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
-use wirekit_core::store::mem;
-use wirekit_core::tftp::Misuse;
-use wirekit_core::tftp::client::{self, Client};
-use wirekit_core::tftp::server::{self, ServerConfig, Transfer, accept};
-use wirekit_core::tftp::store;
-use wirekit_core::{Input, Instant, Machine, Now, PeerId, Transmit};
+#[allow(unused_imports)]
+use std::prelude::rust_2024::*;
+#[allow(unused_imports)]
+use std::{format, vec};
 
 /// Files by name, as a server's store.
 pub type Files = BTreeMap<String, Vec<u8>>;
@@ -171,7 +176,7 @@ impl FileClient {
     }
 
     /// The transfer's outcome: `Some(Ok(bytes))` after `Done`, `Some(Err)` after `Failed`.
-    pub fn outcome(&self) -> Option<Result<u64, wirekit_core::tftp::Failure>> {
+    pub fn outcome(&self) -> Option<Result<u64, crate::tftp::Failure>> {
         self.log.iter().find_map(|e| match e {
             client::Event::Done { bytes } => Some(Ok(*bytes)),
             client::Event::Failed(f) => Some(Err(f.clone())),

@@ -4,18 +4,23 @@
 //! batches, and the byte streams are cut at random: the schedule a real
 //! driver on a real network might produce.
 
-use crate::store::Faulty;
-pub use crate::store::special;
+// The harnesses need std (the crate is no_std without `testing`).
+use super::store::Faulty;
+pub use super::store::special;
+use crate::pair::{PairError, StreamPair};
+use crate::store::mem;
+use crate::transfer::client::{self, Client, Failure};
+use crate::transfer::server::{self, Server};
+use crate::transfer::store::Files;
+use crate::transfer::{ErrorCode, Misuse, ProtocolError};
+use crate::wire::transfer::Digest;
+use crate::{Machine, Now};
 use bytes::Bytes;
 use std::collections::VecDeque;
-use wirekit_core::pair::{PairError, StreamPair};
-use wirekit_core::store::mem;
-use wirekit_core::transfer::client::{self, Client, Failure};
-use wirekit_core::transfer::server::{self, Server};
-use wirekit_core::transfer::store::Files;
-use wirekit_core::transfer::{ErrorCode, Misuse, ProtocolError};
-use wirekit_core::wire::transfer::Digest;
-use wirekit_core::{Machine, Now};
+#[allow(unused_imports)]
+use std::prelude::rust_2024::*;
+#[allow(unused_imports)]
+use std::{format, vec};
 
 /// A small deterministic generator (SplitMix64) for schedules.
 #[derive(Clone, Debug)]

@@ -6,6 +6,10 @@
 use bytes::Bytes;
 use proptest::prelude::*;
 use std::time::Duration;
+use wirekit_core::testing::contract::{Op, exercise};
+use wirekit_core::testing::tftp::{
+    CLIENT, Datagram, FIRST_TRANSFER, FileClient, Files, Impairment, Net, StoreServer,
+};
 use wirekit_core::tftp::client::{self, Client, ClientConfig};
 use wirekit_core::tftp::options::Wishes;
 use wirekit_core::tftp::server::{self, RefusalReason, ServerConfig, Transfer, accept};
@@ -14,10 +18,6 @@ use wirekit_core::wire::tftp::{
     ErrorCode, Mode, Packet, Request, TftpOption, ack_bytes, opcode, parse,
 };
 use wirekit_core::{Input, Instant, Machine, Now, PeerId};
-use wirekit_tests::contract::{Op, exercise};
-use wirekit_tests::tftp::{
-    CLIENT, Datagram, FIRST_TRANSFER, FileClient, Files, Impairment, Net, StoreServer,
-};
 
 fn start() -> Now {
     Now::mono(Instant::from_millis(1000))

@@ -8,13 +8,13 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
+use wirekit_core::testing::contract::{Op, exercise};
+use wirekit_core::testing::transfer::{MemStore, Session, remote_code, special};
 use wirekit_core::transfer::client::{self, Client, Failure};
 use wirekit_core::transfer::server::{self, Server};
 use wirekit_core::transfer::{ErrorCode, Kind, MAX_PENDING_OUTPUT, ProtocolError, Stat};
 use wirekit_core::wire::transfer::{Digest, MAX_CHUNK, MAX_FILE_SIZE, Reply, Request};
 use wirekit_core::{Input, Machine, Now, PeerId};
-use wirekit_tests::contract::{Op, exercise};
-use wirekit_tests::transfer::{MemStore, Session, remote_code, special};
 
 fn file(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
@@ -508,7 +508,7 @@ fn the_spec_session_is_exact() {
     let mut srv = Server::new();
     let mut store = MemStore::new();
     store.set_short_reads(false);
-    let mut rng = wirekit_tests::transfer::Rng(0);
+    let mut rng = wirekit_core::testing::transfer::Rng(0);
     let mut out = String::new();
     // A person types one line at a time, waiting for each answer.
     for line in typed.split_inclusive('\n') {

@@ -3,10 +3,15 @@
 //! machines answer from it through the same adapter the native and
 //! simulated servers use.
 
-use crate::transfer::Rng;
+// The harnesses need std (the crate is no_std without `testing`).
+use super::transfer::Rng;
+use crate::store::{self, ErrorKind, Store, mem};
+use crate::transfer::{Entry, Stat};
 use bytes::Bytes;
-use wirekit_core::store::{self, ErrorKind, Store, mem};
-use wirekit_core::transfer::{Entry, Stat};
+#[allow(unused_imports)]
+use std::prelude::rust_2024::*;
+#[allow(unused_imports)]
+use std::{format, vec};
 
 /// Paths the store treats specially, so that every error code is reachable.
 pub mod special {
