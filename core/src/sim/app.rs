@@ -71,6 +71,21 @@ pub trait Responder<M: Machine>: Handler<M> {
     }
 }
 
+/// Where a hosted application stands: its socket's failure first, then a
+/// misuse of its machine, then what its responder judges.
+fn judged<M, R>(socket_failed: Option<&str>, hosted: &Hosted<M, R>) -> Status
+where
+    M: Machine,
+    M::Error: Debug,
+    R: Responder<M>,
+{
+    match (socket_failed, hosted.failure()) {
+        (Some(f), _) => Status::Failed(String::from(f)),
+        (None, Some(misuse)) => Status::Failed(format!("misuse: {misuse}")),
+        (None, None) => hosted.handler().status(),
+    }
+}
+
 /// An application on a host, as the simulator drives it.
 pub trait App: Debug {
     /// Opens its socket: listen, bind or connect.
@@ -228,11 +243,7 @@ where
     }
 
     fn status(&self) -> Status {
-        match (&self.failed, self.hosted.failure()) {
-            (Some(f), _) => Status::Failed(f.clone()),
-            (None, Some(misuse)) => Status::Failed(format!("misuse: {misuse}")),
-            (None, None) => self.hosted.handler().status(),
-        }
+        judged(self.failed.as_deref(), &self.hosted)
     }
 
     fn delivered(&self) -> u64 {
@@ -549,11 +560,7 @@ where
     }
 
     fn status(&self) -> Status {
-        match (&self.failed, self.hosted.failure()) {
-            (Some(f), _) => Status::Failed(f.clone()),
-            (None, Some(misuse)) => Status::Failed(format!("misuse: {misuse}")),
-            (None, None) => self.hosted.handler().status(),
-        }
+        judged(self.failed.as_deref(), &self.hosted)
     }
 
     fn delivered(&self) -> u64 {
