@@ -31,8 +31,7 @@ use serde::{Deserialize, Serialize};
 /// Past this the peer is cut off: an echo server must not buffer without end.
 pub const MAX_PENDING: usize = 256 * 1024;
 
-/// Replies a datagram server holds before it drops new requests.
-pub const MAX_QUEUED: usize = 64;
+pub use crate::outbox::MAX_QUEUED;
 
 /// Bytes a [`StreamClient`] has sent and not yet seen come back.
 pub const MAX_IN_FLIGHT: usize = 1024 * 1024;

@@ -6,6 +6,10 @@ use crate::machine::{PeerId, Transmit};
 use alloc::collections::VecDeque;
 use bytes::Bytes;
 
+/// Replies a datagram server holds before it drops new requests (a flood
+/// of requests must not grow its queue).
+pub const MAX_QUEUED: usize = 64;
+
 /// Transmits waiting to be polled, and their size.
 #[derive(Debug, Default)]
 pub struct Outbox {

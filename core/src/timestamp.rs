@@ -12,9 +12,8 @@
 //! The wall clock is an input like any other: servers read `now.wall`, so a
 //! test (or the simulator) can serve any date, 2036's wrap included.
 
-use crate::echo::MAX_QUEUED;
 use crate::machine::{Input, Machine, PeerId, Transmit};
-use crate::outbox::Outbox;
+use crate::outbox::{MAX_QUEUED, Outbox};
 use crate::request::{Reply, RequestEvent, Requester};
 use crate::time::{Instant, Now, UnixTime};
 use crate::wire::line::LineBuffer;
