@@ -14,7 +14,7 @@
 
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::outbox::Outbox;
-use crate::request::{Reply, RequestEvent, Requester};
+use crate::request::{Answer, Reply, RequestEvent, Requester, Server};
 use crate::time::{Instant, Now};
 use crate::wire::echo::{
     EXIT, GREETING, MAX_DATAGRAM, MAX_LINE, ack, encode_line, hello_reply, parse_hello_reply,
@@ -154,11 +154,6 @@ pub enum ServerEvent {
     Exit,
     /// The peer closed its side; the server closes too.
     PeerClosed,
-    /// A datagram was dropped because [`MAX_QUEUED`] replies were waiting.
-    Dropped {
-        /// Who sent it.
-        from: PeerId,
-    },
     /// The peer broke the protocol; a stream server closes.
     Protocol(ProtocolError),
 }
@@ -291,38 +286,10 @@ impl Machine for StreamServer {
 // ANCHOR_END: stream_server
 
 // ANCHOR: datagram_server
-/// An echo server for datagrams from any number of peers. Never done.
-#[derive(Debug, Default)]
-pub struct DatagramServer {
-    mode: DatagramMode,
-    out: Outbox,
-    events: VecDeque<ServerEvent>,
-}
-
-impl DatagramServer {
-    /// A server answering in `mode`.
-    pub fn new(mode: DatagramMode) -> Self {
-        DatagramServer {
-            mode,
-            ..Default::default()
-        }
-    }
-}
-
-impl Machine for DatagramServer {
-    type Command = Infallible;
-    type Event = ServerEvent;
-    type Error = Infallible;
-
-    fn handle_input(&mut self, _now: Now, input: Input<'_>) -> Result<(), Infallible> {
-        let Input::Data { from, bytes } = input else {
-            return Ok(());
-        };
-        if self.out.len() >= MAX_QUEUED {
-            self.events.push_back(ServerEvent::Dropped { from });
-            return Ok(());
-        }
-        let reply = match self.mode {
+/// What a datagram echo server answers, in each mode.
+impl Answer for DatagramMode {
+    fn answer(&self, _now: Now, bytes: &[u8]) -> Bytes {
+        match self {
             DatagramMode::Plain => Bytes::copy_from_slice(bytes),
             DatagramMode::Ack => {
                 let mut out = BytesMut::new();
@@ -336,35 +303,13 @@ impl Machine for DatagramServer {
                 hello_reply(bytes.get(..room).unwrap_or(bytes), &mut out);
                 out.freeze()
             }
-        };
-        self.out.push(from, reply);
-        self.events.push_back(ServerEvent::Answered {
-            from,
-            len: bytes.len(),
-        });
-        Ok(())
-    }
-
-    fn handle_command(&mut self, _now: Now, cmd: Infallible) -> Result<(), Infallible> {
-        match cmd {}
-    }
-
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop()
-    }
-
-    fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-
-    fn is_done(&self) -> bool {
-        false
+        }
     }
 }
+
+/// An echo server for datagrams: the one datagram server, answering in a
+/// [`DatagramMode`]. Make one with `DatagramServer::new(mode)`.
+pub type DatagramServer = Server<DatagramMode>;
 // ANCHOR_END: datagram_server
 
 /// What a [`StreamClient`] is asked to do.

@@ -1,18 +1,24 @@
-//! The one datagram request client: a request to a fixed server, sent again
-//! with backoff until a reply comes or the schedule ends.
+//! Datagram request and reply, both ends: the one client — a request to a
+//! fixed server, sent again with backoff until a reply comes or the
+//! schedule ends — and the one server, which answers every datagram with
+//! one.
 //!
 //! Every datagram protocol here asks the same way (RFC 8085 §3.1.3: retry
-//! with exponential backoff, give up in bounded time); they differ only in
-//! what a reply means. So echo, time, daytime and the stamped echo are one
-//! [`Requester`] each, told apart by the [`Reply`] that reads their answer.
+//! with exponential backoff, give up in bounded time) and answers the same
+//! way (one reply per request, never more bytes queued than a limit); they
+//! differ only in what a reply means. So echo, time, daytime and the
+//! stamped echo are one [`Requester`] and one [`Server`] each, told apart
+//! by the [`Reply`] that reads their answer and the [`Answer`] that makes
+//! it.
 
 use crate::machine::{Input, Machine, PeerId, Transmit};
-use crate::outbox::Outbox;
+use crate::outbox::{MAX_QUEUED, Outbox};
 use crate::retry::{BackoffConfig, BackoffError, Retrier, RetryStep};
 use crate::time::{Instant, Now};
 use crate::wire::echo::MAX_DATAGRAM;
 use alloc::collections::VecDeque;
 use bytes::Bytes;
+use core::convert::Infallible;
 use core::fmt;
 use core::time::Duration;
 use serde::{Deserialize, Serialize};
@@ -186,6 +192,92 @@ impl<R: Reply> Machine for Requester<R> {
     }
 }
 // ANCHOR_END: requester
+
+// ANCHOR: answer
+/// What a protocol's server says to one request datagram. The only thing a
+/// [`Server`] needs to know about the protocol it serves.
+pub trait Answer {
+    /// The reply to `request`, at `now` (timestamp servers tell the time).
+    fn answer(&self, now: Now, request: &[u8]) -> Bytes;
+}
+// ANCHOR_END: answer
+
+/// What a datagram [`Server`] reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServeEvent {
+    /// A datagram was answered.
+    Answered {
+        /// Who sent it.
+        from: PeerId,
+        /// How many bytes came in.
+        len: usize,
+    },
+    /// A datagram was dropped because [`MAX_QUEUED`] replies were waiting.
+    Dropped {
+        /// Who sent it.
+        from: PeerId,
+    },
+}
+
+/// A datagram server: every datagram gets one reply, unless [`MAX_QUEUED`]
+/// replies already wait (a flood is dropped, not queued). Never done.
+#[derive(Debug, Default)]
+pub struct Server<A> {
+    answer: A,
+    out: Outbox,
+    events: VecDeque<ServeEvent>,
+}
+
+impl<A: Answer> Server<A> {
+    /// A server whose replies `answer` makes.
+    pub fn new(answer: A) -> Self {
+        Server {
+            answer,
+            out: Outbox::default(),
+            events: VecDeque::new(),
+        }
+    }
+}
+
+impl<A: Answer> Machine for Server<A> {
+    type Command = Infallible;
+    type Event = ServeEvent;
+    type Error = Infallible;
+
+    fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Infallible> {
+        let Input::Data { from, bytes } = input else {
+            return Ok(());
+        };
+        if self.out.len() >= MAX_QUEUED {
+            self.events.push_back(ServeEvent::Dropped { from });
+            return Ok(());
+        }
+        self.out.push(from, self.answer.answer(now, bytes));
+        let len = bytes.len();
+        self.events.push_back(ServeEvent::Answered { from, len });
+        Ok(())
+    }
+
+    fn handle_command(&mut self, _now: Now, cmd: Infallible) -> Result<(), Infallible> {
+        match cmd {}
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.pop()
+    }
+
+    fn poll_event(&mut self) -> Option<ServeEvent> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn is_done(&self) -> bool {
+        false
+    }
+}
 
 #[cfg(test)]
 mod tests {

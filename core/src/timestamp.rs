@@ -13,8 +13,8 @@
 //! test (or the simulator) can serve any date, 2036's wrap included.
 
 use crate::machine::{Input, Machine, PeerId, Transmit};
-use crate::outbox::{MAX_QUEUED, Outbox};
-use crate::request::{Reply, RequestEvent, Requester};
+use crate::outbox::Outbox;
+use crate::request::{Answer, Reply, RequestEvent, Requester, Server};
 use crate::time::{Instant, Now, UnixTime};
 use crate::wire::line::LineBuffer;
 use crate::wire::timestamp::{
@@ -97,11 +97,6 @@ pub enum ServerEvent {
     /// A reply was queued for this peer.
     Answered {
         /// Who asked.
-        from: PeerId,
-    },
-    /// A datagram was dropped because [`MAX_QUEUED`] replies were waiting.
-    Dropped {
-        /// Who sent it.
         from: PeerId,
     },
     /// A stamp line over [`MAX_STAMP_LINE`]; the server closes.
@@ -217,67 +212,19 @@ impl Machine for StreamServer {
     }
 }
 
-/// A timestamp server for datagrams: every datagram gets the time (stamp:
-/// the datagram back, stamped). Never done.
-#[derive(Debug)]
-pub struct DatagramServer {
-    service: Service,
-    out: Outbox,
-    events: VecDeque<ServerEvent>,
-}
-
-impl DatagramServer {
-    /// A server of `service`.
-    pub fn new(service: Service) -> Self {
-        DatagramServer {
-            service,
-            out: Outbox::default(),
-            events: VecDeque::new(),
-        }
-    }
-}
-
-impl Machine for DatagramServer {
-    type Command = Infallible;
-    type Event = ServerEvent;
-    type Error = Infallible;
-
-    fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Infallible> {
-        let Input::Data { from, bytes } = input else {
-            return Ok(());
-        };
-        if self.out.len() >= MAX_QUEUED {
-            self.events.push_back(ServerEvent::Dropped { from });
-            return Ok(());
-        }
+/// What a timestamp server for datagrams answers: the time (stamp: the
+/// datagram back, stamped).
+impl Answer for Service {
+    fn answer(&self, now: Now, bytes: &[u8]) -> Bytes {
         // A stamp must fit one datagram: long data is cut.
         let room = crate::wire::echo::MAX_DATAGRAM - 40;
-        let data = bytes.get(..room).unwrap_or(bytes);
-        self.out.push(from, reply(self.service, now.wall, data));
-        self.events.push_back(ServerEvent::Answered { from });
-        Ok(())
-    }
-
-    fn handle_command(&mut self, _now: Now, cmd: Infallible) -> Result<(), Infallible> {
-        match cmd {}
-    }
-
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop()
-    }
-
-    fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-
-    fn is_done(&self) -> bool {
-        false
+        reply(*self, now.wall, bytes.get(..room).unwrap_or(bytes))
     }
 }
+
+/// A timestamp server for datagrams: the one datagram server, answering
+/// by service. Make one with `DatagramServer::new(service)`.
+pub type DatagramServer = Server<Service>;
 
 /// What a time or daytime client learns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

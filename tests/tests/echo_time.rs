@@ -329,7 +329,7 @@ fn a_datagram_server_answers_each_peer_and_drops_past_its_queue() {
     assert_eq!(replies[5].to, PeerId(5));
     assert_eq!(&replies[5].payload[..], b"Your data was 18 bytes");
     let dropped = std::iter::from_fn(|| server.poll_event())
-        .filter(|e| matches!(e, echo::ServerEvent::Dropped { .. }))
+        .filter(|e| matches!(e, wirekit_core::request::ServeEvent::Dropped { .. }))
         .count();
     assert_eq!(dropped, 3);
 }

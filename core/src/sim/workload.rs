@@ -11,7 +11,7 @@ use super::store::{MemStore, content, mem_store, same_bytes};
 use crate::echo::{self, DatagramServer, Echoed, StreamClient, StreamServer, UdpClient, UdpEvent};
 use crate::host::Handler;
 use crate::machine::PeerId;
-use crate::request::RequestEvent;
+use crate::request::{RequestEvent, ServeEvent};
 use crate::time::Now;
 use crate::timestamp::{self, ClientEvent, DatagramEvent, Service};
 use crate::transfer::store::Files;
@@ -199,60 +199,48 @@ impl Responder<client::Client> for PutResponder {
     }
 }
 
-/// Lets an echo server run; notes protocol errors.
+/// A server event worth a trace note: anything but a routine answer.
+trait Noteworthy: core::fmt::Debug {
+    fn routine(&self) -> bool;
+}
+
+impl Noteworthy for echo::ServerEvent {
+    fn routine(&self) -> bool {
+        matches!(self, echo::ServerEvent::Answered { .. })
+    }
+}
+
+impl Noteworthy for timestamp::ServerEvent {
+    fn routine(&self) -> bool {
+        matches!(self, timestamp::ServerEvent::Answered { .. })
+    }
+}
+
+impl Noteworthy for ServeEvent {
+    fn routine(&self) -> bool {
+        matches!(self, ServeEvent::Answered { .. })
+    }
+}
+
+/// Lets an echo or timestamp server run (a stream or datagrams); notes
+/// what is not routine (drops, protocol errors, closes).
 #[derive(Debug, Default)]
-pub struct EchoServerResponder;
+pub struct ServerResponder;
 
-impl<M> Handler<M> for EchoServerResponder
+impl<M> Handler<M> for ServerResponder
 where
-    M: crate::Machine<Event = echo::ServerEvent, Command = Infallible>,
+    M: crate::Machine<Command = Infallible>,
+    M::Event: Noteworthy,
 {
-    fn on_event(
-        &mut self,
-        _now: Now,
-        event: echo::ServerEvent,
-        _: &mut Vec<Infallible>,
-    ) -> Option<String> {
-        match event {
-            echo::ServerEvent::Answered { .. } => None,
-            other => Some(format!("{other:?}")),
-        }
+    fn on_event(&mut self, _now: Now, event: M::Event, _: &mut Vec<Infallible>) -> Option<String> {
+        (!event.routine()).then(|| format!("{event:?}"))
     }
 }
 
-impl<M> Responder<M> for EchoServerResponder
+impl<M> Responder<M> for ServerResponder
 where
-    M: crate::Machine<Event = echo::ServerEvent, Command = Infallible>,
-{
-    fn status(&self) -> Status {
-        Status::Running
-    }
-}
-
-/// Lets a timestamp server run (datagrams or a stream).
-#[derive(Debug, Default)]
-pub struct TimeServerResponder;
-
-impl<M> Handler<M> for TimeServerResponder
-where
-    M: crate::Machine<Event = timestamp::ServerEvent, Command = Infallible>,
-{
-    fn on_event(
-        &mut self,
-        _now: Now,
-        event: timestamp::ServerEvent,
-        _: &mut Vec<Infallible>,
-    ) -> Option<String> {
-        match event {
-            timestamp::ServerEvent::Answered { .. } => None,
-            other => Some(format!("{other:?}")),
-        }
-    }
-}
-
-impl<M> Responder<M> for TimeServerResponder
-where
-    M: crate::Machine<Event = timestamp::ServerEvent, Command = Infallible>,
+    M: crate::Machine<Command = Infallible>,
+    M::Event: Noteworthy,
 {
     fn status(&self) -> Status {
         Status::Running
@@ -541,7 +529,7 @@ pub fn build(
         }
         Workload::EchoStreamServer { port, mode } => Box::new(StreamApp::new(
             StreamServer::new(*mode),
-            EchoServerResponder,
+            ServerResponder,
             Open::Listen(*port),
         )),
         Workload::EchoStreamClient {
@@ -569,7 +557,7 @@ pub fn build(
         }
         Workload::EchoUdpServer { port, mode } => Box::new(DatagramApp::new(
             DatagramServer::new(*mode),
-            EchoServerResponder,
+            ServerResponder,
             *port,
             &[],
         )),
@@ -595,7 +583,7 @@ pub fn build(
             let service = stream_service(*service)?;
             Box::new(StreamApp::accepting(
                 move |now| timestamp::StreamServer::new(service, now),
-                TimeServerResponder,
+                ServerResponder,
                 *port,
             ))
         }
@@ -615,7 +603,7 @@ pub fn build(
         )),
         Workload::TimeUdpServer { port, service } => Box::new(DatagramApp::new(
             timestamp::DatagramServer::new(*service),
-            TimeServerResponder,
+            ServerResponder,
             *port,
             &[],
         )),
