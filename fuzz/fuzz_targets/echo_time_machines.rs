@@ -9,9 +9,9 @@ use wirekit_core::echo::{
     StreamServer, UdpClient,
 };
 use wirekit_core::retry::BackoffConfig;
+use wirekit_core::testing::contract::{Op, Violation, exercise};
 use wirekit_core::timestamp::{self, Service, StampClient};
 use wirekit_core::{Instant, Now, UnixTime};
-use wirekit_core::testing::contract::{Op, Violation, exercise};
 
 fn check(result: Result<(), Violation>) {
     if let Err(v) = result {

@@ -5,12 +5,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use wirekit_core::testing::contract::{Op, exercise};
+use wirekit_core::testing::tftp::{FileClient, Files, StoreServer};
 use wirekit_core::tftp::client::{Client, ClientConfig};
 use wirekit_core::tftp::options::Wishes;
 use wirekit_core::tftp::server::{ServerConfig, Transfer, accept};
 use wirekit_core::{Instant, Now};
-use wirekit_core::testing::contract::{Op, exercise};
-use wirekit_core::testing::tftp::{FileClient, Files, StoreServer};
 
 fuzz_target!(|input: (u8, Vec<Op>)| {
     let (which, ops) = input;

@@ -3,8 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use wirekit_core::Now;
-use wirekit_core::transfer::client::Client;
 use wirekit_core::testing::contract::{Op, exercise};
+use wirekit_core::transfer::client::Client;
 
 fuzz_target!(|ops: Vec<Op>| {
     let mut client = Client::new();

@@ -5,9 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use wirekit_core::testing::transfer::{MemStore, Session};
 use wirekit_core::transfer::client::{Command, Event};
 use wirekit_core::wire::transfer::Digest;
-use wirekit_core::testing::transfer::{MemStore, Session};
 
 fuzz_target!(|input: (Vec<u8>, u16, u64, u16)| {
     let (data, cut, seed, piece) = input;

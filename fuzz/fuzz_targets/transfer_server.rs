@@ -4,8 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use wirekit_core::Now;
-use wirekit_core::transfer::server::Server;
 use wirekit_core::testing::contract::{Op, exercise};
+use wirekit_core::transfer::server::Server;
 
 fuzz_target!(|ops: Vec<Op>| {
     let mut server = Server::new();
