@@ -14,6 +14,35 @@ use std::time::Duration;
 use wirekit_core::retry::BackoffConfig;
 use wirekit_core::timestamp::Service as Clock;
 
+/// Writes to standard output without the panic `println!` has on a closed
+/// pipe: `wirekit ls ADDR | head -1` ends quietly, other errors get words.
+macro_rules! outln {
+    ($($t:tt)*) => {
+        write_out(&format!("{}\n", format_args!($($t)*)))?
+    };
+}
+
+macro_rules! out {
+    ($($t:tt)*) => {
+        write_out(&format!($($t)*))?
+    };
+}
+
+fn write_out(text: &str) -> Result<(), ClientError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(ClientError::ClosedPipe),
+        Err(e) => Err(ClientError::Local(format!(
+            "cannot write to standard output: {e}"
+        ))),
+    }
+}
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -449,7 +478,7 @@ fn secs(s: f64) -> Result<Duration, ClientError> {
 
 fn print_json(value: &impl Serialize) -> Result<(), ClientError> {
     let text = serde_json::to_string(value).map_err(|e| ClientError::Local(e.to_string()))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -462,9 +491,11 @@ pub fn main() -> i32 {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        // Escape codes only for a person: not in a log file, nor with NO_COLOR.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     match run(cli.command) {
-        Ok(()) => 0,
+        Ok(()) | Err(ClientError::ClosedPipe) => 0,
         Err(e) => {
             eprintln!("wirekit: {e}");
             e.exit_code()
@@ -489,7 +520,7 @@ fn run(command: Command) -> Result<(), ClientError> {
             } else if a.hello {
                 let (greeting, replies) = echo::hello(addr, &a.messages, timeout)?;
                 if !a.common.json {
-                    println!("{greeting}");
+                    outln!("{greeting}");
                 }
                 replies
             } else {
@@ -499,7 +530,7 @@ fn run(command: Command) -> Result<(), ClientError> {
                 return print_json(&replies);
             }
             for r in replies {
-                println!("{}", r.reply);
+                outln!("{}", r.reply);
             }
             Ok(())
         }
@@ -528,9 +559,9 @@ fn run(command: Command) -> Result<(), ClientError> {
             }
             for t in answers {
                 match (&t.data, t.offset) {
-                    (Some(d), _) => println!("[{}] : {d}", t.text),
-                    (None, Some(off)) => println!("{}  (server clock {off:+} s from ours)", t.text),
-                    (None, None) => println!("{}", t.text),
+                    (Some(d), _) => outln!("[{}] : {d}", t.text),
+                    (None, Some(off)) => outln!("{}  (server clock {off:+} s from ours)", t.text),
+                    (None, None) => outln!("{}", t.text),
                 }
             }
             Ok(())
@@ -547,7 +578,7 @@ fn run(command: Command) -> Result<(), ClientError> {
                     wirekit_core::transfer::Kind::Dir => "dir",
                     wirekit_core::transfer::Kind::Partial => "partial",
                 };
-                println!("{kind:<8}{:>14}  {}", e.size, e.name);
+                outln!("{kind:<8}{:>14}  {}", e.size, e.name);
             }
             Ok(())
         }
@@ -557,7 +588,7 @@ fn run(command: Command) -> Result<(), ClientError> {
             if a.common.json {
                 return print_json(&stat);
             }
-            println!("{:?} {}", stat.kind, stat.size);
+            outln!("{:?} {}", stat.kind, stat.size);
             Ok(())
         }
         Command::Get(a) => {
@@ -614,7 +645,7 @@ fn run(command: Command) -> Result<(), ClientError> {
                 return print_json(&addrs);
             }
             for ip in addrs {
-                println!("{ip}");
+                outln!("{ip}");
             }
             Ok(())
         }
@@ -624,7 +655,7 @@ fn run(command: Command) -> Result<(), ClientError> {
 fn sim(a: SimArgs) -> Result<(), ClientError> {
     if a.list {
         for (name, description) in crate::sim::list() {
-            println!("{name:<22} {description}");
+            outln!("{name:<22} {description}");
         }
         return Ok(());
     }
@@ -633,19 +664,19 @@ fn sim(a: SimArgs) -> Result<(), ClientError> {
     if a.show && a.json {
         let text = serde_json::to_string_pretty(&scenario)
             .map_err(|e| ClientError::Local(e.to_string()))?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     }
     if a.show {
         let text = toml::to_string(&scenario).map_err(|e| ClientError::Local(e.to_string()))?;
-        print!("{text}");
+        out!("{text}");
         return Ok(());
     }
     let report = crate::sim::run(&scenario, a.seed, a.pcap.as_deref(), a.trace.as_deref())?;
     if a.json {
         print_json(&report)?;
     } else {
-        print!("{}", report.summary());
+        out!("{}", report.summary());
     }
     match report.outcome {
         wirekit_core::sim::Outcome::Completed => Ok(()),
@@ -709,7 +740,7 @@ fn tftp(t: TftpCommand) -> Result<(), ClientError> {
     if json {
         return print_json(&done);
     }
-    println!(
+    outln!(
         "{} <-> {}: {} bytes in {:.2} s (blksize {}, windowsize {})",
         done.remote,
         done.local.display(),
@@ -740,9 +771,15 @@ fn bench(b: BenchCommand) -> Result<(), ClientError> {
             if json {
                 return print_json(&r);
             }
-            println!(
+            outln!(
                 "{} conns x {} B: {:.0} requests/s, {:.1} MB/s, p50 {} us, p99 {} us, {} failed",
-                r.conns, r.size, r.rps, r.mbps, r.p50_us, r.p99_us, r.errors
+                r.conns,
+                r.size,
+                r.rps,
+                r.mbps,
+                r.p50_us,
+                r.p99_us,
+                r.errors
             );
             Ok(())
         }
@@ -761,9 +798,11 @@ fn bench(b: BenchCommand) -> Result<(), ClientError> {
             if json {
                 return print_json(&r);
             }
-            println!(
+            outln!(
                 "{} bytes: {:.1} MB/s (median of {:?} s)",
-                r.size, r.mbps, r.seconds
+                r.size,
+                r.mbps,
+                r.seconds
             );
             Ok(())
         }
@@ -778,9 +817,11 @@ fn bench(b: BenchCommand) -> Result<(), ClientError> {
             if json {
                 return print_json(&r);
             }
-            println!(
+            outln!(
                 "held {} idle connections ({} failed); a new client's echo took {} us",
-                r.held, r.failed, r.probe_us
+                r.held,
+                r.failed,
+                r.probe_us
             );
             Ok(())
         }
@@ -804,7 +845,7 @@ fn report(done: &transfer::Transferred, json: bool) -> Result<(), ClientError> {
         return print_json(done);
     }
     let rate = done.sent as f64 / done.seconds.max(1e-6) / 1e6;
-    println!(
+    outln!(
         "{} -> {}: {} bytes ({} sent{}) in {:.2} s, {rate:.1} MB/s, blake3 {}",
         done.remote,
         done.local.display(),
@@ -863,8 +904,8 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     if a.json {
         print_json(&running.listening)?;
     } else {
-        print!("{}", running.banner(&config));
-        println!("ready; Ctrl-C stops");
+        out!("{}", running.banner(&config));
+        outln!("ready; Ctrl-C stops");
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();

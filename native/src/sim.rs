@@ -71,8 +71,14 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
     let tmp = crate::client::local::partial_path(path);
     let err =
         |e: std::io::Error| ClientError::Local(format!("cannot write {}: {e}", path.display()));
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    });
+    if written.is_err() {
+        // `--pcap DIR` fails at the rename: take the temporary away too.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(err)
 }

@@ -65,6 +65,10 @@ pub enum ClientError {
     /// The connection went quiet for longer than the timeout.
     #[error("timed out after {0:?} without progress")]
     TimedOut(Duration),
+    /// Standard output was closed by its reader (`| head`): the command
+    /// ends quietly with exit code 0, as coreutils do.
+    #[error("standard output closed")]
+    ClosedPipe,
     /// Any other socket error.
     #[error("network error: {0}")]
     Io(#[from] io::Error),
@@ -74,6 +78,7 @@ impl ClientError {
     /// The process exit code (documented in `wirekit --help`).
     pub fn exit_code(&self) -> i32 {
         match self {
+            ClientError::ClosedPipe => 0,
             ClientError::Local(_) => 1,
             ClientError::Unreachable { .. } | ClientError::NoReply { .. } => 3,
             ClientError::Refused(_) => 4,

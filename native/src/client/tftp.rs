@@ -91,8 +91,13 @@ pub fn get(
         .truncate(true)
         .open(&part)
         .map_err(|e| ClientError::Local(format!("cannot write {}: {e}", part.display())))?;
-    let machine = Client::get(remote, config, clock.now())
-        .map_err(|e| ClientError::Local(format!("{e:?}")))?;
+    let machine = match Client::get(remote, config, clock.now()) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = fs::remove_file(&part);
+            return Err(ClientError::Local(format!("{e:?}")));
+        }
+    };
     let bar = bar_for(progress, "tftp get");
     let mut out = Batched::new(file);
     let handler = Collect::new(
@@ -133,7 +138,10 @@ pub fn get(
     // should the server not have heard; a command line exits at once, like
     // tftp-hpa's and curl's. A server that missed the last ACK retries, then
     // gives up — the file is already complete here.
-    run_udp(server, &mut hosted, &clock, |h| h.state.done.is_some())?;
+    if let Err(e) = run_udp(server, &mut hosted, &clock, |h| h.state.done.is_some()) {
+        let _ = fs::remove_file(&part);
+        return Err(e);
+    }
     let st = hosted.into_parts().1.state;
     match st.done {
         Some(Ok(bytes)) => {

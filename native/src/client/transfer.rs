@@ -365,7 +365,20 @@ pub fn get(
     );
     state.dest = Some(dest);
     state.prefix = prefix;
-    let mut state = session(opts, state)?;
+    // A partial is worth keeping only once bytes arrived: a failure before
+    // (refused connection, wrong service, bad path) leaves nothing behind.
+    let drop_if_empty = || {
+        if fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
+            let _ = fs::remove_file(&part);
+        }
+    };
+    let mut state = match session(opts, state) {
+        Ok(s) => s,
+        Err(e) => {
+            drop_if_empty();
+            return Err(e);
+        }
+    };
     let offset = state.offset;
     match state.outcome.take() {
         Some(Ok(Outcome::Done { size, digest })) => {
@@ -391,12 +404,15 @@ pub fn get(
             if matches!(e, ClientError::Verify(_)) {
                 // Bytes that failed their digest are worthless, prefix included.
                 let _ = fs::remove_file(&part);
-            } else if matches!(e, ClientError::Refused(_)) && kept == 0 {
-                let _ = fs::remove_file(&part);
+            } else {
+                drop_if_empty();
             }
             Err(e)
         }
-        _ => Err(ClientError::Protocol("unexpected answer".into())),
+        _ => {
+            drop_if_empty();
+            Err(ClientError::Protocol("unexpected answer".into()))
+        }
     }
 }
 
