@@ -446,3 +446,46 @@ fn completions_for_every_shell_come_from_the_clap_definition() {
         "an unknown shell is a usage error"
     );
 }
+
+/// Output into a pipe whose reader went away (`| head -1`) ends the
+/// command quietly, as coreutils do: exit 0, no panic.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let mut child = Command::new(BIN)
+        .args(["sim", "tcp-transfer-lossy", "--show"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run wirekit sim");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a first line");
+    // The reader is dropped here, with thousands of lines still to come.
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!first.is_empty());
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+/// A download that fails before any byte arrives leaves no partial behind.
+#[test]
+fn a_failed_get_leaves_no_partial() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Port 1 on loopback: nothing listens there, the connection is refused.
+    let out = Command::new(BIN)
+        .args(["get", "127.0.0.1:1", "x.bin"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wirekit get");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
