@@ -28,6 +28,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 100)]
     tftp_mib: u64,
     /// Parts to run (default: all).
+    /// A smaller run for development: 1 s per echo cell, 256 MiB GET,
+    /// 1,000 idle connections, 20 MiB TFTP.
+    #[arg(long)]
+    quick: bool,
     #[arg(long, value_delimiter = ',', default_values_t = ["echo".to_string(), "get".into(), "idle".into(), "tftp".into(), "sim".into(), "browser".into(), "criterion".into()])]
     parts: Vec<String>,
 }
@@ -114,9 +118,15 @@ fn need(tool: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
+pub fn run(mut args: BenchArgs) -> Result<()> {
     need("socat")?;
-    crate::cargo(&["build", "--release", "-p", "wirekit"])?;
+    if args.quick {
+        args.seconds = args.seconds.min(1.0);
+        args.file_mib = args.file_mib.min(256);
+        args.idle = args.idle.min(1_000);
+        args.tftp_mib = args.tftp_mib.min(20);
+    }
+    crate::cargo(&["build", "--release", "-p", "wirekit", "-p", "tokio-echo"])?;
     let out_dir = crate::root().join("target/bench");
     let files = out_dir.join("files");
     std::fs::create_dir_all(&files)?;
@@ -162,15 +172,7 @@ fn echo_part(files: &Path, secs: &str) -> Result<Value> {
             files,
         )?;
         let a = addr(&listening, "echo")?;
-        for conns in loads {
-            let r = bench_json(&["echo", &a, "--conns", conns, "--seconds", secs])?;
-            eprintln!(
-                "echo {model:>9} {conns:>5} conns: {:>8.0} req/s  p99 {} us",
-                r["rps"].as_f64().unwrap_or(0.0),
-                r["p99_us"]
-            );
-            echo.push(json!({"server": model, "result": r}));
-        }
+        echo_loads(&mut echo, model, &a, &loads, secs)?;
     }
     let port = free_port()?;
     let a = format!("127.0.0.1:{port}");
@@ -186,17 +188,56 @@ fn echo_part(files: &Path, secs: &str) -> Result<Value> {
             .context("start socat")?,
     );
     wait_for(&a)?;
-    for conns in loads {
-        let r = bench_json(&["echo", &a, "--conns", conns, "--seconds", secs])?;
-        eprintln!(
-            "echo {:>9} {conns:>5} conns: {:>8.0} req/s  p99 {} us",
-            "socat",
-            r["rps"].as_f64().unwrap_or(0.0),
-            r["p99_us"]
-        );
-        echo.push(json!({"server": "socat", "result": r}));
-    }
+    echo_loads(&mut echo, "socat", &a, &loads, secs)?;
+    let (_tokio, a) = tokio_echo()?;
+    echo_loads(&mut echo, "tokio", &a, &loads, secs)?;
     Ok(Value::Array(echo))
+}
+
+/// Every echo load against one server, one row each.
+fn echo_loads(
+    rows: &mut Vec<Value>,
+    server: &str,
+    addr: &str,
+    loads: &[&str],
+    secs: &str,
+) -> Result<()> {
+    for conns in loads {
+        let r = bench_json(&["echo", addr, "--conns", conns, "--seconds", secs])?;
+        eprintln!(
+            "echo {server:>9} {conns:>5} conns: {:>8.0} req/s  p99 {} us  (load {})",
+            r["rps"].as_f64().unwrap_or(0.0),
+            r["p99_us"],
+            load_average()
+        );
+        rows.push(json!({"server": server, "result": r, "load": load_average()}));
+    }
+    Ok(())
+}
+
+/// The reference Tokio echo server (bench/tokio-echo), on a free port.
+fn tokio_echo() -> Result<(Proc, String)> {
+    let mut child = Command::new(crate::root().join("target/release/tokio-echo"))
+        .arg("0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("start tokio-echo")?;
+    let out = child.stdout.take().context("stdout")?;
+    let proc = Proc(child);
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line)?;
+    Ok((proc, line.trim().to_owned()))
+}
+
+/// The machine's 1-minute load average: the figures are only as quiet as
+/// the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A file of `mib` MiB of pseudo-random bytes (kept between runs).
