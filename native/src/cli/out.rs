@@ -71,7 +71,7 @@ pub fn error(e: &ClientError, as_json: bool) {
             return;
         }
     }
-    eprintln!("wirekit: {e}");
+    note(&format!("wirekit: {e}"));
 }
 
 /// A line for the person at the terminal (summaries beside a download to

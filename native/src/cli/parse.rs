@@ -27,7 +27,7 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;
     if !(n > 0.0 && n <= 1e6) {
         return Err(format!(
-            "{text} is not between 0 and 1000000 seconds (exclusive of 0)"
+            "{text} is not a number of seconds above 0 (and up to 1000000)"
         ));
     }
     Ok(Duration::from_secs_f64(n))

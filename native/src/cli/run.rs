@@ -87,7 +87,7 @@ pub fn run(command: Command, quiet: bool) -> Result<(), ClientError> {
             let entries = transfer::list(&opts, path.clone()).map_err(|e| match e {
                 ClientError::Refused(why) if why.contains("not a directory") => {
                     ClientError::Refused(format!(
-                        "{why} (`wirekit stat` shows a file: wirekit stat {} {})",
+                        "{why}; to look at a file: wirekit stat {} {}",
                         a.addr,
                         path.unwrap_or_default()
                     ))
@@ -594,7 +594,7 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
         outln!("ready; Ctrl-C stops");
     }
     let _ = rx.recv();
-    eprintln!("wirekit: shutting down (uploads in flight keep their partials)");
+    out::note("wirekit: shutting down (uploads in flight keep their partials)");
     running.stop();
     // Give loops a moment to notice and close their connections.
     std::thread::sleep(crate::drive::STOP_CHECK * 2);

@@ -59,10 +59,10 @@ fn local_err(what: &str, path: &Path, e: io::Error) -> ClientError {
     ClientError::Local(format!("{what} {}: {e}", path.display()))
 }
 
-fn remote_failure(f: Failure) -> ClientError {
+fn remote_failure(f: Failure, path: &str) -> ClientError {
     match f {
         Failure::Remote { code, message } => {
-            ClientError::Refused(format!("{} {message}", code.code()))
+            ClientError::Refused(format!("{} {message} ({path})", code.code()))
         }
         Failure::DigestMismatch { .. } => ClientError::Verify(f.to_string()),
         Failure::LocalShort => ClientError::Local(f.to_string()),
@@ -130,6 +130,10 @@ struct Local {
     outcome: Option<Result<Outcome, ClientError>>,
     /// A local write failed mid-download: report it at the end.
     write_error: Option<ClientError>,
+    /// The server's greeting came: it speaks the protocol.
+    greeted: bool,
+    /// The remote path asked about, for the words of a refusal.
+    path: String,
 }
 
 #[derive(Debug)]
@@ -222,6 +226,7 @@ impl Local {
         match event {
             Event::Ready => {
                 tracing::debug!("session ready");
+                self.greeted = true;
                 match self.plan.take() {
                     Some(Plan::List(path)) => commands.push(Command::List { path }),
                     Some(Plan::Stat(path)) => commands.push(Command::Stat { path }),
@@ -270,7 +275,7 @@ impl Local {
                         (Kind::Partial, Partial::Resume) => {
                             return self.finish(
                                 refuse(format!(
-                                    "409 the server keeps {} bytes of {remote}, more than the {size} of this file: \
+                                    "409 exists: the server keeps {} bytes of {remote}, more than the {size} of this file; \
                                      add --restart to start over"
                                 , stat.size)),
                                 commands,
@@ -280,7 +285,7 @@ impl Local {
                         (Kind::Partial, _) => {
                             return self.finish(
                                 refuse(format!(
-                                    "409 the server keeps an interrupted upload of {remote} ({} bytes): \
+                                    "409 exists: the server keeps an interrupted upload of {remote} ({} bytes); \
                                      add --resume to continue it or --restart to start over",
                                     stat.size
                                 )),
@@ -291,7 +296,7 @@ impl Local {
                         (Kind::File, _) => {
                             return self.finish(
                                 refuse(format!(
-                                    "409 the server already has {remote}: choose another remote name"
+                                    "409 exists: the server already has {remote}; choose another remote name"
                                 )),
                                 commands,
                                 true,
@@ -300,7 +305,7 @@ impl Local {
                         (Kind::Dir, _) => {
                             return self.finish(
                                 refuse(format!(
-                                    "409 {remote} is a directory on the server: name a file in it"
+                                    "409 exists: {remote} is a directory on the server; name a file in it"
                                 )),
                                 commands,
                                 true,
@@ -368,7 +373,8 @@ impl Local {
                 // After a refusal or a failed digest the session is still
                 // good: say goodbye. After the others the machine has closed.
                 let quit = matches!(f, Failure::Remote { .. } | Failure::DigestMismatch { .. });
-                self.finish(Err(remote_failure(f)), commands, quit);
+                let path = self.path.clone();
+                self.finish(Err(remote_failure(f, &path)), commands, quit);
             }
         }
     }
@@ -380,7 +386,16 @@ fn session(opts: &Options, local: Local) -> Result<Local, ClientError> {
     let mut hosted = Hosted::new(Client::new(), local);
     let run = run_tcp(&mut stream, &mut hosted, &clock, opts.timeout);
     let misuse = hosted.failure().map(str::to_owned);
-    let local = hosted.into_parts().1;
+    let mut local = hosted.into_parts().1;
+    if !local.greeted
+        && let Some(Err(ClientError::Protocol(why))) = &local.outcome
+    {
+        let hint = format!(
+            "{why} from {}: is it a file-transfer server (wirekit serve's port 7021)?",
+            opts.addr
+        );
+        local.outcome = Some(Err(ClientError::Protocol(hint)));
+    }
     match (run, local.outcome.is_some()) {
         // An outcome wins: a server that refused us before the handshake
         // (ERR 503, too many connections) leaves no session to say QUIT to.
@@ -398,6 +413,10 @@ fn session(opts: &Options, local: Local) -> Result<Local, ClientError> {
 
 fn new_local(plan: Plan, show_progress: bool, sink: Sink) -> Local {
     Local {
+        path: match &plan {
+            Plan::List(p) => p.clone().unwrap_or_else(|| "/".into()),
+            Plan::Stat(p) | Plan::Get { remote: p, .. } | Plan::Put { remote: p, .. } => p.clone(),
+        },
         plan: Some(plan),
         sink,
         prefix: None,
@@ -408,6 +427,7 @@ fn new_local(plan: Plan, show_progress: bool, sink: Sink) -> Local {
         offset: 0,
         outcome: None,
         write_error: None,
+        greeted: false,
     }
 }
 
