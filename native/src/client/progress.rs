@@ -8,7 +8,7 @@
 
 use indicatif::{DecimalBytes, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::fmt::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Whether progress is drawn: a person is watching standard error and did
 /// not ask for quiet or machine-readable output.
@@ -57,8 +57,10 @@ fn style(total_known: bool, start: u64) -> ProgressStyle {
 }
 
 /// A bar for `label`, of `total` bytes when known, starting at `start`
-/// (bytes kept from an earlier run). Hidden unless `show`.
-pub fn bar(show: bool, total: Option<u64>, start: u64, label: &str) -> ProgressBar {
+/// (bytes kept from an earlier run). Its clock runs from `begun`, when the
+/// command's work began (before a resumed transfer checks what it kept),
+/// so that its rate is what a stopwatch would give. Hidden unless `show`.
+pub fn bar(show: bool, total: Option<u64>, start: u64, label: &str, begun: Instant) -> ProgressBar {
     let target = if show {
         ProgressDrawTarget::stderr()
     } else {
@@ -67,7 +69,8 @@ pub fn bar(show: bool, total: Option<u64>, start: u64, label: &str) -> ProgressB
     let pb = ProgressBar::with_draw_target(total, target)
         .with_style(style(total.is_some(), start))
         .with_message(label.to_owned())
-        .with_position(start);
+        .with_position(start)
+        .with_elapsed(begun.elapsed());
     if total.is_none() {
         pb.enable_steady_tick(Duration::from_millis(120));
     }

@@ -161,7 +161,7 @@ pub fn get(
         Some(p) => Out::Unopened(p.clone()),
         None => Out::Stdout(std::io::stdout()),
     };
-    let bar = bar(progress, None, 0, "tftp get");
+    let bar = bar(progress, None, 0, "tftp get", started);
     let handler = Collect::new(
         ClientState::new(),
         move |st: &mut ClientState, ev, _: &mut Vec<CCmd>| match ev {
@@ -282,7 +282,7 @@ pub fn put_from(
         .map_err(|e| ClientError::Local(format!("cannot read {}: {e}", local.display())))?
         .len();
     let machine = Client::put(remote, Some(size), config, clock.now()).map_err(misuse)?;
-    let bar = bar(progress, Some(size), 0, "tftp put");
+    let bar = bar(progress, Some(size), 0, "tftp put", started);
     let handler = Collect::new(
         ClientState::new(),
         move |st: &mut ClientState, ev, cmds: &mut Vec<CCmd>| match ev {

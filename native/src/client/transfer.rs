@@ -134,6 +134,8 @@ struct Local {
     greeted: bool,
     /// The remote path asked about, for the words of a refusal.
     path: String,
+    /// When the command's work began: the progress bar's clock.
+    begun: std::time::Instant,
 }
 
 #[derive(Debug)]
@@ -205,7 +207,13 @@ impl Local {
     fn start_put(&mut self, remote: String, size: u64, offset: u64, commands: &mut Vec<Command>) {
         tracing::debug!(%remote, size, offset, "upload starts");
         self.offset = offset;
-        self.progress = Some(bar(self.show_progress, Some(size), offset, "put"));
+        self.progress = Some(bar(
+            self.show_progress,
+            Some(size),
+            offset,
+            "put",
+            self.begun,
+        ));
         commands.push(Command::Put {
             path: remote,
             size,
@@ -331,7 +339,13 @@ impl Local {
                         self.write_error = Some(ClientError::Local(format!("local file: {e}")));
                     }
                 }
-                self.progress = Some(bar(self.show_progress, Some(size), offset, "get"));
+                self.progress = Some(bar(
+                    self.show_progress,
+                    Some(size),
+                    offset,
+                    "get",
+                    self.begun,
+                ));
             }
             Event::WriteChunk(bytes) => {
                 if self.write_error.is_none()
@@ -428,6 +442,7 @@ fn new_local(plan: Plan, show_progress: bool, sink: Sink) -> Local {
         outcome: None,
         write_error: None,
         greeted: false,
+        begun: std::time::Instant::now(),
     }
 }
 
