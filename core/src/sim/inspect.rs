@@ -555,17 +555,41 @@ fn decode_transfer(to_server: bool, mut p: &[u8]) -> Vec<String> {
     out
 }
 
+/// `HELLO`'s revision number as the version people say.
+fn version_name(v: u32) -> String {
+    match v {
+        transfer::VERSION => "1.0".into(),
+        transfer::VERSION_1_1 => "1.1".into(),
+        other => format!("revision {other}"),
+    }
+}
+
 fn describe_request(r: &transfer::Request) -> String {
     use transfer::Request as R;
     match r {
-        R::Hello { version } => format!("HELLO {version}: the client speaks WKFT/{version}"),
+        R::Hello { version } => format!(
+            "HELLO {version}: the client asks for WKFT/{}",
+            version_name(*version)
+        ),
         R::List { path: None } => "LIST: the root directory, please".into(),
         R::List { path: Some(p) } => format!("LIST {p}: that directory, please"),
         R::Stat { path } => format!("STAT {path}: what is it, how big?"),
         R::Get { path, offset } => format!("GET {path} from byte {offset}"),
-        R::Put { path, size, offset } => {
-            format!("PUT {path}: {size} bytes, sending from byte {offset}")
+        R::Put {
+            path,
+            size,
+            offset,
+            replace,
+        } => {
+            let replacing = if *replace {
+                ", to replace the file"
+            } else {
+                ""
+            };
+            format!("PUT {path}: {size} bytes, sending from byte {offset}{replacing}")
         }
+        R::Delete { path } => format!("DELETE {path}: remove it"),
+        R::Noop => "NOOP: still here".into(),
         R::Data(b) => format!("DATA {}: a piece of the upload", b.len()),
         R::Done { digest } => format!("DONE {digest}: the whole file's BLAKE3 digest"),
         R::Quit => "QUIT".into(),
@@ -575,7 +599,16 @@ fn describe_request(r: &transfer::Request) -> String {
 fn describe_reply(r: &transfer::Reply) -> String {
     use transfer::Reply as R;
     match r {
-        R::Hello { version } => format!("HELLO {version}: the server speaks WKFT/{version}"),
+        R::Hello { version, features } => format!(
+            "HELLO {version}: the server speaks WKFT/{}{}",
+            version_name(*version),
+            if features.is_empty() {
+                String::new()
+            } else {
+                format!(", with {}", features.join(", "))
+            }
+        ),
+        R::Ok => "OK: done".into(),
         R::Entries { count } => format!("ENTRIES {count}: that many ENTRY lines follow"),
         R::Entry(e) => format!("ENTRY {:?} {} {}", e.kind, e.size, e.name),
         R::Stat(s) => format!("STAT {:?} {}", s.kind, s.size),

@@ -157,6 +157,7 @@ impl Handler<client::Client> for PutResponder {
                     path: self.path.clone(),
                     size: self.data.len() as u64,
                     offset: 0,
+                    replace: false,
                 });
                 Some(format!(
                     "ready; PUT {} ({} bytes)",

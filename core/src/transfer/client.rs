@@ -1,8 +1,9 @@
 //! The WKFT/1 client: one session, one request at a time.
 //!
 //! The application asks with a [`Command`] (`List`, `Stat`, `Get`, `Put`,
-//! `Quit`); the machine sends `HELLO` on its own at birth and reports
-//! [`Event::Ready`] once the server answered. File bytes cross the boundary
+//! `Delete`, `Quit`); the machine sends `HELLO` on its own at birth — asking
+//! for WKFT/1.1 and falling back to 1.0 when the server speaks only that —
+//! and reports [`Event::Ready`] once the server answered. File bytes cross the boundary
 //! the same way as on the server: the machine asks for local chunks
 //! ([`Event::ReadPrefix`], [`Event::ReadChunk`]) and hands received ones over
 //! ([`Event::WriteChunk`]).
@@ -14,6 +15,7 @@ use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
     self, Digest, Entry, ErrorCode, MAX_FILE_SIZE, MAX_PATH, Reply, Request, Stat, VERSION,
+    VERSION_1_1,
 };
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -42,7 +44,13 @@ pub enum Command {
         path: String,
         size: u64,
         offset: u64,
+        /// Take the place of a complete file of that name once verified
+        /// (WKFT/1.1; a 1.0 server cannot, and the request fails unsent).
+        replace: bool,
     },
+    /// Remove a file, or a partial of that name (WKFT/1.1). Ends in
+    /// [`Event::Deleted`] or [`Event::Failed`].
+    Delete { path: String },
     /// Answers [`Event::ReadPrefix`] and [`Event::ReadChunk`]: at most `max`
     /// bytes, fewer is fine, none means the local file ended early.
     Chunk(Bytes),
@@ -75,6 +83,8 @@ pub enum Event {
     /// The transfer is complete and the whole-file digest verified (a
     /// download), or the server stored it with our digest (an upload).
     Done { size: u64, digest: Digest },
+    /// The answer to `Delete`: the name is gone.
+    Deleted,
     /// The request failed. After [`Failure::Protocol`] and
     /// [`Failure::ConnectionClosed`] the session is over.
     Failed(Failure),
@@ -96,6 +106,8 @@ pub enum Failure {
     Protocol(ProtocolError),
     /// The connection ended in the middle of a request.
     ConnectionClosed,
+    /// The request needs WKFT/1.1 and the server speaks 1.0; nothing was sent.
+    Unsupported,
 }
 
 impl fmt::Display for Failure {
@@ -108,6 +120,9 @@ impl fmt::Display for Failure {
             Failure::LocalShort => f.write_str("local file shorter than announced"),
             Failure::Protocol(e) => write!(f, "protocol error: {e}"),
             Failure::ConnectionClosed => f.write_str("connection closed mid-request"),
+            Failure::Unsupported => {
+                f.write_str("the server speaks WKFT/1.0, which cannot replace or delete files")
+            }
         }
     }
 }
@@ -123,6 +138,7 @@ enum State {
         entries: Vec<Entry>,
     },
     Stating,
+    Deleting,
     /// Hashing the kept local prefix before sending `GET`.
     Prefix {
         path: String,
@@ -159,6 +175,10 @@ pub struct Client {
     events: VecDeque<Event>,
     /// A chunk was asked for, and the request it was for has ended.
     swallow_chunk: bool,
+    /// The version asked for in the `HELLO` sent, then the one settled.
+    version: u32,
+    /// What a WKFT/1.1 server announced.
+    features: Vec<String>,
 }
 
 impl Default for Client {
@@ -168,17 +188,38 @@ impl Default for Client {
 }
 
 impl Client {
-    /// A session that greets the server at once (`HELLO 1`).
+    /// A session that greets the server at once, asking for WKFT/1.1
+    /// (`HELLO 2`); a 1.0 server refuses that and keeps the session, and the
+    /// machine asks again for 1.0.
     pub fn new() -> Self {
+        Self::speaking(VERSION_1_1)
+    }
+
+    /// A session that asks for `version` only: [`VERSION`] is a plain
+    /// WKFT/1.0 client.
+    pub fn speaking(version: u32) -> Self {
         let mut c = Client {
             state: State::Greeting,
             inbox: Inbox::default(),
             outbox: Outbox::default(),
             events: VecDeque::new(),
             swallow_chunk: false,
+            version,
+            features: Vec::new(),
         };
-        c.send(&Request::Hello { version: VERSION });
+        c.send(&Request::Hello { version });
         c
+    }
+
+    /// The version of the session: 1 (WKFT/1.0) or 2 (WKFT/1.1), once
+    /// [`Event::Ready`] came.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The features a WKFT/1.1 server announced.
+    pub fn features(&self) -> &[String] {
+        &self.features
     }
 
     /// True between [`Event::Ready`] and the next request.
@@ -232,12 +273,28 @@ impl Client {
 
     fn on_reply(&mut self, rep: Reply) {
         match (&mut self.state, rep) {
-            (State::Greeting, Reply::Hello { version }) if version == VERSION => {
+            // The server may settle on an older version than asked for.
+            (State::Greeting, Reply::Hello { version, features })
+                if (VERSION..=self.version).contains(&version) =>
+            {
+                self.version = version;
+                self.features = features;
                 self.state = State::Idle;
                 self.events.push_back(Event::Ready);
             }
-            (State::Greeting, Reply::Hello { version }) => {
+            (State::Greeting, Reply::Hello { version, .. }) => {
                 self.protocol_error(ProtocolError::Version { theirs: version });
+            }
+            // A WKFT/1.0 server: it refused 1.1 and kept the session.
+            (
+                State::Greeting,
+                Reply::Error {
+                    code: ErrorCode::BadRequest | ErrorCode::VersionNotSupported,
+                    ..
+                },
+            ) if self.version > VERSION => {
+                self.version = VERSION;
+                self.send(&Request::Hello { version: VERSION });
             }
             (State::Greeting, Reply::Error { code, message }) => {
                 self.events
@@ -265,6 +322,7 @@ impl Client {
                 self.maybe_listed();
             }
             (State::Stating, Reply::Stat(stat)) => self.finish(Event::Status(stat)),
+            (State::Deleting, Reply::Ok) => self.finish(Event::Deleted),
             (
                 &mut State::Requested { offset, .. },
                 Reply::File {
@@ -487,7 +545,12 @@ impl Machine for Client {
                 };
                 self.upload_step();
             }
-            Command::Put { path, size, offset } => {
+            Command::Put {
+                path,
+                size,
+                offset,
+                replace,
+            } => {
                 self.start()?;
                 check(&path)?;
                 if size > MAX_FILE_SIZE {
@@ -496,8 +559,27 @@ impl Machine for Client {
                 if offset > size {
                     return Err(Misuse::BadOffset);
                 }
-                self.send(&Request::Put { path, size, offset });
+                if replace && self.version < VERSION_1_1 {
+                    self.events.push_back(Event::Failed(Failure::Unsupported));
+                    return Ok(());
+                }
+                self.send(&Request::Put {
+                    path,
+                    size,
+                    offset,
+                    replace,
+                });
                 self.state = State::Offering { size, offset };
+            }
+            Command::Delete { path } => {
+                self.start()?;
+                check(&path)?;
+                if self.version < VERSION_1_1 {
+                    self.events.push_back(Event::Failed(Failure::Unsupported));
+                    return Ok(());
+                }
+                self.send(&Request::Delete { path });
+                self.state = State::Deleting;
             }
             Command::Quit => {
                 self.start()?;
@@ -528,6 +610,7 @@ impl Machine for Client {
             State::Idle => "idle",
             State::Listing { .. } => "listing",
             State::Stating => "stating",
+            State::Deleting => "deleting",
             State::Prefix { .. } => "hashing the kept prefix",
             State::Requested { .. } => "GET sent",
             State::Receiving { .. } => "receiving",

@@ -7,7 +7,8 @@
 //! A driver's checklist:
 //!
 //! - At most one question is outstanding at a time (`List`, `Stat`,
-//!   `OpenRead`, `ReadChunk`, `BeginUpload`, `ReadPrefix`, `CommitUpload`);
+//!   `OpenRead`, `ReadChunk`, `BeginUpload`, `ReadPrefix`, `CommitUpload`,
+//!   `Delete`);
 //!   answer it with the command its docs name. `WriteChunk`, `CloseRead`,
 //!   `AbortUpload` and `Protocol` need no answer.
 //! - A store keeps an unfinished upload as a *partial* beside the final name
@@ -28,7 +29,7 @@ use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
     self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_NAME, Reply, Request, Stat,
-    VERSION,
+    VERSION, VERSION_1_1, WireError,
 };
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -64,7 +65,13 @@ pub enum Event {
         path: String,
         size: u64,
         offset: u64,
+        /// WKFT/1.1's `PUT … replace`: a complete file at `path` is no
+        /// refusal; the commit takes its place atomically.
+        replace: bool,
     },
+    /// WKFT/1.1's `DELETE`: remove the file at `path`, or a partial of
+    /// that name. Answer: [`Command::Deleted`].
+    Delete { path: String },
     /// Read the next at most `max` bytes of the kept partial, from byte 0
     /// (only when resuming: the machine hashes the prefix).
     /// Answer: [`Command::Chunk`] or [`Command::ReadFailed`].
@@ -111,6 +118,8 @@ pub enum Command {
     WriteFailed(StoreError),
     /// Answers [`Event::CommitUpload`].
     Committed(Result<(), StoreError>),
+    /// Answers [`Event::Delete`].
+    Deleted(Result<(), StoreError>),
     /// Close the session (server shutting down).
     Close,
 }
@@ -123,6 +132,7 @@ enum State {
     Idle,
     Listing,
     Stating,
+    Deleting,
     Opening {
         offset: u64,
     },
@@ -151,10 +161,15 @@ enum State {
     Closed,
 }
 
+/// What a WKFT/1.1 server announces in its `HELLO`.
+pub const FEATURES: [&str; 3] = ["delete", "noop", "replace"];
+
 /// One WKFT/1 session, server side.
 #[derive(Debug)]
 pub struct Server {
     state: State,
+    /// The version `HELLO` settled: 1 (WKFT/1.0) or 2 (WKFT/1.1).
+    version: u32,
     inbox: Inbox,
     outbox: Outbox,
     events: VecDeque<Event>,
@@ -171,6 +186,7 @@ impl Server {
     pub fn new() -> Self {
         Server {
             state: State::Greeting,
+            version: VERSION,
             inbox: Inbox::default(),
             outbox: Outbox::default(),
             events: VecDeque::new(),
@@ -213,6 +229,18 @@ impl Server {
                     let _ = self.inbox.buf.split_to(used);
                     self.on_request(req);
                 }
+                // WKFT/1.1: a well-framed line with a verb we do not know is
+                // skipped and refused, so that later versions can add verbs.
+                Err(WireError::UnknownKeyword)
+                    if self.version >= VERSION_1_1 && matches!(self.state, State::Idle) =>
+                {
+                    let used = transfer::line_len(&self.inbox.buf).unwrap_or(0);
+                    if used == 0 {
+                        return self.protocol_error(ProtocolError::Wire(WireError::UnknownKeyword));
+                    }
+                    let _ = self.inbox.buf.split_to(used);
+                    self.send_error(ErrorCode::NotImplemented, "unknown request");
+                }
                 Err(e) => return self.protocol_error(ProtocolError::Wire(e)),
             }
         }
@@ -220,15 +248,40 @@ impl Server {
 
     fn on_request(&mut self, req: Request) {
         match (&mut self.state, req) {
-            (State::Greeting, Request::Hello { version }) => {
-                if version == VERSION {
-                    self.send(&Reply::Hello { version: VERSION });
+            (State::Greeting, Request::Hello { version }) => match version {
+                VERSION => {
+                    self.send(&Reply::Hello {
+                        version,
+                        features: Vec::new(),
+                    });
                     self.state = State::Idle;
-                } else {
-                    let text =
-                        format!("unsupported version {version}; this server speaks {VERSION}");
-                    self.send_error(ErrorCode::BadRequest, &text);
                 }
+                VERSION_1_1 => {
+                    self.version = version;
+                    let features = FEATURES.iter().map(|f| String::from(*f)).collect();
+                    self.send(&Reply::Hello { version, features });
+                    self.state = State::Idle;
+                }
+                _ => {
+                    // WKFT/1.0 said 400 here; 505 is WKFT/1.1's own code,
+                    // and only a client newer than 1.0 asks for another version.
+                    let text = format!(
+                        "unsupported version {version}; this server speaks {VERSION} and {VERSION_1_1}"
+                    );
+                    self.send_error(ErrorCode::VersionNotSupported, &text);
+                }
+            },
+            // WKFT/1.0 sessions know none of WKFT/1.1's requests.
+            (
+                State::Idle,
+                Request::Delete { .. } | Request::Noop | Request::Put { replace: true, .. },
+            ) if self.version < VERSION_1_1 => {
+                self.protocol_error(ProtocolError::Wire(WireError::UnknownKeyword));
+            }
+            (State::Idle, Request::Noop) => self.send(&Reply::Ok),
+            (State::Idle, Request::Delete { path }) => {
+                self.state = State::Deleting;
+                self.events.push_back(Event::Delete { path });
             }
             (State::Idle, Request::List { path }) => {
                 self.state = State::Listing;
@@ -246,7 +299,15 @@ impl Server {
                     self.events.push_back(Event::OpenRead { path });
                 }
             }
-            (State::Idle, Request::Put { path, size, offset }) => {
+            (
+                State::Idle,
+                Request::Put {
+                    path,
+                    size,
+                    offset,
+                    replace,
+                },
+            ) => {
                 if size > MAX_FILE_SIZE {
                     self.send_error(ErrorCode::TooLarge, "size over MAX_FILE_SIZE");
                 } else if offset > size {
@@ -256,6 +317,7 @@ impl Server {
                         path: path.clone(),
                         size,
                         offset,
+                        replace,
                     });
                     self.state = State::Accepting { path, size, offset };
                 }
@@ -476,6 +538,13 @@ impl Machine for Server {
                     Err(e) => self.refuse(&e),
                 }
             }
+            (State::Deleting, Command::Deleted(result)) => {
+                self.state = State::Idle;
+                match result {
+                    Ok(()) => self.send(&Reply::Ok),
+                    Err(e) => self.refuse(&e),
+                }
+            }
             (State::Stating, Command::Status(result)) => {
                 self.state = State::Idle;
                 match result {
@@ -559,6 +628,7 @@ impl Machine for Server {
             State::Idle => "idle",
             State::Listing => "listing",
             State::Stating => "stating",
+            State::Deleting => "deleting",
             State::Opening { .. } => "opening a file",
             State::Sending(_) => "sending",
             State::Accepting { .. } => "accepting an upload",

@@ -8,6 +8,7 @@
 //! piece of the stream has arrived.
 
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 use nom::error::{ErrorKind, ParseError};
@@ -17,6 +18,9 @@ use serde::{Deserialize, Serialize};
 // ANCHOR: limits
 /// The protocol version this module speaks (`HELLO 1`).
 pub const VERSION: u32 = 1;
+/// The revision number of WKFT/1.1 in `HELLO` (a WKFT/1.0 server refuses
+/// it and keeps the session, so a client can fall back to [`VERSION`]).
+pub const VERSION_1_1: u32 = 2;
 /// Longest header line, not counting its line end.
 pub const MAX_LINE: usize = 1024;
 /// Longest path in a request.
@@ -148,12 +152,21 @@ pub enum ErrorCode {
     Internal,
     /// 503: the path is in use; try later.
     Busy,
+    /// 501 (WKFT/1.1): a request this server does not implement; the
+    /// session goes on.
+    NotImplemented,
+    /// 505 (WKFT/1.1): a `HELLO` version this server does not speak; the
+    /// session stays open for another `HELLO`.
+    VersionNotSupported,
+    /// A code this side does not know, read by its class: 4xx the request
+    /// was refused, 5xx the server failed (WKFT/1.1 clients).
+    Other(u16),
 }
 // ANCHOR_END: codes
 
 impl ErrorCode {
-    /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 8] = [
+    /// Every code this side knows, in numeric order.
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
@@ -161,7 +174,9 @@ impl ErrorCode {
         ErrorCode::TooLarge,
         ErrorCode::Mismatch,
         ErrorCode::Internal,
+        ErrorCode::NotImplemented,
         ErrorCode::Busy,
+        ErrorCode::VersionNotSupported,
     ];
 
     /// The number on the wire.
@@ -174,13 +189,28 @@ impl ErrorCode {
             ErrorCode::TooLarge => 413,
             ErrorCode::Mismatch => 422,
             ErrorCode::Internal => 500,
+            ErrorCode::NotImplemented => 501,
             ErrorCode::Busy => 503,
+            ErrorCode::VersionNotSupported => 505,
+            ErrorCode::Other(n) => n,
         }
     }
 
-    /// The code with that number, if version 1 defines one.
+    /// Whether the code is one of the 4xx class: the request was refused
+    /// (the others, 5xx, are the server's own failures).
+    pub const fn is_refusal(self) -> bool {
+        self.code() < 500
+    }
+
+    /// The code with that number, if this side knows it.
     pub fn from_code(n: u16) -> Option<ErrorCode> {
         Self::ALL.into_iter().find(|c| c.code() == n)
+    }
+
+    /// Any code of the 4xx and 5xx classes, unknown ones as
+    /// [`ErrorCode::Other`] (how a WKFT/1.1 client reads a later code).
+    pub fn by_class(n: u16) -> Option<ErrorCode> {
+        Self::from_code(n).or(((400..600).contains(&n)).then_some(ErrorCode::Other(n)))
     }
 
     /// A short default text.
@@ -193,7 +223,11 @@ impl ErrorCode {
             ErrorCode::TooLarge => "too large",
             ErrorCode::Mismatch => "mismatch",
             ErrorCode::Internal => "internal error",
+            ErrorCode::NotImplemented => "not implemented",
             ErrorCode::Busy => "busy",
+            ErrorCode::VersionNotSupported => "version not supported",
+            ErrorCode::Other(n) if n < 500 => "refused",
+            ErrorCode::Other(_) => "server error",
         }
     }
 }
@@ -216,12 +250,19 @@ pub enum Request {
     Stat { path: String },
     /// `GET <path> [<offset>]`: download, sending from `offset`.
     Get { path: String, offset: u64 },
-    /// `PUT <path> <size> [<offset>]`: upload `size` bytes, sending from `offset`.
+    /// `PUT <path> <size> [<offset> [replace]]`: upload `size` bytes,
+    /// sending from `offset`; `replace` (WKFT/1.1) lets the verified upload
+    /// take the place of a complete file of that name.
     Put {
         path: String,
         size: u64,
         offset: u64,
+        replace: bool,
     },
+    /// `DELETE <path>` (WKFT/1.1): remove a file, or a partial of that name.
+    Delete { path: String },
+    /// `NOOP` (WKFT/1.1): answered with `OK`; keeps an idle session alive.
+    Noop,
     /// `DATA <length>` and a body: the next bytes of an upload.
     Data(Bytes),
     /// `DONE <digest>`: the end of an upload, the digest of the whole file.
@@ -233,8 +274,10 @@ pub enum Request {
 /// What a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
-    /// `HELLO <version>`.
-    Hello { version: u32 },
+    /// `HELLO <version> [<feature>…]`: features only in WKFT/1.1.
+    Hello { version: u32, features: Vec<String> },
+    /// `OK` (WKFT/1.1): a `DELETE` or `NOOP` succeeded.
+    Ok,
     /// `ENTRIES <count>`: that many `ENTRY` lines follow.
     Entries { count: u32 },
     /// `ENTRY <kind> <size> <name>`.
@@ -487,7 +530,16 @@ pub fn request(input: &[u8]) -> Res<'_, Request> {
             path: path(w.required()?)?,
             size: number(w.required()?)?,
             offset: w.next().map(number).transpose()?.unwrap_or(0),
+            replace: match w.next() {
+                None => false,
+                Some(word) if word.eq_ignore_ascii_case(b"replace") => true,
+                Some(_) => return fail(WireError::BadArguments),
+            },
         },
+        "DELETE" => Request::Delete {
+            path: path(w.required()?)?,
+        },
+        "NOOP" => Request::Noop,
         "DATA" => {
             let len = chunk_len(w.required()?)?;
             w.end()?;
@@ -510,9 +562,15 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
     let (rest, line) = header_line(input)?;
     let mut w = Words { rest: line };
     let rep = match keyword(&mut w)?.as_str() {
-        "HELLO" => Reply::Hello {
-            version: small(w.required()?)?,
-        },
+        "HELLO" => {
+            let version = small(w.required()?)?;
+            let mut features = Vec::new();
+            while let Some(word) = w.next() {
+                features.push(feature(word)?);
+            }
+            return Ok((rest, Reply::Hello { version, features }));
+        }
+        "OK" => Reply::Ok,
         "ENTRIES" => {
             let count = small(w.required()?)?;
             if count > MAX_ENTRIES {
@@ -555,7 +613,7 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
         "ERR" => {
             let code = small::<u16>(w.required()?)?;
             let code =
-                ErrorCode::from_code(code).ok_or(Err::Failure(WireError::UnknownErrorCode))?;
+                ErrorCode::by_class(code).ok_or(Err::Failure(WireError::UnknownErrorCode))?;
             let text = w.tail();
             if text.len() > MAX_MESSAGE {
                 return fail(WireError::BadMessage);
@@ -570,6 +628,25 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
     };
     w.end()?;
     Ok((rest, rep))
+}
+
+/// A feature's name: lower-case letters and `-`, at most 32 of them.
+fn feature(word: &[u8]) -> Result<String, Err<WireError>> {
+    let fine = |b: &u8| b.is_ascii_lowercase() || *b == b'-';
+    if word.is_empty() || word.len() > 32 || !word.iter().all(fine) {
+        return fail(WireError::BadArguments);
+    }
+    Ok(String::from_utf8_lossy(word).into_owned())
+}
+
+/// The length of the header line at the front of `input`, line end
+/// included, if a whole one is there: how a WKFT/1.1 server skips a request
+/// it does not implement and answers `501` instead of closing.
+pub fn line_len(input: &[u8]) -> Option<usize> {
+    match header_line(input) {
+        Ok((rest, _)) => Some(input.len() - rest.len()),
+        Err(_) => None,
+    }
 }
 
 fn kind(word: &[u8]) -> Result<Kind, Err<WireError>> {
@@ -660,13 +737,23 @@ impl Request {
             Request::Get { path, offset } => {
                 l.word("GET").word(checked(path)?).word(offset).end();
             }
-            Request::Put { path, size, offset } => {
+            Request::Put {
+                path,
+                size,
+                offset,
+                replace,
+            } => {
                 let l = l.word("PUT").word(checked(path)?).word(size);
-                if *offset > 0 {
+                if *offset > 0 || *replace {
                     l.word(offset);
+                }
+                if *replace {
+                    l.word("replace");
                 }
                 l.end();
             }
+            Request::Delete { path } => l.word("DELETE").word(checked(path)?).end(),
+            Request::Noop => l.word("NOOP").end(),
             Request::Data(b) => {
                 check_body(b)?;
                 put_body(&mut buf, b);
@@ -686,7 +773,15 @@ impl Reply {
         let mut buf = BytesMut::new();
         let mut l = Line(&mut buf);
         match self {
-            Reply::Hello { version } => l.word("HELLO").word(version).end(),
+            Reply::Hello { version, features } => {
+                let l = l.word("HELLO").word(version);
+                for f in features {
+                    feature(f.as_bytes()).map_err(|_| EncodeError(WireError::BadArguments))?;
+                    l.word(f);
+                }
+                l.end();
+            }
+            Reply::Ok => l.word("OK").end(),
             Reply::Entries { count } => {
                 if *count > MAX_ENTRIES {
                     return Err(EncodeError(WireError::TooManyEntries));

@@ -79,10 +79,16 @@ enum Command {
   wirekit get 127.0.0.1 docs/big.iso downloads/
   wirekit get wkft://127.0.0.1:7021/hello.txt - | wc -c")]
     Get(GetArgs),
+    /// Delete a file (or an interrupted upload's partial) on a file-transfer server.
+    #[command(after_help = "Examples:
+  wirekit rm 127.0.0.1 old.txt
+  wirekit rm wkft://127.0.0.1:7021/backups/old.tar")]
+    Rm(RmArgs),
     /// Upload a file; the server commits it only if size and digest match.
     #[command(after_help = "Examples:
   wirekit put 127.0.0.1 notes.txt
   wirekit put 127.0.0.1 big.iso backups/big.iso --resume
+  wirekit put 127.0.0.1 notes.txt --force
   tar c docs | wirekit put 127.0.0.1 - docs.tar")]
     Put(PutArgs),
     /// Copy standard input to a server and its replies to standard output.
@@ -463,6 +469,18 @@ struct StatArgs {
 }
 
 #[derive(Debug, Args)]
+struct RmArgs {
+    /// Server (HOST, HOST:PORT, or wkft://HOST:PORT/PATH); the port defaults
+    /// to 7021.
+    #[arg(value_parser = wkft_target)]
+    addr: Target,
+    /// Remote path.
+    path: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
 struct GetArgs {
     /// Server (HOST, HOST:PORT, or wkft://HOST:PORT/REMOTE); the port
     /// defaults to 7021.
@@ -505,6 +523,10 @@ struct PutArgs {
     /// Replace the partial an interrupted upload left on the server.
     #[arg(long)]
     restart: bool,
+    /// Replace a file of that name on the server; the old one stays until
+    /// the new one is verified.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -570,6 +592,7 @@ impl Command {
             Command::Time(a) => a.common.json,
             Command::Ls(a) => a.common.json,
             Command::Stat(a) => a.common.json,
+            Command::Rm(a) => a.common.json,
             Command::Get(a) => a.common.json,
             Command::Put(a) => a.common.json,
             Command::Tftp(TftpCommand::Get { opts, .. } | TftpCommand::Put { opts, .. }) => {
@@ -595,6 +618,7 @@ impl Command {
                 | Command::Time(_)
                 | Command::Ls(_)
                 | Command::Stat(_)
+                | Command::Rm(_)
                 | Command::Get(_)
                 | Command::Put(_)
                 | Command::Tftp(_)

@@ -35,8 +35,20 @@ fn typed_requests_parse() {
                 path: "x".into(),
                 size: 10,
                 offset: 4,
+                replace: false,
             },
         ),
+        (
+            b"PUT x 10 0 replace\n",
+            Request::Put {
+                path: "x".into(),
+                size: 10,
+                offset: 0,
+                replace: true,
+            },
+        ),
+        (b"delete a/b\n", Request::Delete { path: "a/b".into() }),
+        (b"NOOP\n", Request::Noop),
         (
             b"DATA 6\r\nhello\n\r\n",
             Request::Data(Bytes::from_static(b"hello\n")),
@@ -74,8 +86,21 @@ fn bad_requests_are_named() {
     assert!(matches!(req(&long_line), Err(Err::Incomplete(_))));
     let err_line = [&b"ERR 400 "[..], &[b'm'; MAX_MESSAGE + 1], b"\n"].concat();
     assert_eq!(rep(&err_line), Err(Err::Failure(WireError::BadMessage)));
+    // A code this side does not know is read by its class; outside the
+    // 4xx and 5xx classes it is no code at all.
     assert_eq!(
         rep(b"ERR 418 teapot\n"),
+        Ok((
+            15,
+            Reply::Error {
+                code: ErrorCode::Other(418),
+                message: "teapot".into()
+            }
+        ))
+    );
+    assert!(ErrorCode::Other(418).is_refusal() && !ErrorCode::Other(507).is_refusal());
+    assert_eq!(
+        rep(b"ERR 302 moved\n"),
         Err(Err::Failure(WireError::UnknownErrorCode))
     );
     assert_eq!(
@@ -147,8 +172,16 @@ pub(crate) fn request_strategy() -> impl Strategy<Value = Request> {
         proptest::option::of(path_strategy()).prop_map(|path| Request::List { path }),
         path_strategy().prop_map(|path| Request::Stat { path }),
         (path_strategy(), any::<u64>()).prop_map(|(path, offset)| Request::Get { path, offset }),
-        (path_strategy(), any::<u64>(), any::<u64>())
-            .prop_map(|(path, size, offset)| Request::Put { path, size, offset }),
+        (path_strategy(), any::<u64>(), any::<u64>(), any::<bool>()).prop_map(
+            |(path, size, offset, replace)| Request::Put {
+                path,
+                size,
+                offset,
+                replace
+            }
+        ),
+        path_strategy().prop_map(|path| Request::Delete { path }),
+        Just(Request::Noop),
         body_strategy().prop_map(Request::Data),
         digest_strategy().prop_map(|digest| Request::Done { digest }),
         Just(Request::Quit),
@@ -158,7 +191,16 @@ pub(crate) fn request_strategy() -> impl Strategy<Value = Request> {
 pub(crate) fn reply_strategy() -> impl Strategy<Value = Reply> {
     let code = proptest::sample::select(ErrorCode::ALL.to_vec());
     prop_oneof![
-        any::<u32>().prop_map(|version| Reply::Hello { version }),
+        (
+            any::<u32>(),
+            proptest::collection::vec("[a-z][a-z-]{0,31}", 0..4)
+        )
+            .prop_map(|(version, features)| Reply::Hello { version, features }),
+        Just(Reply::Ok),
+        (400u16..600).prop_map(|n| Reply::Error {
+            code: ErrorCode::by_class(n).unwrap_or(ErrorCode::Internal),
+            message: "x".into()
+        }),
         (0..=MAX_ENTRIES).prop_map(|count| Reply::Entries { count }),
         (name_strategy(), kind_strategy(), any::<u64>())
             .prop_map(|(name, kind, size)| Reply::Entry(Entry { name, kind, size })),
