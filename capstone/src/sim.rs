@@ -74,27 +74,27 @@ impl Handler<Client> for Checker {
 
     fn on_event(&mut self, _: Now, event: Event, _: &mut Vec<Request>) -> Option<String> {
         let note = format!("{event:?}");
-        let fail = |why: String| Status::Failed(why);
-        match event {
+        let ended_well = event == Event::Closed { unanswered: 0 };
+        let verdict = match event {
             Event::Answered { request, response } => {
                 let want = Query::of(request).map_or(Response::Bye, |q| self.model.answer(q));
                 let mut line = bytes::BytesMut::new();
                 wire::encode_response(&response, &mut line);
                 self.answered += 1;
                 self.received += line.len() as u64;
-                if response != want {
-                    self.status = fail(format!(
-                        "answer {}: {response:?}, not {want:?}",
-                        self.answered
-                    ));
-                }
+                let n = self.answered;
+                (response != want).then(|| format!("answer {n}: {response:?}, not {want:?}"))
             }
-            Event::Protocol(why) => self.status = fail(why),
-            Event::Closed { unanswered: 0 } if self.status == Status::Running => {
-                self.status = Status::Completed;
-            }
-            Event::Closed { unanswered } => {
-                self.status = fail(format!("closed with {unanswered} unanswered"));
+            Event::Protocol(why) => Some(why),
+            Event::Closed { unanswered: 0 } => None,
+            Event::Closed { unanswered } => Some(format!("closed with {unanswered} unanswered")),
+        };
+        // The first failure is the one to report.
+        if self.status == Status::Running {
+            match verdict {
+                Some(why) => self.status = Status::Failed(why),
+                None if ended_well => self.status = Status::Completed,
+                None => {}
             }
         }
         Some(note)
