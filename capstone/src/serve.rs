@@ -20,7 +20,7 @@ use wirekit_core::Now;
 /// How long a connection may stay silent, either side.
 pub const IDLE: Duration = Duration::from_secs(30);
 
-// ANCHOR: serve
+// ANCHOR: service
 /// KV/1 for every connection of one listener, all sharing one store.
 #[derive(Debug, Default)]
 pub struct Kv {
@@ -46,6 +46,9 @@ impl Serve for Kv {
     }
 }
 
+// ANCHOR_END: service
+
+// ANCHOR: serve
 /// Serves `kv` on `addr` (port 0 picks one) with `model`, until the
 /// returned [`Serving`] is stopped or dropped.
 pub fn serve(addr: SocketAddr, kv: Kv, model: Model) -> io::Result<(SocketAddr, Serving)> {

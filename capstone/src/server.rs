@@ -14,7 +14,7 @@ use wirekit_core::{Input, Instant, Machine, Now, PeerId, Transmit};
 /// pipelines without reading is cut off here rather than grow our memory.
 pub const MAX_PENDING: usize = 64;
 
-// ANCHOR: types
+// ANCHOR: events
 /// A question for the application, or a peer's mistake.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -34,6 +34,8 @@ pub enum Query {
     /// Forget `key`.
     Del { key: String },
 }
+
+// ANCHOR_END: events
 
 impl Query {
     /// The query a request makes, if it needs the store (QUIT does not).
@@ -68,7 +70,6 @@ pub enum Trouble {
 /// The application answered a question that was never asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unasked;
-// ANCHOR_END: types
 
 /// One reply's place in the output order.
 #[derive(Debug)]

@@ -38,7 +38,6 @@ pub fn apps(name: &str, place: &Place<'_>) -> Result<Box<dyn App>, ScenarioError
 }
 // ANCHOR_END: apps
 
-// ANCHOR: checker
 /// A client that sends its script, then `QUIT`, and checks each answer
 /// against a model store of its own: the run completes only if every
 /// answer is the one a correct server gives.
@@ -72,6 +71,7 @@ impl Handler<Client> for Checker {
         cmds.extend(self.script.drain(..).chain([Request::Quit]));
     }
 
+    // ANCHOR: check
     fn on_event(&mut self, _: Now, event: Event, _: &mut Vec<Request>) -> Option<String> {
         let note = format!("{event:?}");
         let ended_well = event == Event::Closed { unanswered: 0 };
@@ -99,6 +99,7 @@ impl Handler<Client> for Checker {
         }
         Some(note)
     }
+    // ANCHOR_END: check
 }
 
 impl Responder<Client> for Checker {
@@ -110,7 +111,6 @@ impl Responder<Client> for Checker {
         self.received
     }
 }
-// ANCHOR_END: checker
 
 // ANCHOR: scenario
 /// Two hosts joined by a link with netem `profile` both ways: a KV/1

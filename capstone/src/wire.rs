@@ -2,10 +2,13 @@
 //! type with `nc`.
 //!
 //! ```text
-//! request  = "SET" SP key SP value / "GET" SP key / "DEL" SP key / "QUIT"
-//! response = "OK" / "VALUE" SP value / "NOTFOUND" / "DELETED" / "BYE" / "ERR" SP text
-//! key      = 1*64 (%x21-7E)        ; printable ASCII, no space
-//! value    = *400 (%x20-7E)        ; printable ASCII, spaces allowed
+//! request  = ( "SET" SP key SP value / "GET" SP key / "DEL" SP key / "QUIT" ) LF
+//! response = ( "OK" / "VALUE" SP value / "NOTFOUND" / "DELETED" / "BYE" / "ERR" SP value ) LF
+//! key      = 1*64 VISIBLE           ; printable ASCII, no space
+//! value    = *400 ( VISIBLE / SP )
+//! VISIBLE  = %x21-7E
+//! SP       = %x20
+//! LF       = %x0A                   ; a CR before it is accepted
 //! ```
 //!
 //! Each line ends in LF (a CR before it is accepted). Parsing never
@@ -168,6 +171,8 @@ pub fn encode_request(request: &Request, out: &mut BytesMut) {
     }
 }
 
+// ANCHOR_END: encode
+
 /// Writes `response` as one line.
 pub fn encode_response(response: &Response, out: &mut BytesMut) {
     match response {
@@ -189,7 +194,6 @@ fn line(out: &mut BytesMut, words: &[&str]) {
     }
     out.put_u8(b'\n');
 }
-// ANCHOR_END: encode
 
 #[cfg(test)]
 mod tests {

@@ -34,6 +34,7 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(a.trace_hash, b.trace_hash);
 }
 
+// ANCHOR: amnesiac
 /// A store that has forgotten every key.
 #[derive(Debug)]
 struct Amnesiac;
@@ -68,6 +69,7 @@ fn a_wrong_answer_fails_the_run() {
         r.outcome
     );
 }
+// ANCHOR_END: amnesiac
 
 #[test]
 fn a_bad_script_is_a_scenario_error() {
