@@ -205,7 +205,9 @@ pub fn time_to_give_up() -> (u32, Duration) {
     use wirekit_core::retry::BackoffConfig;
     let start = Now::default();
     let mut client = UdpClient::new(Echoed, BackoffConfig::default(), 1).expect("a schedule");
-    client.handle_command(start, Bytes::from_static(b"hi")).expect("idle");
+    client
+        .handle_command(start, Bytes::from_static(b"hi"))
+        .expect("idle");
     let mut now = start;
     loop {
         while client.poll_transmit().is_some() {} // the network loses them all
