@@ -39,6 +39,12 @@ where
     }
 }
 
+/// A machine the simulator can run: one that it, its commands and its
+/// errors can be shown, because the trace and the lab print them.
+pub trait SimMachine: Machine<Error: Debug, Command: Debug> + Debug + 'static {}
+
+impl<M> SimMachine for M where M: Machine<Error: Debug, Command: Debug> + Debug + 'static {}
+
 /// The simulator's own builder, which knows no custom application.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoApps;
@@ -93,12 +99,11 @@ impl Place<'_> {
     }
 
     // ANCHOR: place
-    /// `machine` as a TCP server on [`Place::port`], one connection.
+    /// `machine` as a TCP server on [`Place::port`], for one connection (the
+    /// scenario's `instances` runs more copies side by side).
     pub fn stream_server<M, R>(&self, machine: M, responder: R) -> Box<dyn App>
     where
-        M: Machine + Debug + 'static,
-        M::Error: Debug,
-        M::Command: Debug,
+        M: SimMachine,
         R: Responder<M> + Debug + 'static,
     {
         Box::new(StreamApp::new(machine, responder, Open::Listen(self.port)))
@@ -111,9 +116,7 @@ impl Place<'_> {
         responder: R,
     ) -> Result<Box<dyn App>, ScenarioError>
     where
-        M: Machine + Debug + 'static,
-        M::Error: Debug,
-        M::Command: Debug,
+        M: SimMachine,
         R: Responder<M> + Debug + 'static,
     {
         let open = Open::Connect {
@@ -127,9 +130,7 @@ impl Place<'_> {
     /// `machine` on UDP [`Place::port`], answering whoever sends to it.
     pub fn datagram_server<M, R>(&self, machine: M, responder: R) -> Box<dyn App>
     where
-        M: Machine + Debug + 'static,
-        M::Error: Debug,
-        M::Command: Debug,
+        M: SimMachine,
         R: Responder<M> + Debug + 'static,
     {
         Box::new(DatagramApp::new(machine, responder, self.port, &[]))
@@ -143,9 +144,7 @@ impl Place<'_> {
         responder: R,
     ) -> Result<Box<dyn App>, ScenarioError>
     where
-        M: Machine + Debug + 'static,
-        M::Error: Debug,
-        M::Command: Debug,
+        M: SimMachine,
         R: Responder<M> + Debug + 'static,
     {
         let known = [(PeerId::FIRST, self.server()?)];

@@ -69,7 +69,7 @@ pub mod trace;
 pub mod workload;
 
 pub use app::{App, AppState, Responder, Status};
-pub use custom::{Apps, Place};
+pub use custom::{Apps, Place, SimMachine};
 pub use engine::{Options, Sim, Stats};
 pub use link::DropReason;
 pub use netem::{Netem, NetemError};
