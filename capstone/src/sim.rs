@@ -1,4 +1,4 @@
-//! KV/1 in Wirekit's simulator: the [`Apps`] that puts its machines on
+//! KV/1 in Wirekit's simulator: the [`Apps`](wirekit_core::sim::Apps) that puts its machines on
 //! simulated hosts, a client that checks every answer, and a scenario.
 
 use crate::client::{Client, Event};
