@@ -10,8 +10,9 @@ use wirekit_core::outbox::Outbox;
 use wirekit_core::wire::line::{LineBuffer, LineTooLong};
 use wirekit_core::{Input, Instant, Machine, Now, PeerId, Transmit};
 
-/// Requests sent and not yet answered at most.
-pub const MAX_OUTSTANDING: usize = 64;
+/// Requests sent and not yet answered at most: what a server holds
+/// ([`crate::server::MAX_PENDING`]).
+pub const MAX_OUTSTANDING: usize = crate::server::MAX_PENDING;
 
 /// What the client learns.
 #[derive(Clone, Debug, PartialEq, Eq)]

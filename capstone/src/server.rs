@@ -10,8 +10,10 @@ use wirekit_core::outbox::Outbox;
 use wirekit_core::wire::line::{LineBuffer, LineTooLong};
 use wirekit_core::{Input, Instant, Machine, Now, PeerId, Transmit};
 
-/// Requests a server holds unanswered or unsent at most: a client that
-/// pipelines without reading is cut off here rather than grow our memory.
+/// Answers a server owes or holds unsent at most: a client that pipelines
+/// more than this before it reads is cut off here (`ERR` and a close)
+/// rather than grow our memory. The client keeps to it:
+/// [`crate::client::MAX_OUTSTANDING`] is the same number.
 pub const MAX_PENDING: usize = 64;
 
 // ANCHOR: events
@@ -131,7 +133,7 @@ impl Server {
 
     // ANCHOR: on_line
     fn on_line(&mut self, line: &[u8]) {
-        if self.slots.len() >= MAX_PENDING {
+        if self.slots.len() + self.out.len() >= MAX_PENDING {
             return self.refuse(Trouble::NotReading);
         }
         let query = match wire::parse_request(line).map(Query::of) {

@@ -194,3 +194,39 @@ fn answers_leave_in_the_order_asked() {
         "nothing was asked"
     );
 }
+
+#[test]
+fn a_client_that_asks_too_much_at_once_is_cut_off_after_the_answers_owed() {
+    use wirekit_capstone::server::{MAX_PENDING, Trouble};
+    let mut server = Server::new();
+    let now = Now::default();
+    let flood = "GET a\n".repeat(MAX_PENDING + 10);
+    let input = wirekit_core::Input::Data {
+        from: wirekit_core::PeerId::FIRST,
+        bytes: flood.as_bytes(),
+    };
+    server.handle_input(now, input).expect("peer input");
+    let mut asked = 0;
+    while let Some(event) = server.poll_event() {
+        match event {
+            Event::Asked(_) => asked += 1,
+            Event::Protocol(t) => assert_eq!(t, Trouble::NotReading),
+        }
+    }
+    assert_eq!(asked, MAX_PENDING);
+    for _ in 0..asked {
+        server
+            .handle_command(now, Command::Answer(Response::NotFound))
+            .expect("asked");
+    }
+    let mut lines = Vec::new();
+    while let Some(t) = server.poll_transmit() {
+        lines.push(String::from_utf8_lossy(&t.payload).into_owned());
+    }
+    assert_eq!(lines.len(), MAX_PENDING + 1);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("ERR too many requests unread\n")
+    );
+    assert!(server.is_done());
+}
