@@ -63,13 +63,15 @@ impl Protocol {
         }
     }
 
-    fn of(workload: &Workload) -> Protocol {
+    /// What `workload` speaks; `None` for a custom one (the inspector
+    /// shows its payload as text or bytes, undecoded).
+    fn of(workload: &Workload) -> Option<Protocol> {
         let by_service = |s: &Service| match s {
             Service::Time => Protocol::Time,
             Service::Daytime => Protocol::Daytime,
             Service::Stamp => Protocol::Stamp,
         };
-        match workload {
+        Some(match workload {
             Workload::TransferServer { .. }
             | Workload::TransferGet { .. }
             | Workload::TransferPut { .. } => Protocol::Transfer,
@@ -82,7 +84,8 @@ impl Protocol {
             | Workload::EchoStreamClient { .. }
             | Workload::EchoUdpServer { .. }
             | Workload::EchoUdpClient { .. } => Protocol::Echo,
-        }
+            Workload::Custom { .. } => return None,
+        })
     }
 }
 
@@ -102,7 +105,9 @@ impl Ports {
                 continue;
             };
             let addr = host_addr(h);
-            let proto = Protocol::of(&app.workload);
+            let Some(proto) = Protocol::of(&app.workload) else {
+                continue;
+            };
             if app.workload.is_client() {
                 for k in 0..app.instances.max(1) {
                     ends.push((addr, client_port(i, k), proto, false));
