@@ -298,9 +298,9 @@ fn feed_server(srv: &mut Server, bytes: &[u8], cuts: &[usize], events: &mut Vec<
     }
 }
 
-fn transmitted(srv: &mut Server) -> String {
+fn transmitted<M: Machine>(m: &mut M) -> String {
     let mut out = Vec::new();
-    while let Some(t) = srv.poll_transmit() {
+    while let Some(t) = m.poll_transmit() {
         out.extend_from_slice(&t.payload);
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -740,14 +740,6 @@ proptest! {
     }
 }
 
-fn client_sent(c: &mut Client) -> String {
-    let mut out = Vec::new();
-    while let Some(t) = c.poll_transmit() {
-        out.extend_from_slice(&t.payload);
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// A WKFT/1.1 client asks for 1.1; a 1.0 server refuses that and keeps the
 /// session, and the client settles on 1.0, where replacing and deleting
 /// fail unsent.
@@ -755,13 +747,13 @@ fn client_sent(c: &mut Client) -> String {
 fn a_1_1_client_falls_back_to_a_1_0_server() {
     let now = Now::default();
     let mut c = Client::new();
-    assert_eq!(client_sent(&mut c), "HELLO 2\n");
+    assert_eq!(transmitted(&mut c), "HELLO 2\n");
     feed(
         &mut c,
         b"ERR 400 unsupported version 2; this server speaks 1\n",
         &[7],
     );
-    assert_eq!(client_sent(&mut c), "HELLO 1\n");
+    assert_eq!(transmitted(&mut c), "HELLO 1\n");
     feed(&mut c, b"HELLO 1\n", &[3]);
     assert_eq!(c.poll_event(), Some(client::Event::Ready));
     assert_eq!(c.version(), 1);
@@ -783,7 +775,7 @@ fn a_1_1_client_falls_back_to_a_1_0_server() {
         Some(client::Event::Failed(Failure::Unsupported))
     );
     assert_eq!(
-        client_sent(&mut c),
+        transmitted(&mut c),
         "",
         "nothing a 1.0 server would choke on"
     );

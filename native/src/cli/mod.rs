@@ -72,7 +72,7 @@ enum Command {
     #[command(after_help = "Examples:
   wirekit stat 127.0.0.1 hello.txt
   wirekit stat wkft://127.0.0.1:7021/hello.txt --json")]
-    Stat(StatArgs),
+    Stat(PathArgs),
     /// Download a file; the digest is checked before it gets its name.
     #[command(after_help = "Examples:
   wirekit get 127.0.0.1 hello.txt
@@ -83,7 +83,7 @@ enum Command {
     #[command(after_help = "Examples:
   wirekit rm 127.0.0.1 old.txt
   wirekit rm wkft://127.0.0.1:7021/backups/old.tar")]
-    Rm(RmArgs),
+    Rm(PathArgs),
     /// Upload a file; the server commits it only if size and digest match.
     #[command(after_help = "Examples:
   wirekit put 127.0.0.1 notes.txt
@@ -456,20 +456,9 @@ struct LsArgs {
     common: Common,
 }
 
+/// A command about one remote path: `stat`, `rm`.
 #[derive(Debug, Args)]
-struct StatArgs {
-    /// Server (HOST, HOST:PORT, or wkft://HOST:PORT/PATH); the port defaults
-    /// to 7021.
-    #[arg(value_parser = wkft_target)]
-    addr: Target,
-    /// Remote path.
-    path: Option<String>,
-    #[command(flatten)]
-    common: Common,
-}
-
-#[derive(Debug, Args)]
-struct RmArgs {
+struct PathArgs {
     /// Server (HOST, HOST:PORT, or wkft://HOST:PORT/PATH); the port defaults
     /// to 7021.
     #[arg(value_parser = wkft_target)]
