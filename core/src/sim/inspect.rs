@@ -675,7 +675,8 @@ mod tests {
         assert_eq!(syn.protocol.as_deref(), Some("WKFT/1"));
         let lines = all_decoded(&v);
         for want in [
-            "HELLO 1: the client",
+            "HELLO 2: the client asks for WKFT/1.1",
+            "HELLO 2: the server speaks WKFT/1.1, with delete, noop, replace",
             "GET file.bin from byte 0",
             "FILE 1048576 0",
         ] {
