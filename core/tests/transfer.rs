@@ -317,13 +317,13 @@ fn every_error_code_is_reachable() {
     s.local.dest = vec![0; 11];
     let stat = |p: &str| client::Command::Stat { path: p.into() };
     let cases: Vec<(client::Command, ErrorCode)> = vec![
-        (get("have", 11), ErrorCode::BadRequest),
+        (get("have", 11), ErrorCode::BadOffset),
         (stat("secret/x"), ErrorCode::Denied),
         (get("missing", 0), ErrorCode::NotFound),
         (put("have", 10, 0), ErrorCode::Exists),
         (put("huge", 101, 0), ErrorCode::TooLarge),
         (get("flaky.txt", 0), ErrorCode::Internal),
-        (stat("locked/y"), ErrorCode::Busy),
+        (stat("locked/y"), ErrorCode::Locked),
         (put("nopartial", 10, 5), ErrorCode::NotFound),
     ];
     for (cmd, want) in cases {
@@ -663,7 +663,7 @@ proptest! {
             if p.starts_with(special::DENIED) {
                 Some(ErrorCode::Denied)
             } else if p.starts_with(special::BUSY) {
-                Some(ErrorCode::Busy)
+                Some(ErrorCode::Locked)
             } else {
                 None
             }
@@ -699,7 +699,7 @@ proptest! {
                         (Some(code), _) => prop_assert_eq!(remote_code(&out), Some(code)),
                         (None, None) => prop_assert_eq!(remote_code(&out), Some(ErrorCode::NotFound)),
                         (None, Some(d)) if offset > d.len() => {
-                            prop_assert_eq!(remote_code(&out), Some(ErrorCode::BadRequest));
+                            prop_assert_eq!(remote_code(&out), Some(ErrorCode::BadOffset));
                         }
                         (None, Some(d)) => {
                             prop_assert_eq!(out, [done(d.len(), &d)]);

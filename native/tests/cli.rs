@@ -657,7 +657,7 @@ fn an_interrupted_put_says_how_to_resume() {
     // The server lets go of the upload once it has read what was in flight.
     let mut resumed = run_in(dir.path(), &["put", "--resume", &wkft, "up.bin"], None);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while String::from_utf8_lossy(&resumed.stderr).contains("503") && Instant::now() < deadline {
+    while String::from_utf8_lossy(&resumed.stderr).contains("423 ") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
         resumed = run_in(dir.path(), &["put", "--resume", &wkft, "up.bin"], None);
     }

@@ -146,7 +146,8 @@ impl From<crate::transfer::StoreError> for Error {
             ErrorCode::Exists => K::Exists,
             ErrorCode::TooLarge => K::Full,
             ErrorCode::Mismatch => K::Mismatch,
-            ErrorCode::Busy => K::Busy,
+            ErrorCode::Busy | ErrorCode::Locked => K::Busy,
+            ErrorCode::BadOffset => K::Invalid,
             ErrorCode::Other(n) if n < 500 => K::Invalid,
             ErrorCode::Internal
             | ErrorCode::NotImplemented

@@ -209,8 +209,24 @@ impl Server {
         });
     }
 
+    /// A store's refusal. WKFT/1.1 tells a path locked by another upload
+    /// (423) from a server too busy (503).
     fn refuse(&mut self, e: &StoreError) {
-        self.send_error(e.code, &e.message);
+        let code = match e.code {
+            ErrorCode::Busy if self.version >= VERSION_1_1 => ErrorCode::Locked,
+            code => code,
+        };
+        self.send_error(code, &e.message);
+    }
+
+    /// An offset past the end: WKFT/1.1's own code, 1.0's 400.
+    fn bad_offset(&mut self, text: &str) {
+        let code = if self.version >= VERSION_1_1 {
+            ErrorCode::BadOffset
+        } else {
+            ErrorCode::BadRequest
+        };
+        self.send_error(code, text);
     }
 
     /// Parses and handles buffered requests while the state can take them.
@@ -293,7 +309,7 @@ impl Server {
             }
             (State::Idle, Request::Get { path, offset }) => {
                 if offset > MAX_FILE_SIZE {
-                    self.send_error(ErrorCode::BadRequest, "offset past the end");
+                    self.bad_offset("offset past the end");
                 } else {
                     self.state = State::Opening { offset };
                     self.events.push_back(Event::OpenRead { path });
@@ -311,7 +327,7 @@ impl Server {
                 if size > MAX_FILE_SIZE {
                     self.send_error(ErrorCode::TooLarge, "size over MAX_FILE_SIZE");
                 } else if offset > size {
-                    self.send_error(ErrorCode::BadRequest, "offset past the size");
+                    self.bad_offset("offset past the size");
                 } else {
                     self.events.push_back(Event::BeginUpload {
                         path: path.clone(),
@@ -561,7 +577,7 @@ impl Machine for Server {
                 Ok(size) if offset > size => {
                     self.state = State::Idle;
                     self.events.push_back(Event::CloseRead);
-                    self.send_error(ErrorCode::BadRequest, "offset past the end");
+                    self.bad_offset("offset past the end");
                 }
                 Ok(size) => self.start_sending(size, offset),
                 Err(e) => {

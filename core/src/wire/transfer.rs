@@ -152,6 +152,10 @@ pub enum ErrorCode {
     Internal,
     /// 503: the path is in use; try later.
     Busy,
+    /// 416 (WKFT/1.1): an offset past the end of the file or the size.
+    BadOffset,
+    /// 423 (WKFT/1.1): the path is locked by another session's upload.
+    Locked,
     /// 501 (WKFT/1.1): a request this server does not implement; the
     /// session goes on.
     NotImplemented,
@@ -166,13 +170,15 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side knows, in numeric order.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
         ErrorCode::Exists,
         ErrorCode::TooLarge,
+        ErrorCode::BadOffset,
         ErrorCode::Mismatch,
+        ErrorCode::Locked,
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
         ErrorCode::Busy,
@@ -188,6 +194,8 @@ impl ErrorCode {
             ErrorCode::Exists => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::Mismatch => 422,
+            ErrorCode::BadOffset => 416,
+            ErrorCode::Locked => 423,
             ErrorCode::Internal => 500,
             ErrorCode::NotImplemented => 501,
             ErrorCode::Busy => 503,
@@ -223,6 +231,8 @@ impl ErrorCode {
             ErrorCode::TooLarge => "too large",
             ErrorCode::Mismatch => "mismatch",
             ErrorCode::Internal => "internal error",
+            ErrorCode::BadOffset => "offset past the end",
+            ErrorCode::Locked => "locked",
             ErrorCode::NotImplemented => "not implemented",
             ErrorCode::Busy => "busy",
             ErrorCode::VersionNotSupported => "version not supported",
