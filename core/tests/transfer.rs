@@ -855,3 +855,47 @@ fn a_1_1_session_replaces_deletes_and_skips_unknown_verbs() {
     );
     assert!(!srv.is_done());
 }
+
+/// WKFT/1.1 pages a long listing (`ENTRIES n more`, then `LIST path after`)
+/// and the client gathers every page; a page never ends between a file and
+/// a partial of one name. A 1.0 session gets 413, as 1.0 says.
+#[test]
+fn a_long_listing_comes_in_pages_and_a_1_0_session_gets_413() {
+    let names: Vec<String> = (0..2500).map(|i| format!("f{i:04}")).collect();
+    let fill = |s: &mut Session| {
+        for n in &names {
+            s.store
+                .mem_mut()
+                .insert(n.clone(), Bytes::from_static(b"x"));
+        }
+        // Entry 1024 and 1025 share a name: the first page must not split them.
+        s.store.mem_mut().insert_partial("f1023", b"ab".to_vec());
+    };
+    let mut s = session(11, 4096);
+    fill(&mut s);
+    let out = s.request(client::Command::List { path: None }).unwrap();
+    let [client::Event::Listing(entries)] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(entries.len(), 2501);
+    let f1023: Vec<Kind> = entries
+        .iter()
+        .filter(|e| e.name == "f1023")
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(f1023, [Kind::File, Kind::Partial]);
+    let mut sorted = entries.clone();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(&sorted, entries, "pages arrive in order, none twice");
+
+    let mut old = session(11, 4096);
+    old.pair = wirekit_core::pair::StreamPair::new(
+        Client::speaking(wirekit_core::wire::transfer::VERSION),
+        Server::new(),
+        Now::default(),
+    );
+    old.connect().unwrap();
+    fill(&mut old);
+    let out = old.request(client::Command::List { path: None }).unwrap();
+    assert_eq!(remote_code(&out), Some(ErrorCode::TooLarge));
+}

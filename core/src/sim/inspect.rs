@@ -576,8 +576,15 @@ fn describe_request(r: &transfer::Request) -> String {
             "HELLO {version}: the client asks for WKFT/{}",
             version_name(*version)
         ),
-        R::List { path: None } => "LIST: the root directory, please".into(),
-        R::List { path: Some(p) } => format!("LIST {p}: that directory, please"),
+        R::List { path: None, .. } => "LIST: the root directory, please".into(),
+        R::List {
+            path: Some(p),
+            after: None,
+        } => format!("LIST {p}: that directory, please"),
+        R::List {
+            path: Some(p),
+            after: Some(a),
+        } => format!("LIST {p} {a}: the next page of that directory, after {a}"),
         R::Stat { path } => format!("STAT {path}: what is it, how big?"),
         R::Get { path, offset } => format!("GET {path} from byte {offset}"),
         R::Put {
@@ -614,7 +621,11 @@ fn describe_reply(r: &transfer::Reply) -> String {
             }
         ),
         R::Ok => "OK: done".into(),
-        R::Entries { count } => format!("ENTRIES {count}: that many ENTRY lines follow"),
+        R::Entries { count, more } => format!(
+            "ENTRIES {count}{}: that many ENTRY lines follow{}",
+            if *more { " more" } else { "" },
+            if *more { ", then another page" } else { "" }
+        ),
         R::Entry(e) => format!("ENTRY {:?} {} {}", e.kind, e.size, e.name),
         R::Stat(s) => format!("STAT {:?} {}", s.kind, s.size),
         R::File { size, offset } => format!("FILE {size} {offset}: a download starts"),

@@ -134,7 +134,12 @@ enum State {
     Greeting,
     Idle,
     Listing {
-        expected: Option<u32>,
+        path: Option<String>,
+        /// This page's count, once its `ENTRIES` came; and whether a next
+        /// page follows (WKFT/1.1).
+        expected: Option<(u32, bool)>,
+        /// The entries before this page.
+        page_start: usize,
         entries: Vec<Entry>,
     },
     Stating,
@@ -165,6 +170,10 @@ enum State {
     Quitting,
     Closed,
 }
+
+/// The most entries a paged listing gathers before the client gives up on
+/// it: a bound on memory whatever the server sends.
+pub const MAX_LISTED: usize = 1 << 20;
 
 /// One WKFT/1 session, client side.
 #[derive(Debug)]
@@ -307,17 +316,21 @@ impl Client {
             (_, Reply::Error { code, message }) => {
                 self.finish(Event::Failed(Failure::Remote { code, message }));
             }
-            (State::Listing { expected, .. }, Reply::Entries { count }) if expected.is_none() => {
-                *expected = Some(count);
+            (State::Listing { expected, .. }, Reply::Entries { count, more })
+                if expected.is_none() && (!more || self.version >= VERSION_1_1) =>
+            {
+                *expected = Some((count, more));
                 self.maybe_listed();
             }
             (
                 State::Listing {
-                    expected: Some(n),
+                    expected: Some((n, _)),
+                    page_start,
                     entries,
+                    ..
                 },
                 Reply::Entry(e),
-            ) if entries.len() < *n as usize => {
+            ) if entries.len() < *page_start + *n as usize => {
                 entries.push(e);
                 self.maybe_listed();
             }
@@ -391,16 +404,37 @@ impl Client {
         }
     }
 
+    /// After an entry: the listing is complete, or its next page is asked for.
     fn maybe_listed(&mut self) {
-        if let State::Listing {
-            expected: Some(n),
+        let State::Listing {
+            path,
+            expected,
+            page_start,
             entries,
         } = &mut self.state
-            && entries.len() == *n as usize
-        {
-            let entries = core::mem::take(entries);
-            self.finish(Event::Listing(entries));
+        else {
+            return;
+        };
+        let Some((n, more)) = *expected else { return };
+        if entries.len() < *page_start + n as usize {
+            return;
         }
+        if !more {
+            let entries = core::mem::take(entries);
+            return self.finish(Event::Listing(entries));
+        }
+        let last = entries.last().map(|e| e.name.clone());
+        if entries.len() >= MAX_LISTED || last.is_none() {
+            // A server that pages forever, or pages nothing.
+            return self.protocol_error(ProtocolError::Wire(transfer::WireError::TooManyEntries));
+        }
+        *page_start = entries.len();
+        *expected = None;
+        let req = Request::List {
+            path: path.clone(),
+            after: last,
+        };
+        self.send(&req);
     }
 
     /// Finishes an upload whose bytes are all sent, or asks for more.
@@ -521,9 +555,14 @@ impl Machine for Client {
                 if let Some(p) = &path {
                     check(p)?;
                 }
-                self.send(&Request::List { path });
+                self.send(&Request::List {
+                    path: path.clone(),
+                    after: None,
+                });
                 self.state = State::Listing {
+                    path,
                     expected: None,
+                    page_start: 0,
                     entries: Vec::new(),
                 };
             }

@@ -130,7 +130,10 @@ enum State {
     /// Before `HELLO`.
     Greeting,
     Idle,
-    Listing,
+    Listing {
+        /// A 1.1 page: names after this one.
+        after: Option<String>,
+    },
     Stating,
     Deleting,
     Opening {
@@ -299,8 +302,13 @@ impl Server {
                 self.state = State::Deleting;
                 self.events.push_back(Event::Delete { path });
             }
-            (State::Idle, Request::List { path }) => {
-                self.state = State::Listing;
+            (State::Idle, Request::List { after: Some(_), .. }) if self.version < VERSION_1_1 => {
+                self.protocol_error(ProtocolError::Wire(WireError::BadArguments));
+            }
+            (State::Idle, Request::List { path, after }) => {
+                // 1.1 names the root `.` when it asks for a page of it.
+                let path = path.filter(|p| p != ".");
+                self.state = State::Listing { after };
                 self.events.push_back(Event::List { path });
             }
             (State::Idle, Request::Stat { path }) => {
@@ -547,10 +555,13 @@ impl Machine for Server {
                 self.release();
                 return Ok(());
             }
-            (State::Listing, Command::Listing(result)) => {
-                self.state = State::Idle;
+            (State::Listing { .. }, Command::Listing(result)) => {
+                let State::Listing { after } = core::mem::replace(&mut self.state, State::Idle)
+                else {
+                    return Ok(());
+                };
                 match result {
-                    Ok(entries) => self.send_listing(entries),
+                    Ok(entries) => self.send_listing(entries, after.as_deref()),
                     Err(e) => self.refuse(&e),
                 }
             }
@@ -642,7 +653,7 @@ impl Machine for Server {
         match self.state {
             State::Greeting => "greeting",
             State::Idle => "idle",
-            State::Listing => "listing",
+            State::Listing { .. } => "listing",
             State::Stating => "stating",
             State::Deleting => "deleting",
             State::Opening { .. } => "opening a file",
@@ -661,18 +672,31 @@ impl Machine for Server {
 }
 
 impl Server {
-    fn send_listing(&mut self, entries: Vec<Entry>) {
-        let fit: Vec<Entry> = entries
+    /// A listing, or in WKFT/1.1 one page of it: the entries named after
+    /// `after`, at most `MAX_ENTRIES`, and whether more follow. A page never
+    /// ends between two entries of one name (a file and a partial), so the
+    /// next page's `after` skips neither.
+    fn send_listing(&mut self, entries: Vec<Entry>, after: Option<&str>) {
+        let mut fit: Vec<Entry> = entries
             .into_iter()
             .filter(|e| transfer::check_path(e.name.as_bytes(), MAX_NAME).is_ok())
+            .filter(|e| after.is_none_or(|a| e.name.as_str() > a))
             .collect();
-        let Ok(count) = u32::try_from(fit.len()) else {
-            return self.send_error(ErrorCode::TooLarge, "too many entries");
-        };
-        if count > MAX_ENTRIES {
+        fit.sort_by(|a, b| a.name.cmp(&b.name));
+        let max = MAX_ENTRIES as usize;
+        let more = fit.len() > max;
+        if more && self.version < VERSION_1_1 {
             return self.send_error(ErrorCode::TooLarge, "too many entries");
         }
-        self.send(&Reply::Entries { count });
+        if more {
+            let mut end = max;
+            while end > 1 && fit.get(end).map(|e| &e.name) == fit.get(end - 1).map(|e| &e.name) {
+                end -= 1;
+            }
+            fit.truncate(end);
+        }
+        let count = u32::try_from(fit.len()).unwrap_or(MAX_ENTRIES);
+        self.send(&Reply::Entries { count, more });
         for e in fit {
             self.send(&Reply::Entry(e));
         }

@@ -254,8 +254,13 @@ impl fmt::Display for ErrorCode {
 pub enum Request {
     /// `HELLO <version>`: the first message of a session.
     Hello { version: u32 },
-    /// `LIST [<path>]`: a directory, the root without a path.
-    List { path: Option<String> },
+    /// `LIST [<path> [<after>]]`: a directory, the root without a path;
+    /// *(1.1)* only the entries whose names sort after `after` (the next
+    /// page), with `.` for the root.
+    List {
+        path: Option<String>,
+        after: Option<String>,
+    },
     /// `STAT <path>`.
     Stat { path: String },
     /// `GET <path> [<offset>]`: download, sending from `offset`.
@@ -288,8 +293,9 @@ pub enum Reply {
     Hello { version: u32, features: Vec<String> },
     /// `OK` (WKFT/1.1): a `DELETE` or `NOOP` succeeded.
     Ok,
-    /// `ENTRIES <count>`: that many `ENTRY` lines follow.
-    Entries { count: u32 },
+    /// `ENTRIES <count> [more]`: that many `ENTRY` lines follow; *(1.1)*
+    /// `more`: the listing goes on after the last of them.
+    Entries { count: u32, more: bool },
     /// `ENTRY <kind> <size> <name>`.
     Entry(Entry),
     /// `STAT <kind> <size>`.
@@ -528,6 +534,11 @@ pub fn request(input: &[u8]) -> Res<'_, Request> {
         },
         "LIST" => Request::List {
             path: w.next().map(path).transpose()?,
+            after: w
+                .next()
+                .map(|n| check_path(n, MAX_NAME).map(ToString::to_string))
+                .transpose()
+                .map_err(Err::Failure)?,
         },
         "STAT" => Request::Stat {
             path: path(w.required()?)?,
@@ -586,7 +597,12 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
             if count > MAX_ENTRIES {
                 return fail(WireError::TooManyEntries);
             }
-            Reply::Entries { count }
+            let more = match w.next() {
+                None => false,
+                Some(word) if word.eq_ignore_ascii_case(b"more") => true,
+                Some(_) => return fail(WireError::BadArguments),
+            };
+            Reply::Entries { count, more }
         }
         "ENTRY" => {
             let kind = kind(w.required()?)?;
@@ -741,8 +757,20 @@ impl Request {
         let mut l = Line(&mut buf);
         match self {
             Request::Hello { version } => l.word("HELLO").word(version).end(),
-            Request::List { path: None } => l.word("LIST").end(),
-            Request::List { path: Some(p) } => l.word("LIST").word(checked(p)?).end(),
+            Request::List { path, after } => {
+                let l = l.word("LIST");
+                match (path, after) {
+                    (None, None) => {}
+                    (Some(p), None) => {
+                        l.word(checked(p)?);
+                    }
+                    (p, Some(a)) => {
+                        let a = check_path(a.as_bytes(), MAX_NAME).map_err(EncodeError)?;
+                        l.word(p.as_deref().map_or(Ok("."), checked)?).word(a);
+                    }
+                }
+                l.end();
+            }
             Request::Stat { path } => l.word("STAT").word(checked(path)?).end(),
             Request::Get { path, offset } => {
                 l.word("GET").word(checked(path)?).word(offset).end();
@@ -792,11 +820,15 @@ impl Reply {
                 l.end();
             }
             Reply::Ok => l.word("OK").end(),
-            Reply::Entries { count } => {
+            Reply::Entries { count, more } => {
                 if *count > MAX_ENTRIES {
                     return Err(EncodeError(WireError::TooManyEntries));
                 }
-                l.word("ENTRIES").word(count).end();
+                let l = l.word("ENTRIES").word(count);
+                if *more {
+                    l.word("more");
+                }
+                l.end();
             }
             Reply::Entry(e) => {
                 let name = check_path(e.name.as_bytes(), MAX_NAME).map_err(EncodeError)?;

@@ -23,7 +23,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use wirekit_core::transfer::{Entry, ErrorCode, Kind, Stat, StoreError};
-use wirekit_core::wire::transfer::{MAX_ENTRIES, MAX_NAME, MAX_PATH};
+use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH};
 
 /// The suffix of a kept, unfinished upload.
 pub const PARTIAL_SUFFIX: &str = ".wkpart";
@@ -240,10 +240,8 @@ impl Store {
             entries.push(entry);
         }
         entries.sort_by(|a, b| (&a.name, a.kind as u8).cmp(&(&b.name, b.kind as u8)));
-        if entries.len() > MAX_ENTRIES as usize {
-            tracing::warn!(dir = %dir.display(), "listing cut to {MAX_ENTRIES} entries");
-            entries.truncate(MAX_ENTRIES as usize);
-        }
+        // Paging (WKFT/1.1) or refusing a long listing (1.0's 413) is the
+        // machine's part: the store hands over the whole directory.
         Ok(entries)
     }
 

@@ -15,11 +15,25 @@ fn rep(input: &[u8]) -> Result<(usize, Reply), Err<WireError>> {
 fn typed_requests_parse() {
     let cases: Vec<(&[u8], Request)> = vec![
         (b"HELLO 1\n", Request::Hello { version: 1 }),
-        (b"\r\n\nlist\r\n", Request::List { path: None }),
+        (
+            b"\r\n\nlist\r\n",
+            Request::List {
+                path: None,
+                after: None,
+            },
+        ),
+        (
+            b"LIST . b.txt\n",
+            Request::List {
+                path: Some(".".into()),
+                after: Some("b.txt".into()),
+            },
+        ),
         (
             b"LIST  docs\t\n",
             Request::List {
                 path: Some("docs".into()),
+                after: None,
             },
         ),
         (
@@ -169,7 +183,14 @@ fn kind_strategy() -> impl Strategy<Value = Kind> {
 pub(crate) fn request_strategy() -> impl Strategy<Value = Request> {
     prop_oneof![
         any::<u32>().prop_map(|version| Request::Hello { version }),
-        proptest::option::of(path_strategy()).prop_map(|path| Request::List { path }),
+        (
+            proptest::option::of(path_strategy()),
+            proptest::option::of(name_strategy())
+        )
+            .prop_map(|(path, after)| Request::List {
+                path: path.or_else(|| after.as_ref().map(|_| ".".into())),
+                after
+            }),
         path_strategy().prop_map(|path| Request::Stat { path }),
         (path_strategy(), any::<u64>()).prop_map(|(path, offset)| Request::Get { path, offset }),
         (path_strategy(), any::<u64>(), any::<u64>(), any::<bool>()).prop_map(
@@ -201,7 +222,7 @@ pub(crate) fn reply_strategy() -> impl Strategy<Value = Reply> {
             code: ErrorCode::by_class(n).unwrap_or(ErrorCode::Internal),
             message: "x".into()
         }),
-        (0..=MAX_ENTRIES).prop_map(|count| Reply::Entries { count }),
+        (0..=MAX_ENTRIES, any::<bool>()).prop_map(|(count, more)| Reply::Entries { count, more }),
         (name_strategy(), kind_strategy(), any::<u64>())
             .prop_map(|(name, kind, size)| Reply::Entry(Entry { name, kind, size })),
         (kind_strategy(), any::<u64>()).prop_map(|(kind, size)| Reply::Stat(Stat { kind, size })),
