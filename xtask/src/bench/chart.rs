@@ -75,33 +75,60 @@ fn f(v: &Value) -> Option<f64> {
 
 fn ratio_bars(r: &Value) -> Vec<Bar> {
     let mut bars = Vec::new();
-    let echo = r["echo"]["figures"]["ratios"].as_array().cloned().unwrap_or_default();
+    let echo = r["echo"]["figures"]["ratios"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for e in &echo {
         if let Some(v) = f(&e["best_vs_tokio"]) {
             let best = e["best_model"].as_str().unwrap_or("?");
-            bars.push((format!("echo {} conns: best ({best}) ÷ Tokio", e["conns"]), v, Some(1.0)));
+            bars.push((
+                format!("echo {} conns: best ({best}) ÷ Tokio", e["conns"]),
+                v,
+                Some(1.0),
+            ));
         }
     }
     for e in &echo {
         if let Some(v) = f(&e["async_vs_tokio"]) {
-            bars.push((format!("echo {} conns: async ÷ Tokio", e["conns"]), v, Some(0.9)));
+            bars.push((
+                format!("echo {} conns: async ÷ Tokio", e["conns"]),
+                v,
+                Some(0.9),
+            ));
         }
     }
     let files = &r["files"]["figures"];
     if let Some(v) = f(&files["get"]["vs_nginx"]) {
-        bars.push((format!("GET {} MiB ÷ nginx + curl", files["mib"]), v, Some(1.0)));
+        bars.push((
+            format!("GET {} MiB ÷ nginx + curl", files["mib"]),
+            v,
+            Some(1.0),
+        ));
     }
     if let Some(v) = f(&files["put"]["vs_nginx"]) {
-        bars.push((format!("PUT {} MiB ÷ curl → nginx", files["mib"]), v, Some(1.0)));
+        bars.push((
+            format!("PUT {} MiB ÷ curl → nginx", files["mib"]),
+            v,
+            Some(1.0),
+        ));
     }
     let tftp = &r["tftp"]["figures"]["goals"];
     if let Some(v) = f(&tftp["pair"]["speed_vs_it"]) {
-        bars.push(("TFTP w16: our pair ÷ fastest peer pair".into(), v, Some(2.0)));
+        bars.push((
+            "TFTP w16: our pair ÷ fastest peer pair".into(),
+            v,
+            Some(2.0),
+        ));
     }
     for s in tftp["server"].as_array().into_iter().flatten() {
         if let Some(v) = f(&s["speed_vs_it"]) {
             let c = s["client"].as_str().unwrap_or("?");
-            bars.push((format!("TFTP server ÷ fastest peer server ({c})"), v, Some(1.0)));
+            bars.push((
+                format!("TFTP server ÷ fastest peer server ({c})"),
+                v,
+                Some(1.0),
+            ));
         }
     }
     for s in tftp["client"].as_array().into_iter().flatten() {
@@ -142,11 +169,26 @@ fn echo_bars(r: &Value) -> Vec<Bar> {
 fn file_bars(r: &Value) -> Vec<Bar> {
     let files = &r["files"]["figures"];
     [
-        ("GET: wirekit get ← wirekit serve", &files["get"]["wirekit_mbps"]),
-        ("GET: curl ← nginx (sendfile)", &files["get"]["nginx_curl_mbps"]),
-        ("GET: socat pipe, no framing", &files["get"]["socat_pipe_mbps"]),
-        ("PUT: wirekit put → wirekit serve", &files["put"]["wirekit_mbps"]),
-        ("PUT: curl -T → nginx WebDAV", &files["put"]["nginx_curl_mbps"]),
+        (
+            "GET: wirekit get ← wirekit serve",
+            &files["get"]["wirekit_mbps"],
+        ),
+        (
+            "GET: curl ← nginx (sendfile)",
+            &files["get"]["nginx_curl_mbps"],
+        ),
+        (
+            "GET: socat pipe, no framing",
+            &files["get"]["socat_pipe_mbps"],
+        ),
+        (
+            "PUT: wirekit put → wirekit serve",
+            &files["put"]["wirekit_mbps"],
+        ),
+        (
+            "PUT: curl -T → nginx WebDAV",
+            &files["put"]["nginx_curl_mbps"],
+        ),
     ]
     .into_iter()
     .filter_map(|(label, v)| Some((label.to_owned(), f(v)?, None)))
@@ -184,7 +226,14 @@ fn sim_bars(r: &Value) -> Vec<Bar> {
 
 /// A horizontal bar chart, one row per bar, each labelled with its value
 /// and marked at its goal.
-fn hbar(path: &Path, title: &str, x_desc: &str, machine: &str, bars: &[Bar], log: bool) -> Result<()> {
+fn hbar(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    machine: &str,
+    bars: &[Bar],
+    log: bool,
+) -> Result<()> {
     let e = |e: &dyn std::fmt::Display| anyhow!("chart {}: {e}", path.display());
     let height = 110 + 26 * bars.len() as u32;
     let root = SVGBackend::new(path, (960, height)).into_drawing_area();
@@ -211,7 +260,11 @@ fn hbar(path: &Path, title: &str, x_desc: &str, machine: &str, bars: &[Bar], log
     };
     let blue = RGBColor(60, 110, 180);
     let text = |s: String, x: f64, i: usize| {
-        Text::new(s, (x, SegmentValue::CenterOf(i)), ("sans-serif", 13).into_font())
+        Text::new(
+            s,
+            (x, SegmentValue::CenterOf(i)),
+            ("sans-serif", 13).into_font(),
+        )
     };
     let mut builder = ChartBuilder::on(&body);
     builder
@@ -253,28 +306,22 @@ fn hbar(path: &Path, title: &str, x_desc: &str, machine: &str, bars: &[Bar], log
                 .draw_series(bars.iter().enumerate().filter_map(|(i, (_, _, g))| {
                     let g = (*g)?;
                     Some(PathElement::new(
-                        vec![
-                            (g, SegmentValue::Exact(i)),
-                            (g, SegmentValue::Exact(i + 1)),
-                        ],
+                        vec![(g, SegmentValue::Exact(i)), (g, SegmentValue::Exact(i + 1))],
                         RED.stroke_width(3),
                     ))
                 }))
                 .map_err(|x| e(&x))?;
             chart
-                .draw_series(bars.iter().enumerate().map(|(i, (_, v, _))| {
-                    text(format!(" {}", short(*v)), *v, i)
-                }))
+                .draw_series(
+                    bars.iter()
+                        .enumerate()
+                        .map(|(i, (_, v, _))| text(format!(" {}", short(*v)), *v, i)),
+                )
                 .map_err(|x| e(&x))?;
         }};
     }
     if log {
-        let low = bars
-            .iter()
-            .map(|b| b.1)
-            .fold(1.0f64, f64::min)
-            .max(1e-4)
-            / 2.0;
+        let low = bars.iter().map(|b| b.1).fold(1.0f64, f64::min).max(1e-4) / 2.0;
         body!(
             builder.build_cartesian_2d((low..top * 1.6).log_scale(), (0..n - 1).into_segmented()),
             low

@@ -34,7 +34,8 @@ pub fn part(files: &Path, secs: f64, runs: usize) -> Result<Value> {
     for run in 0..runs {
         for conns in LOADS {
             for (name, a, _) in &servers {
-                let r = bench_json(&["echo", a, "--conns", &conns.to_string(), "--seconds", &secs])?;
+                let r =
+                    bench_json(&["echo", a, "--conns", &conns.to_string(), "--seconds", &secs])?;
                 eprintln!(
                     "echo run {run} {name:>9} {conns:>5} conns: {:>8.0} req/s  p99 {:>7} us  (load {})",
                     r["rps"].as_f64().unwrap_or(0.0),
@@ -86,15 +87,12 @@ fn ratios(rows: &[Value]) -> Value {
             continue;
         };
         let t = tokio["rps"].as_f64().unwrap_or(f64::NAN);
-        let best = MODELS
-            .iter()
-            .filter_map(|m| get(m, conns))
-            .max_by(|a, b| {
-                a["rps"]
-                    .as_f64()
-                    .unwrap_or(0.0)
-                    .total_cmp(&b["rps"].as_f64().unwrap_or(0.0))
-            });
+        let best = MODELS.iter().filter_map(|m| get(m, conns)).max_by(|a, b| {
+            a["rps"]
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&b["rps"].as_f64().unwrap_or(0.0))
+        });
         let Some(best) = best else { continue };
         let asy = get("async", conns).cloned().unwrap_or(Value::Null);
         out.push(json!({

@@ -2,7 +2,7 @@
 //! file to curl (and taking curl's upload by WebDAV PUT), and beside a bare
 //! socat pipe.
 
-use super::{Proc, addr, big_file, bench_json, free_port, load_average, median, serve, wait_for};
+use super::{Proc, addr, bench_json, big_file, free_port, load_average, median, serve, wait_for};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -21,7 +21,11 @@ pub fn part(out_dir: &Path, files: &Path, mib: u64, runs: usize) -> Result<Value
     let mut put: [Vec<f64>; 2] = Default::default();
     for run in 0..runs {
         let r = bench_json(&["get", &wk, "big.bin", "--count", "1"])?;
-        get[0].push(r["seconds"][0].as_f64().context("wirekit bench get's seconds")?);
+        get[0].push(
+            r["seconds"][0]
+                .as_f64()
+                .context("wirekit bench get's seconds")?,
+        );
         get[1].push(curl_get(&web, want)?);
         get[2].push(socat_pipe(&big)?);
 
@@ -137,7 +141,13 @@ http {{
 fn curl_get(web: &str, want: u64) -> Result<f64> {
     let t = Instant::now();
     let out = Command::new("curl")
-        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}"])
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{size_download}",
+        ])
         .arg(format!("http://{web}/big.bin"))
         .stdin(Stdio::null())
         .output()?;

@@ -209,7 +209,8 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
     let saved = out_dir.join("native.json");
     if args.charts_only {
         let report: Value = serde_json::from_str(
-            &std::fs::read_to_string(&saved).with_context(|| format!("read {}", saved.display()))?,
+            &std::fs::read_to_string(&saved)
+                .with_context(|| format!("read {}", saved.display()))?,
         )?;
         return chart::draw(&report);
     }
@@ -270,8 +271,8 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
 fn browser_part() -> Result<Value> {
     const PRESET: &str = "tcp-transfer-lossy";
     const RUNS: &str = "5";
-    let native: Value = serde_json::from_str(sim_speed(&[PRESET, RUNS])?.trim())
-        .context("sim_speed's JSON")?;
+    let native: Value =
+        serde_json::from_str(sim_speed(&[PRESET, RUNS])?.trim()).context("sim_speed's JSON")?;
     let lab = crate::lab::start(&crate::lab::LabArgs::check())?;
     let browser = crate::browser::bench(&lab, PRESET, RUNS);
     lab.stop();
@@ -394,7 +395,10 @@ fn collect_criterion(dir: &Path, out: &mut Vec<(String, f64, f64)>) -> Result<()
             let ns = est["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
             let bytes = bench["throughput"]["Bytes"].as_f64().unwrap_or(f64::NAN);
             out.push((id, ns, bytes));
-        } else if path.is_dir() && path.file_name().is_some_and(|n| n != "base" && n != "report")
+        } else if path.is_dir()
+            && path
+                .file_name()
+                .is_some_and(|n| n != "base" && n != "report")
         {
             collect_criterion(&path, out)?;
         }

@@ -239,8 +239,10 @@ fn goals(rows: &[Value]) -> Value {
         .collect();
     let client: Vec<Value> = peers_s
         .iter()
-        .map(|s| json!({"server": s,
-            "speed_vs_atftp": time(s, "atftp-1468-w16") / time(s, "wirekit-1468-w16")}))
+        .map(|s| {
+            json!({"server": s,
+            "speed_vs_atftp": time(s, "atftp-1468-w16") / time(s, "wirekit-1468-w16")})
+        })
         .collect();
     json!({
         "pair": {"fastest_peer_pair": format!("{fc} <- {fs}"), "fastest_peer_seconds": fastest,
