@@ -45,7 +45,7 @@ pub fn draw(report: &Value) -> Result<()> {
         (
             "bench-idle.svg",
             "Server resident memory holding idle connections (| = goal)",
-            "MB (VmRSS)",
+            "MiB (VmRSS)",
             idle_bars(report),
             false,
         ),
@@ -73,6 +73,14 @@ fn f(v: &Value) -> Option<f64> {
     v.as_f64().filter(|x| x.is_finite())
 }
 
+fn conns(n: &Value) -> String {
+    match n.as_u64() {
+        Some(1) => "1 connection".into(),
+        Some(n) => format!("{n} connections"),
+        None => "? connections".into(),
+    }
+}
+
 fn ratio_bars(r: &Value) -> Vec<Bar> {
     let mut bars = Vec::new();
     let echo = r["echo"]["figures"]["ratios"]
@@ -83,7 +91,7 @@ fn ratio_bars(r: &Value) -> Vec<Bar> {
         if let Some(v) = f(&e["best_vs_tokio"]) {
             let best = e["best_model"].as_str().unwrap_or("?");
             bars.push((
-                format!("echo {} conns: best ({best}) ÷ Tokio", e["conns"]),
+                format!("echo, {}: best ({best}) ÷ Tokio", conns(&e["conns"])),
                 v,
                 Some(1.0),
             ));
@@ -92,7 +100,7 @@ fn ratio_bars(r: &Value) -> Vec<Bar> {
     for e in &echo {
         if let Some(v) = f(&e["async_vs_tokio"]) {
             bars.push((
-                format!("echo {} conns: async ÷ Tokio", e["conns"]),
+                format!("echo, {}: async ÷ Tokio", conns(&e["conns"])),
                 v,
                 Some(0.9),
             ));
@@ -161,7 +169,7 @@ fn echo_bars(r: &Value) -> Vec<Bar> {
         .filter_map(|row| {
             let v = f(&row["rps"])?;
             let s = row["server"].as_str()?;
-            Some((format!("{s}, {} conns", row["conns"]), v, None))
+            Some((format!("{s}, {}", conns(&row["conns"])), v, None))
         })
         .collect()
 }
@@ -197,13 +205,14 @@ fn file_bars(r: &Value) -> Vec<Bar> {
 
 fn idle_bars(r: &Value) -> Vec<Bar> {
     let idle = &r["idle"]["figures"];
-    let goal = f(&idle["goal_rss_bytes"]).map(|b| b / 1e6);
+    let mib = f64::from(1u32 << 20);
+    let goal = f(&idle["goal_rss_bytes"]).map(|b| b / mib);
     idle["rows"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|row| {
-            let v = f(&row["rss_bytes"])? / 1e6;
+            let v = f(&row["rss_bytes"])? / mib;
             let s = row["server"].as_str()?;
             let g = if s == "async" { goal } else { None };
             Some((format!("{s}, {} idle conns", row["conns"]), v, g))
@@ -342,6 +351,7 @@ fn short(v: f64) -> String {
         a if a >= 1e6 => format!("{:.2} M", v / 1e6),
         a if a >= 1e4 => format!("{:.0} k", v / 1e3),
         a if a >= 100.0 => format!("{v:.0}"),
+        a if a >= 10.0 => format!("{v:.1}"),
         a if a >= 1.0 => format!("{v:.2}"),
         0.0 => "0".into(),
         _ => format!("{v:.3}"),
