@@ -357,3 +357,48 @@ fn short(v: f64) -> String {
         _ => format!("{v:.3}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{hbar, ratio_bars};
+    use serde_json::json;
+
+    #[test]
+    fn a_chart_has_every_bar_its_label_and_its_goal() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("c.svg");
+        let bars = vec![
+            ("first bar".to_string(), 0.5, Some(1.0)),
+            ("second bar".to_string(), 2.0, None),
+        ];
+        hbar(&path, "title", "x", "the machine", &bars, true).expect("drawn");
+        let svg = std::fs::read_to_string(&path).expect("written");
+        for text in ["first bar", "second bar", "the machine", "title"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        // One goal, one red marker.
+        assert_eq!(svg.matches("#FF0000").count(), 1);
+    }
+
+    #[test]
+    fn the_ratio_chart_reads_every_part_it_finds() {
+        let report = json!({
+            "files": {"figures": {"mib": 8, "get": {"vs_nginx": 0.8}, "put": {"vs_nginx": 0.4}}},
+            "criterion": {"figures": [
+                {"group": "wkft", "id": "wkft/memcpy 1 MiB", "vs_memcpy": 1.0},
+                {"group": "wkft", "id": "wkft/download 1 MiB", "vs_memcpy": 0.01},
+            ]},
+        });
+        let bars = ratio_bars(&report);
+        let labels: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "GET 8 MiB ÷ nginx + curl",
+                "PUT 8 MiB ÷ curl → nginx",
+                "in memory: wkft/download 1 MiB ÷ memcpy"
+            ]
+        );
+        assert_eq!(bars[2].2, Some(0.5));
+    }
+}

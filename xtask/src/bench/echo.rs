@@ -141,3 +141,33 @@ pub fn tokio_echo() -> Result<(Proc, String)> {
     BufReader::new(out).read_line(&mut line)?;
     Ok((proc, line.trim().to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ratios, row};
+    use serde_json::json;
+
+    fn cell(server: &str, conns: u32, rps: &[f64]) -> serde_json::Value {
+        let runs = rps
+            .iter()
+            .map(|r| json!({"report": {"rps": r, "p99_us": 10, "p50_us": 5}, "load": "1.0"}))
+            .collect();
+        row(server, conns, runs)
+    }
+
+    #[test]
+    fn each_load_is_compared_with_tokio_by_its_best_model_and_by_async() {
+        let rows = [
+            cell("async", 1, &[90.0, 80.0, 100.0]),
+            cell("threads", 1, &[150.0, 140.0, 160.0]),
+            cell("tokio", 1, &[100.0, 120.0, 110.0]),
+        ];
+        assert_eq!(rows[0]["rps"], 90.0, "the median of the runs");
+        let r = ratios(&rows);
+        assert_eq!(r[0]["best_model"], "threads");
+        assert_eq!(r[0]["best_vs_tokio"], 150.0 / 110.0);
+        assert_eq!(r[0]["async_vs_tokio"], 90.0 / 110.0);
+        // A load that Tokio was not measured at has no ratio.
+        assert_eq!(r.as_array().map(Vec::len), Some(1));
+    }
+}

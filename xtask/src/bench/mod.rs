@@ -406,3 +406,17 @@ fn collect_criterion(dir: &Path, out: &mut Vec<(String, f64, f64)>) -> Result<()
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_is_the_middle_run_whatever_the_order() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[5.0]), 5.0);
+        // An even count takes the upper middle, a figure actually measured.
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 3.0);
+        assert!(median(&[]).is_nan());
+    }
+}
