@@ -10,6 +10,21 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn part(out_dir: &Path, files: &Path, mib: u64, runs: usize) -> Result<Value> {
+    // What an interrupted run left: the upload, and its partial, which the
+    // server keeps for a resume.
+    for name in ["upload.bin", ".upload.bin.wkpart"] {
+        let _ = std::fs::remove_file(files.join(name));
+    }
+    // The file, a partial of the upload and nginx's temporary copy exist at
+    // once; on a shared disk, better to stop than to fill it.
+    let room = free_bytes(out_dir)?;
+    if room < 4 * (mib << 20) {
+        bail!(
+            "{} MiB free under {}; GET and PUT of {mib} MiB need four times that (try --file-mib)",
+            room >> 20,
+            out_dir.display()
+        );
+    }
     let big = big_file(files, "big.bin", mib)?;
     let want = mib << 20;
     let (_server, listening) = serve(&["--only", "transfer"], files)?;
@@ -74,6 +89,21 @@ pub fn part(out_dir: &Path, files: &Path, mib: u64, runs: usize) -> Result<Value
         "put": {"wirekit_mbps": wk_put, "nginx_curl_mbps": ng_put, "vs_nginx": wk_put / ng_put,
                 "seconds": {"wirekit": put[0], "nginx_curl": put[1]}},
     }))
+}
+
+/// Free bytes on the file system holding `dir` (by `df`, which every
+/// Debian has; the xtask has no unsafe code for `statvfs`).
+fn free_bytes(dir: &Path) -> Result<u64> {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(dir)
+        .output()
+        .context("run df")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .context("df's answer")
 }
 
 /// Debian's nginx on a free port with a configuration of our own: the
