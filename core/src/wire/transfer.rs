@@ -730,6 +730,17 @@ fn put_body(out: &mut BytesMut, b: &Bytes) {
     out.put_u8(b'\n');
 }
 
+/// A chunk, checked first so that nothing can fail once writing starts:
+/// it then goes straight into `out`, copied once rather than twice (a
+/// quarter GiB GET spent 5.7% of the server's time in memmove; `perf
+/// record` in the performance chapter).
+fn encode_body(b: &Bytes, out: &mut BytesMut) -> Result<(), EncodeError> {
+    check_body(b)?;
+    out.reserve(b.len() + 24);
+    put_body(out, b);
+    Ok(())
+}
+
 fn checked(path: &str) -> Result<&str, EncodeError> {
     check_path(path.as_bytes(), MAX_PATH).map_err(EncodeError)
 }
@@ -753,6 +764,9 @@ pub fn clean_message(text: &str) -> String {
 impl Request {
     /// Appends the encoding to `out`; on error nothing is appended.
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        if let Request::Data(b) = self {
+            return encode_body(b, out);
+        }
         let mut buf = BytesMut::new();
         let mut l = Line(&mut buf);
         match self {
@@ -792,10 +806,8 @@ impl Request {
             }
             Request::Delete { path } => l.word("DELETE").word(checked(path)?).end(),
             Request::Noop => l.word("NOOP").end(),
-            Request::Data(b) => {
-                check_body(b)?;
-                put_body(&mut buf, b);
-            }
+            // Encoded above, without the line buffer.
+            Request::Data(_) => {}
             Request::Done { digest } => l.word("DONE").word(digest).end(),
             Request::Quit => l.word("QUIT").end(),
         }
@@ -808,6 +820,9 @@ impl Reply {
     /// Appends the encoding to `out`; on error nothing is appended. An `ERR`
     /// text is cleaned with [`clean_message`] rather than refused.
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        if let Reply::Data(b) = self {
+            return encode_body(b, out);
+        }
         let mut buf = BytesMut::new();
         let mut l = Line(&mut buf);
         match self {
@@ -840,10 +855,8 @@ impl Reply {
             }
             Reply::Stat(s) => l.word("STAT").word(s.kind.word()).word(s.size).end(),
             Reply::File { size, offset } => l.word("FILE").word(size).word(offset).end(),
-            Reply::Data(b) => {
-                check_body(b)?;
-                put_body(&mut buf, b);
-            }
+            // Encoded above, without the line buffer.
+            Reply::Data(_) => {}
             Reply::Done { digest } => l.word("DONE").word(digest).end(),
             Reply::Ready { offset } => l.word("READY").word(offset).end(),
             Reply::Stored { size, digest } => l.word("STORED").word(size).word(digest).end(),
