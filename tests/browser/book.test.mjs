@@ -24,6 +24,18 @@ for (const chapter of CHAPTERS) {
     await widget.waitFor({ timeout: WAIT });
     await page.waitForSelector('.wirekit-widget[data-state="ready"], .wirekit-widget .wk-error', { timeout: WAIT });
     assert.equal(await page.locator('.wirekit-widget .wk-error').count(), 0, await page.locator('.wirekit-widget').first().textContent());
+    // Every widget on the page comes up, not only the first.
+    const all = page.locator('.wirekit-widget');
+    for (let i = 0; i < await all.count(); i++) {
+      const w = all.nth(i);
+      await w.scrollIntoViewIfNeeded();
+      await page.waitForFunction(
+        (el) => ['ready', 'played'].includes(el.dataset.state) || el.querySelector('.wk-error'),
+        await w.elementHandle(),
+        { timeout: WAIT },
+      );
+      assert.equal(await w.locator('.wk-error').count(), 0, await w.textContent());
+    }
     assert.ok((await widget.locator('g.pkt').count()) > 0, 'the diagram has packets');
     const link = await widget.locator('a').getAttribute('href');
     assert.match(link, /\?preset=[\w-]+&seed=\d+/);
