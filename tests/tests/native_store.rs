@@ -343,3 +343,19 @@ fn read_errors_do_not_leak_files_outside() {
     raw.reader.read_line(&mut rest).unwrap();
     assert_eq!(rest.trim_end(), "ENTRY dir 0 d");
 }
+
+#[test]
+fn put_resume_with_nothing_kept_uploads_from_the_start() {
+    // Found by the fault tests: a client killed before its first byte
+    // left no partial, and `put --resume` then stopped at STAT's 404.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let r = start(Model::Async, &root);
+    let local = dir.path().join("f.bin");
+    let body = data(10_000, 3);
+    std::fs::write(&local, &body).unwrap();
+    let done = transfer::put(&opts(&r), &local, "f.bin", true).unwrap();
+    assert_eq!((done.offset, done.sent), (0, 10_000));
+    assert_eq!(std::fs::read(root.join("f.bin")).unwrap(), body);
+}

@@ -259,6 +259,21 @@ impl Local {
                 };
                 self.finish(outcome, commands, true);
             }
+            // The STAT before a resumed PUT found nothing: the interrupted
+            // attempt died before the server kept a byte. Start from 0.
+            Event::Failed(Failure::Remote {
+                code: ErrorCode::NotFound,
+                ..
+            }) if matches!(self.plan, Some(Plan::Put { .. })) => {
+                if let Some(Plan::Put { remote, size, .. }) = self.plan.take() {
+                    self.progress = Some(bar(self.show_progress, size, 0, "put"));
+                    commands.push(Command::Put {
+                        path: remote,
+                        size,
+                        offset: 0,
+                    });
+                }
+            }
             Event::Failed(f) => {
                 // After a refusal or a failed digest the session is still
                 // good: say goodbye. After the others the machine has closed.
