@@ -1,0 +1,164 @@
+//! Helpers of the fault tests: the `wirekit` command as a child process
+//! that can be killed at a random moment, a small deterministic generator
+//! of those moments, and checks of a store folder.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A test executable that is also `wirekit` when called by that name: it
+/// runs the command line and exits. Call first thing in `main`.
+pub fn be_wirekit_if_called_so() {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    if Path::new(&argv0)
+        .file_name()
+        .is_some_and(|n| n == "wirekit")
+    {
+        std::process::exit(wirekit::cli::main());
+    }
+}
+
+/// A folder holding `wirekit`: a link to `WIREKIT_BIN` if set, otherwise
+/// to this test executable (see [`be_wirekit_if_called_so`]).
+pub fn wirekit_link() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let target = match std::env::var_os("WIREKIT_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => std::env::current_exe().expect("this test's executable"),
+    };
+    let link = dir.path().join("wirekit");
+    std::os::unix::fs::symlink(&target, &link).expect("a link named wirekit");
+    (dir, link)
+}
+
+/// SplitMix64: the same moments on every run (the timing they hit may vary).
+#[derive(Debug)]
+pub struct Moments(pub u64);
+
+impl Moments {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+/// A `wirekit` child that is killed (SIGKILL, by its own PID) when dropped.
+#[derive(Debug)]
+pub struct Proc(pub Child);
+
+impl Proc {
+    /// Starts `wirekit ARGS` with its output discarded.
+    pub fn spawn(bin: &Path, args: &[&str]) -> Proc {
+        let child = Command::new(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start wirekit");
+        Proc(child)
+    }
+
+    /// SIGKILL now; true if it was still running (the kill interrupted it).
+    pub fn kill(mut self) -> bool {
+        let running = matches!(self.0.try_wait(), Ok(None));
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        running
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `wirekit serve` in a child process, with the addresses it printed.
+#[derive(Debug)]
+pub struct Served {
+    pub proc: Proc,
+    /// `(service, proto, addr)` as `--json` printed them.
+    pub listening: Vec<(String, String, std::net::SocketAddr)>,
+}
+
+impl Served {
+    /// Starts `sh -c "PRELUDE; exec wirekit serve --json --any-port ARGS"`:
+    /// the prelude can set limits (`ulimit`) and ignored signals (`trap`),
+    /// which the server inherits.
+    pub fn start(bin: &Path, prelude: &str, args: &[&str]) -> Served {
+        let script = format!(
+            "{prelude}\nexec \"$0\" serve --json --any-port \"$@\"",
+            prelude = prelude
+        );
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start wirekit serve");
+        let mut line = String::new();
+        let out = child.stdout.take().expect("piped");
+        BufReader::new(out)
+            .read_line(&mut line)
+            .expect("the server's JSON line");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON from wirekit serve");
+        let listening = v
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|l| {
+                let s = |k: &str| l[k].as_str().unwrap_or_default().to_owned();
+                (s("service"), s("proto"), s("addr").parse().expect("an address"))
+            })
+            .collect();
+        Served {
+            proc: Proc(child),
+            listening,
+        }
+    }
+
+    /// Where `service` listens.
+    pub fn addr(&self, service: &str) -> std::net::SocketAddr {
+        self.listening
+            .iter()
+            .find(|(s, _, _)| s == service)
+            .map(|(_, _, a)| *a)
+            .expect("the service runs")
+    }
+}
+
+/// Names in `dir` (not recursive).
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Waits (bounded) until `done` holds; false if it never did.
+pub fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    done()
+}

@@ -1,0 +1,727 @@
+//! The servers under faults: clients and servers killed (SIGKILL) at random
+//! moments of many transfers, a disk that fills up, peers that trickle or
+//! stall, floods of garbage datagrams, hostile names, and more connections
+//! than allowed. Every check is bounded and on 127.0.0.1; only processes
+//! this test started are killed, by their own PIDs.
+//!
+//! No libtest harness: the clients and servers that get killed are this
+//! very executable called through a link named `wirekit`. Run one check
+//! with `cargo test -p wirekit-tests --test faults -- NAME`; `WIREKIT_SOAK=N`
+//! multiplies the counts (`cargo xtask soak`).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use wirekit::client::{ClientError, tftp, transfer};
+use wirekit::drive::Model;
+use wirekit::services::{Proto, Service};
+use wirekit_core::tftp::client::ClientConfig;
+use wirekit_core::tftp::options::Wishes;
+use wirekit_core::transfer::ErrorCode;
+use wirekit_tests::faults::{
+    Moments, Proc, Served, be_wirekit_if_called_so, eventually, names, wirekit_link,
+};
+use wirekit_tests::native::{MODELS, addr, data, opts, start_with};
+
+/// What one check did, for the figures of the book's reliability chapter.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Faults injected (kills, refusals provoked, datagrams, connections).
+    faults: u64,
+    /// Files whose bytes were compared with what they must hold.
+    files_checked: u64,
+    /// Bytes that should have arrived and did not, or arrived wrong.
+    bytes_lost: u64,
+    note: String,
+}
+
+fn soak() -> u64 {
+    std::env::var("WIREKIT_SOAK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// A file at `path` holds exactly `want`, or does not exist; the bytes
+/// lost if it holds anything else.
+fn absent_or_exact(path: &Path, want: &[u8]) -> u64 {
+    match std::fs::read(path) {
+        Err(_) => 0,
+        Ok(got) if got == want => 0,
+        Ok(got) => want.len().max(got.len()) as u64,
+    }
+}
+
+/// It holds exactly `want`; the bytes lost otherwise.
+fn exact(path: &Path, want: &[u8]) -> u64 {
+    match std::fs::read(path) {
+        Ok(got) if got == want => 0,
+        Ok(got) => want.len().max(got.len()) as u64,
+        Err(_) => want.len() as u64,
+    }
+}
+
+fn tftp_config() -> ClientConfig {
+    ClientConfig {
+        wishes: Wishes {
+            blksize: Some(1428),
+            ..Wishes::default()
+        },
+        ..ClientConfig::default()
+    }
+}
+
+/// Partials the store or a client left in `dir`.
+fn partials(dir: &Path) -> Vec<String> {
+    names(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".wkpart"))
+        .collect()
+}
+
+// ANCHOR: killed_clients
+/// WKFT/1: `wirekit put` and `wirekit get` killed at a random moment, then
+/// `--resume` (the library call the command makes) finishes the job.
+fn killed_wkft_clients() -> Tally {
+    let (_bin_dir, bin) = wirekit_link();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(&work).expect("work");
+    let servers: Vec<_> = MODELS
+        .iter()
+        .map(|&m| start_with(&root, |c| c.model = m))
+        .collect();
+    let mut t = Tally::default();
+    let mut at = Moments(13);
+    let (mut interrupted, n) = (0, 400 * soak());
+    for i in 0..n {
+        let r = &servers[i as usize % servers.len()];
+        let o = opts(r);
+        let a = o.addr.to_string();
+        let body = data(20_000 + at.below(400_000) as usize, i);
+        let upload = i % 2 == 0;
+        let name = format!("f{i}.bin");
+        let (local, remote) = (work.join(&name), root.join(&name));
+        if upload {
+            std::fs::write(&local, &body).expect("local file");
+        } else {
+            std::fs::write(&remote, &body).expect("remote file");
+        }
+        let (l, verb) = (local.to_string_lossy().into_owned(), ["get", "put"][upload as usize]);
+        let args = match upload {
+            true => [verb, &a, &l, &name],
+            false => [verb, &a, &name, &l],
+        };
+        let child = Proc::spawn(&bin, &args);
+        std::thread::sleep(Duration::from_millis(at.below(40)));
+        child.kill();
+        t.faults += 1;
+        // The server notices the broken connection and closes its side.
+        assert!(
+            eventually(Duration::from_secs(10), || r.open_connections() == 0),
+            "the server kept a dead client's connection"
+        );
+        // Never a short or wrong file under its final name, on either side.
+        let target = if upload { &remote } else { &local };
+        t.bytes_lost += absent_or_exact(target, &body);
+        let done = std::fs::read(target).is_ok_and(|d| d == body);
+        interrupted += u64::from(!done);
+        if !done {
+            let resumed = match upload {
+                true => transfer::put(&o, &local, &name, true),
+                false => transfer::get(&o, &name, &local, true),
+            };
+            if let Err(e) = resumed {
+                panic!("{verb} --resume of {name} failed: {e}");
+            }
+        }
+        t.bytes_lost += exact(target, &body);
+        t.files_checked += 1;
+        let side = if upload { &root } else { &work };
+        assert_eq!(partials(side), Vec::<String>::new(), "{name}: a partial stayed");
+        let _ = std::fs::remove_file(&local);
+        let _ = std::fs::remove_file(&remote);
+    }
+    // Still serving, in every model.
+    for r in &servers {
+        transfer::list(&opts(r), None).expect("the server still serves");
+    }
+    t.note = format!(
+        "{n} WKFT/1 transfers (half up, half down) killed, {interrupted} before they completed, every model"
+    );
+    t
+}
+// ANCHOR_END: killed_clients
+
+/// TFTP: `wirekit tftp get/put` killed at a random moment. TFTP has no
+/// resume: the transfer is made again, and the server's abandoned one ends
+/// by its own timeout without leaving anything under the final name.
+fn killed_tftp_clients() -> Tally {
+    let (_bin_dir, bin) = wirekit_link();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(&work).expect("work");
+    // The iterative model serves one transfer at a time: an abandoned one
+    // holds it until its retries run out (about 6 s), as long as a new
+    // client waits. Its TFTP is killed in `killed_servers`-like rounds of
+    // the soak only.
+    let models = [Model::Async, Model::Threads, Model::Poll];
+    let servers: Vec<_> = models
+        .iter()
+        .map(|&m| {
+            start_with(&root, |c| {
+                c.model = m;
+                c.tftp_write = true;
+            })
+        })
+        .collect();
+    let mut t = Tally::default();
+    let mut at = Moments(69);
+    let (mut interrupted, n) = (0, 200 * soak());
+    let mut uploads = Vec::new();
+    for i in 0..n {
+        let r = &servers[i as usize % servers.len()];
+        let server = addr(r, Service::Tftp, Proto::Udp);
+        let a = server.to_string();
+        let body = data(10_000 + at.below(300_000) as usize, i);
+        let upload = i % 2 == 0;
+        let name = format!("t{i}.bin");
+        let (local, remote) = (work.join(&name), root.join(&name));
+        if upload {
+            std::fs::write(&local, &body).expect("local file");
+        } else {
+            std::fs::write(&remote, &body).expect("remote file");
+        }
+        let l = local.to_string_lossy().into_owned();
+        let args = match upload {
+            // 512-byte blocks in lock step: long enough to be cut.
+            true => ["tftp", "put", &a, &l, &name],
+            false => ["tftp", "get", &a, &name, &l],
+        };
+        let child = Proc::spawn(&bin, &args);
+        std::thread::sleep(Duration::from_millis(at.below(40)));
+        child.kill();
+        t.faults += 1;
+        let target = if upload { &remote } else { &local };
+        interrupted += u64::from(std::fs::read(target).map_or(true, |d| d != body));
+        if upload {
+            t.bytes_lost += absent_or_exact(&remote, &body);
+            // Made again under another name: the abandoned transfer may
+            // hold the first one until its retries run out.
+            let again = format!("t{i}.again.bin");
+            tftp::put(server, &local, &again, tftp_config(), false)
+                .unwrap_or_else(|e| panic!("{:?}: TFTP put {i} again: {e}", models[i as usize % 3]));
+            t.bytes_lost += exact(&root.join(&again), &body);
+            uploads.push((remote, body));
+        } else {
+            t.bytes_lost += absent_or_exact(&local, &body);
+            tftp::get(server, &name, &local, tftp_config(), false)
+                .unwrap_or_else(|e| panic!("{:?}: TFTP get {i} again: {e}", models[i as usize % 3]));
+            t.bytes_lost += exact(&local, &body);
+            assert_eq!(partials(&work), Vec::<String>::new(), "{name}: a partial stayed");
+        }
+        t.files_checked += 1;
+    }
+    // The abandoned uploads end by timeout: complete or absent, never short.
+    for (remote, body) in &uploads {
+        t.bytes_lost += absent_or_exact(remote, body);
+        t.files_checked += 1;
+    }
+    let idle = eventually(Duration::from_secs(30), || partials(&root).is_empty());
+    assert!(idle, "partials stayed: {:?}", partials(&root));
+    for r in &servers {
+        let probe = work.join("probe");
+        std::fs::write(root.join("probe.bin"), b"still here").expect("probe");
+        let got = tftp::get(
+            addr(r, Service::Tftp, Proto::Udp),
+            "probe.bin",
+            &probe,
+            tftp_config(),
+            false,
+        );
+        got.expect("the TFTP server still serves");
+    }
+    t.note = format!(
+        "{n} TFTP transfers (half up, half down) killed, {interrupted} before they completed, async, threads, poll"
+    );
+    t
+}
+
+/// The server killed mid-upload and mid-download (a child `wirekit serve`),
+/// started again on the same root: the resume completes byte-exact.
+fn killed_servers() -> Tally {
+    let (_bin_dir, bin) = wirekit_link();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(&work).expect("work");
+    let r = root.to_string_lossy().into_owned();
+    let models = ["async", "threads", "poll", "iterative"];
+    let mut t = Tally::default();
+    let mut at = Moments(7021);
+    let (mut interrupted, n) = (0, 40 * soak());
+    for i in 0..n {
+        let model = models[i as usize % models.len()];
+        let args = ["--root", &r, "--only", "transfer", "--model", model];
+        let served = Served::start(&bin, "", &args);
+        let mut o = transfer::Options {
+            addr: served.addr("transfer"),
+            timeout: Duration::from_secs(5),
+            progress: false,
+        };
+        let body = data(2_000_000 + at.below(2_000_000) as usize, i);
+        let upload = i % 2 == 0;
+        let name = format!("s{i}.bin");
+        let (local, remote) = (work.join(&name), root.join(&name));
+        if upload {
+            std::fs::write(&local, &body).expect("local");
+        } else {
+            std::fs::write(&remote, &body).expect("remote");
+        }
+        let (o2, l2, n2) = (o.clone(), local.clone(), name.clone());
+        let first = std::thread::spawn(move || match upload {
+            true => transfer::put(&o2, &l2, &n2, false).map(|_| ()),
+            false => transfer::get(&o2, &n2, &l2, false).map(|_| ()),
+        });
+        std::thread::sleep(Duration::from_millis(at.below(30)));
+        served.proc.kill();
+        t.faults += 1;
+        let _ = first.join();
+        let target = if upload { &remote } else { &local };
+        interrupted += u64::from(std::fs::read(target).map_or(true, |d| d != body));
+        t.bytes_lost += absent_or_exact(target, &body);
+        let again = Served::start(&bin, "", &args);
+        o.addr = again.addr("transfer");
+        if std::fs::read(target).map_or(true, |d| d != body) {
+            let resumed = match upload {
+                true => transfer::put(&o, &local, &name, true).map(|_| ()),
+                false => transfer::get(&o, &name, &local, true).map(|_| ()),
+            };
+            resumed.unwrap_or_else(|e| panic!("resume after a server kill: {e}"));
+        }
+        t.bytes_lost += exact(target, &body);
+        t.files_checked += 1;
+        assert!(partials(&root).is_empty() && partials(&work).is_empty());
+        drop(again);
+    }
+    t.note = format!("{n} servers killed, {interrupted} before the transfer completed, every model");
+    t
+}
+
+fn refused(e: &ClientError) -> Option<ErrorCode> {
+    transfer::refused_code(e)
+}
+
+// ANCHOR: full_disk
+/// A disk that fills up: the server runs with a file-size limit (RLIMIT_FSIZE,
+/// SIGXFSZ ignored so a write fails with EFBIG instead of killing it).
+fn full_disk() -> Tally {
+    let (_bin_dir, bin) = wirekit_link();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(&work).expect("work");
+    let r = root.to_string_lossy().into_owned();
+    let mut t = Tally::default();
+    // 1024 blocks of 512 bytes (dash and bash in POSIX mode): 512 KiB.
+    let prelude = "trap '' XFSZ; ulimit -f 1024";
+    for model in ["async", "threads", "poll", "iterative"] {
+        let args = ["--root", &r, "--only", "transfer,tftp", "--tftp-write", "--model", model];
+        let served = Served::start(&bin, prelude, &args);
+        let o = transfer::Options {
+            addr: served.addr("transfer"),
+            timeout: Duration::from_secs(10),
+            progress: false,
+        };
+        let (big, small) = (data(2_000_000, 1), data(100_000, 2));
+        let (lb, ls) = (work.join("big"), work.join("small"));
+        std::fs::write(&lb, &big).expect("big");
+        std::fs::write(&ls, &small).expect("small");
+        for round in 0..3 {
+            let name = format!("big-{model}-{round}.bin");
+            let e = transfer::put(&o, &lb, &name, false).expect_err("an upload past the limit");
+            let code = refused(&e);
+            assert!(
+                matches!(code, Some(ErrorCode::TooLarge | ErrorCode::Internal)),
+                "{model}: a full disk said {e}"
+            );
+            t.faults += 1;
+            assert!(!root.join(&name).exists(), "{model}: a short file under its name");
+            // The server keeps serving: a file that fits goes through.
+            let ok = format!("small-{model}-{round}.bin");
+            transfer::put(&o, &ls, &ok, false).expect("a small upload after a full disk");
+            t.bytes_lost += exact(&root.join(&ok), &small);
+            t.files_checked += 1;
+        }
+        // TFTP too: an error packet, nothing under the name.
+        let tftp_addr = served.addr("tftp");
+        let name = format!("big-{model}.tftp");
+        let e = tftp::put(tftp_addr, &lb, &name, tftp_config(), false)
+            .expect_err("a TFTP upload past the limit");
+        assert!(matches!(e, ClientError::Refused(_)), "{model}: {e}");
+        t.faults += 1;
+        assert!(!root.join(&name).exists());
+        let ok = format!("small-{model}.tftp");
+        tftp::put(tftp_addr, &ls, &ok, tftp_config(), false).expect("a small TFTP upload");
+        t.bytes_lost += exact(&root.join(&ok), &small);
+        t.files_checked += 1;
+        // A partial, if one is kept, is only ever a partial.
+        for p in partials(&root) {
+            assert!(p.starts_with(".big-"), "{model}: unexpected partial {p}");
+        }
+        drop(served);
+    }
+    t.note = "uploads past a 512 KiB RLIMIT_FSIZE, WKFT/1 and TFTP, every model".into();
+    t
+}
+// ANCHOR_END: full_disk
+
+/// Slowloris: hundreds of connections that send half a request line and
+/// then a byte every few seconds are closed by the idle deadline, while a
+/// normal client's requests succeed all along.
+fn slowloris() -> Tally {
+    let mut t = Tally::default();
+    let conns = 200;
+    // The iterative model serves one client at a time by design: a
+    // trickling peer holds it until the deadline (see the IO models chapter).
+    for model in [Model::Async, Model::Threads, Model::Poll] {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("file");
+        let r = start_with(dir.path(), |c| {
+            c.model = model;
+            c.idle_timeout = Duration::from_millis(700);
+        });
+        let a = addr(&r, Service::Transfer, Proto::Tcp);
+        let mut slow: Vec<TcpStream> = (0..conns)
+            .map(|i| {
+                let mut s = TcpStream::connect(a).expect("connect");
+                let half: &[u8] = if i % 2 == 0 { b"HELLO" } else { b"HELLO 1\r\nGET f.t" };
+                s.write_all(half).expect("half a request");
+                s.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+                s
+            })
+            .collect();
+        t.faults += conns;
+        let start = Instant::now();
+        let mut open = vec![true; slow.len()];
+        // A byte every 2 s (slower than the deadline), for up to 6 s.
+        while start.elapsed() < Duration::from_secs(6) && open.iter().any(|o| *o) {
+            for (s, o) in slow.iter_mut().zip(open.iter_mut()).filter(|(_, o)| **o) {
+                let mut b = [0u8; 64];
+                match s.read(&mut b) {
+                    Ok(0) => *o = false,
+                    Err(e) if e.kind() != std::io::ErrorKind::WouldBlock
+                        && e.kind() != std::io::ErrorKind::TimedOut =>
+                    {
+                        *o = false
+                    }
+                    _ => {}
+                }
+            }
+            let o = opts(&r);
+            let got = transfer::get_to_sink(&o, "f.txt").expect("a normal client succeeds");
+            assert_eq!(got, 6);
+            t.files_checked += 1;
+            if start.elapsed().as_millis() % 2000 < 200 {
+                for s in &mut slow {
+                    let _ = s.write_all(b"x");
+                }
+            }
+        }
+        let left = open.iter().filter(|o| **o).count();
+        assert_eq!(left, 0, "{model:?}: {left} trickling peers still open after 6 s");
+    }
+    t.note = format!("{conns} trickling connections per model (async, threads, poll)");
+    t
+}
+
+/// Garbage datagrams at full speed at the UDP ports during a TFTP download
+/// and UDP echo traffic: both complete, and no reply to garbage is larger
+/// than the datagram that caused it (no amplification).
+fn udp_flood() -> Tally {
+    let mut t = Tally::default();
+    for model in MODELS {
+        let dir = tempfile::tempdir().expect("tmp");
+        let body = data(3_000_000, 9);
+        std::fs::write(dir.path().join("big.bin"), &body).expect("file");
+        let r = start_with(dir.path(), |c| c.model = model);
+        let targets = [
+            addr(&r, Service::Tftp, Proto::Udp),
+            addr(&r, Service::Echo, Proto::Udp),
+        ];
+        let stop = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicU64::new(0));
+        let worst = Arc::new(AtomicU64::new(0));
+        let flooders: Vec<_> = [1usize, 3, 4, 17, 100, 516]
+            .into_iter()
+            .map(|len| {
+                let (stop, sent, worst) = (stop.clone(), sent.clone(), worst.clone());
+                std::thread::spawn(move || {
+                    let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+                    s.set_nonblocking(true).expect("nonblocking");
+                    let mut x = len as u64;
+                    let mut reply = [0u8; 70_000];
+                    while !stop.load(Ordering::Relaxed) {
+                        for to in targets {
+                            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                            let garbage: Vec<u8> =
+                                (0..len).map(|k| (x >> (k % 56)) as u8).collect();
+                            if s.send_to(&garbage, to).is_ok() {
+                                sent.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        while let Ok((n, from)) = s.recv_from(&mut reply) {
+                            // Echo answers in kind; anything else must not be larger.
+                            if n > len {
+                                worst.fetch_max(n as u64, Ordering::Relaxed);
+                                panic!("{n}-byte reply from {from} to {len}-byte garbage");
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        let local = dir.path().join("got.bin");
+        let got = tftp::get(targets[0], "big.bin", &local, tftp_config(), false);
+        got.unwrap_or_else(|e| panic!("{model:?}: TFTP under a flood: {e}"));
+        t.bytes_lost += exact(&local, &body);
+        t.files_checked += 1;
+        let backoff = wirekit_core::retry::BackoffConfig::default();
+        let msgs: Vec<String> = (0..20).map(|i| format!("ping {i}")).collect();
+        let replies = wirekit::client::echo::udp(targets[1], &msgs, backoff, |_, _| {})
+            .unwrap_or_else(|e| panic!("{model:?}: UDP echo under a flood: {e}"));
+        assert!(replies.iter().all(|r| r.reply == r.sent));
+        stop.store(true, Ordering::Relaxed);
+        for f in flooders {
+            if f.join().is_err() {
+                panic!("{model:?}: amplification (see above)");
+            }
+        }
+        t.faults += sent.load(Ordering::Relaxed);
+    }
+    t.note = "garbage datagrams of 1 to 516 bytes at TFTP and UDP echo, every model".into();
+    t
+}
+
+/// Hostile names, through WKFT/1 and TFTP, both ways.
+fn hostile_names() -> Tally {
+    let mut t = Tally::default();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (root, outside, work) = (
+        dir.path().join("root"),
+        dir.path().join("outside"),
+        dir.path().join("work"),
+    );
+    for d in [&root, &outside, &work] {
+        std::fs::create_dir_all(d).expect("dir");
+    }
+    std::fs::write(outside.join("secret.txt"), b"outside the root\n").expect("secret");
+    std::fs::write(root.join("ok.txt"), b"inside\n").expect("ok");
+    std::os::unix::fs::symlink(&outside, root.join("door")).expect("symlink to a dir");
+    std::os::unix::fs::symlink(outside.join("secret.txt"), root.join("link.txt")).expect("link");
+    std::os::unix::fs::symlink("../outside/secret.txt", root.join("rel.txt")).expect("rel link");
+    let up = work.join("up.bin");
+    std::fs::write(&up, b"hostile upload\n").expect("upload source");
+    let long = "a".repeat(300);
+    let deep = vec!["d"; 200].join("/");
+    let hostile: Vec<String> = [
+        "..", "../", "../outside/secret.txt", "../../etc/passwd", "a/../../outside/secret.txt",
+        "./../outside/secret.txt", "ok.txt/..", "ok.txt/../..", "/etc/passwd", "/",
+        "//etc/passwd", "/tmp/x", "\\..\\outside\\secret.txt", "..\\outside", "a\\b",
+        "C:\\Windows\\win.ini", "C:/Windows/win.ini", "c:secret", "ok.txt\0.png", "\0",
+        "a\0/../../x", "door/secret.txt", "door", "door/../ok.txt", "link.txt", "rel.txt",
+        "door/new.txt", ". .", "..%2f..%2fetc", "%2e%2e/outside", "\u{2025}/outside",
+        "\u{FF0E}\u{FF0E}/outside", "\u{2024}\u{2024}/secret", "..\u{2215}outside",
+        "\u{FE52}\u{FE52}/x", "a/./../../x", "...", "a//../../x", "\n", "\r\nLIST",
+        "name\twith\ttab", "./", "a/..",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([long.clone(), format!("{long}/{long}"), deep.clone()])
+    .collect();
+    assert!(hostile.len() >= 40);
+    let before = std::fs::read(outside.join("secret.txt")).expect("secret");
+    let models = [Model::Async, Model::Poll];
+    for model in models {
+        let r = start_with(&root, |c| {
+            c.model = model;
+            c.tftp_write = true;
+        });
+        let o = opts(&r);
+        let tftp_addr = addr(&r, Service::Tftp, Proto::Udp);
+        for name in &hostile {
+            let local = work.join("down.bin");
+            // WKFT/1 download and upload: refused with a typed code.
+            for (way, res) in [
+                ("get", transfer::get(&o, name, &local, false).map(|_| ())),
+                ("put", transfer::put(&o, &up, name, false).map(|_| ())),
+            ] {
+                // A line with a newline cannot even be sent as one request.
+                let typed = match &res {
+                    Err(e) => refused(e).is_some() || matches!(e, ClientError::Local(_)),
+                    Ok(()) => false,
+                };
+                let allowed_ok = matches!(name.as_str(), ". ." | "..." | "name\twith\ttab")
+                    || (way == "get" && matches!(name.as_str(), "door/../ok.txt"));
+                assert!(
+                    typed || (allowed_ok && res.is_ok()),
+                    "{model:?} WKFT/1 {way} {name:?}: {res:?}"
+                );
+                t.faults += 1;
+            }
+            for (way, res) in [
+                (
+                    "get",
+                    tftp::get(tftp_addr, name, &local, tftp_config(), false).map(|_| ()),
+                ),
+                (
+                    "put",
+                    tftp::put(tftp_addr, &up, name, tftp_config(), false).map(|_| ()),
+                ),
+            ] {
+                let typed = matches!(&res, Err(ClientError::Refused(_) | ClientError::Local(_)));
+                let allowed_ok = matches!(name.as_str(), ". ." | "..." | "name\twith\ttab")
+                    || (way == "get" && matches!(name.as_str(), "door/../ok.txt"));
+                assert!(
+                    typed || (allowed_ok && res.is_ok()),
+                    "{model:?} TFTP {way} {name:?}: {res:?}"
+                );
+                t.faults += 1;
+            }
+        }
+    }
+    // Nothing outside the root was read into a download or written.
+    assert_eq!(std::fs::read(outside.join("secret.txt")).expect("secret"), before);
+    assert_eq!(names(&outside), ["secret.txt"]);
+    assert_eq!(names(dir.path()), ["outside", "root", "work"]);
+    t.files_checked += 1;
+    t.note = format!(
+        "{} hostile names, WKFT/1 and TFTP, get and put, async and poll",
+        hostile.len()
+    );
+    t
+}
+
+/// A WKFT/1 session past its greeting, or the refusal the server sent.
+fn greet(a: SocketAddr) -> Result<TcpStream, String> {
+    let mut s = TcpStream::connect(a).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let _ = s.write_all(b"HELLO 1\r\n");
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        match s.read(&mut b) {
+            Ok(1) => line.push(b[0]),
+            _ => break,
+        }
+    }
+    let line = String::from_utf8_lossy(&line).into_owned();
+    match line.starts_with("HELLO 1") {
+        true => Ok(s),
+        false => Err(line),
+    }
+}
+
+/// More connections than `--max-conns`: the extra ones are refused with
+/// `503`, every held one works, and the server serves again once they go.
+fn connection_limit() -> Tally {
+    let mut t = Tally::default();
+    let (limit, tries) = (100, 300);
+    // The iterative model holds one client and queues the rest in the
+    // kernel's backlog: it has no limit to refuse beyond.
+    for model in [Model::Async, Model::Threads, Model::Poll] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let r = start_with(dir.path(), |c| {
+            c.model = model;
+            c.max_conns = limit;
+        });
+        let a = addr(&r, Service::Transfer, Proto::Tcp);
+        let (mut held, mut refusals) = (Vec::new(), 0);
+        for _ in 0..tries {
+            match greet(a) {
+                Ok(s) => held.push(s),
+                Err(line) => {
+                    assert!(line.starts_with("ERR 503"), "{model:?}: {line:?}");
+                    refusals += 1;
+                }
+            }
+        }
+        assert_eq!(held.len(), limit, "{model:?}: held beyond the limit");
+        assert_eq!(refusals, tries - limit);
+        t.faults += refusals as u64;
+        for s in &mut held {
+            s.write_all(b"LIST\r\n").expect("a held session works");
+        }
+        drop(held);
+        let freed = eventually(Duration::from_secs(10), || r.open_connections() == 0);
+        assert!(freed, "{model:?}: slots not freed");
+        transfer::list(&opts(&r), None).expect("serves again");
+        t.files_checked += 1;
+    }
+    t.note = format!("{tries} connections against --max-conns {limit}, async, threads, poll");
+    t
+}
+
+const CHECKS: &[(&str, fn() -> Tally)] = &[
+    ("killed_wkft_clients", killed_wkft_clients),
+    ("killed_tftp_clients", killed_tftp_clients),
+    ("killed_servers", killed_servers),
+    ("full_disk", full_disk),
+    ("slowloris", slowloris),
+    ("udp_flood", udp_flood),
+    ("hostile_names", hostile_names),
+    ("connection_limit", connection_limit),
+];
+
+fn main() {
+    be_wirekit_if_called_so();
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let mut failed = Vec::new();
+    let mut all = Tally::default();
+    for (name, check) in CHECKS {
+        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let start = Instant::now();
+        match std::panic::catch_unwind(check) {
+            Ok(t) => {
+                println!(
+                    "test {name} ... ok ({:.1} s): {}; faults {}, files checked {}, bytes lost {}",
+                    start.elapsed().as_secs_f64(),
+                    t.note,
+                    t.faults,
+                    t.files_checked,
+                    t.bytes_lost
+                );
+                if t.bytes_lost > 0 {
+                    failed.push(*name);
+                }
+                all.faults += t.faults;
+                all.files_checked += t.files_checked;
+                all.bytes_lost += t.bytes_lost;
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED");
+                failed.push(*name);
+            }
+        }
+    }
+    println!(
+        "faults injected {}, files checked {}, bytes lost {}",
+        all.faults, all.files_checked, all.bytes_lost
+    );
+    if !failed.is_empty() {
+        println!("failed: {}", failed.join(", "));
+        std::process::exit(1);
+    }
+}
