@@ -119,7 +119,11 @@ impl Served {
             .iter()
             .map(|l| {
                 let s = |k: &str| l[k].as_str().unwrap_or_default().to_owned();
-                (s("service"), s("proto"), s("addr").parse().expect("an address"))
+                (
+                    s("service"),
+                    s("proto"),
+                    s("addr").parse().expect("an address"),
+                )
             })
             .collect();
         Served {
