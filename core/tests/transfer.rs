@@ -351,7 +351,10 @@ fn every_error_code_is_reachable() {
     assert!(s.store.mem().partial("flaky.bin").is_some());
     assert!(s.store.mem().committed().is_empty());
     let out = s.request(put("fine.bin", 10, 0)).unwrap();
-    assert!(matches!(out[..], [client::Event::Done { size: 10, .. }]), "{out:?}");
+    assert!(
+        matches!(out[..], [client::Event::Done { size: 10, .. }]),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -718,10 +718,7 @@ fn hostile_names() -> Tally {
                 }
                 // What the client would not send, a hostile peer would: the
                 // server must refuse it itself.
-                if !unsendable
-                    && res.is_err()
-                    && refused(res.as_ref().err().expect("err")).is_none()
-                {
+                if !unsendable && res.as_ref().is_err_and(|e| refused(e).is_none()) {
                     let line = match way {
                         "get" => format!("GET {name} 0\r\n"),
                         _ => format!("PUT {name} 5\r\n"),
@@ -852,7 +849,10 @@ fn connection_limit() -> Tally {
     t
 }
 
-const CHECKS: &[(&str, fn() -> Tally)] = &[
+/// A named check.
+type Check = (&'static str, fn() -> Tally);
+
+const CHECKS: &[Check] = &[
     ("killed_wkft_clients", killed_wkft_clients),
     ("killed_tftp_clients", killed_tftp_clients),
     ("killed_servers", killed_servers),

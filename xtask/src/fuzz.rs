@@ -125,8 +125,8 @@ fn read_output(stderr: &str) -> Reached {
     let stat = |name: &str| {
         stderr
             .lines()
-            .filter_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-            .last()
+            .rev()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
             .unwrap_or(0)
     };
     let field = |line: &str, key: &str| -> Option<u64> {
@@ -134,7 +134,7 @@ fn read_output(stderr: &str) -> Reached {
         words.find(|w| *w == key)?;
         words.next()?.parse().ok()
     };
-    let status = stderr.lines().filter(|l| l.contains(" cov: ")).last();
+    let status = stderr.lines().rev().find(|l| l.contains(" cov: "));
     Reached {
         executions: stat("stat::number_of_executed_units:"),
         exec_per_sec: stat("stat::average_exec_per_sec:"),
