@@ -134,6 +134,7 @@ fuzz_target!(|run: Run| {
             restart = false;
             corrupted = false;
         }
+        // ANCHOR: cut
         s.begin(cmd).expect("request");
         let settled = s.run(cut.unwrap_or(100_000)).expect("no misuse");
         let ended = match settled {
@@ -165,6 +166,7 @@ fuzz_target!(|run: Run| {
             Ended::Cut => {}
         }
         (store, local) = s.cut();
+        // ANCHOR_END: cut
         if !corrupted {
             let kept = prefix(run.put, &store, &local);
             assert!(data.starts_with(&kept), "the kept prefix is not the file's");

@@ -21,10 +21,10 @@ use wirekit::services::{Proto, Service};
 use wirekit_core::tftp::client::ClientConfig;
 use wirekit_core::tftp::options::Wishes;
 use wirekit_core::transfer::ErrorCode;
-use wirekit_tests::faults::{
+use wirekit_tests::native::{MODELS, addr, data, opts, start_with};
+use wirekit_tests::process::{
     Moments, Proc, Served, be_wirekit_if_called_so, eventually, names, wirekit_link,
 };
-use wirekit_tests::native::{MODELS, addr, data, opts, start_with};
 
 /// What one check did, for the figures of the book's reliability chapter.
 #[derive(Debug, Default)]
@@ -83,7 +83,6 @@ fn partials(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-// ANCHOR: killed_clients
 /// WKFT/1: `wirekit put` and `wirekit get` killed at a random moment, then
 /// `--resume` (the library call the command makes) finishes the job.
 fn killed_wkft_clients() -> Tally {
@@ -120,6 +119,7 @@ fn killed_wkft_clients() -> Tally {
             true => [verb, &a, &l, &name],
             false => [verb, &a, &name, &l],
         };
+        // ANCHOR: kill
         let child = Proc::spawn(&bin, &args);
         std::thread::sleep(Duration::from_millis(at.below(40)));
         child.kill();
@@ -144,6 +144,7 @@ fn killed_wkft_clients() -> Tally {
             }
         }
         t.bytes_lost += exact(target, &body);
+        // ANCHOR_END: kill
         t.files_checked += 1;
         let side = if upload { &root } else { &work };
         assert_eq!(
@@ -163,7 +164,6 @@ fn killed_wkft_clients() -> Tally {
     );
     t
 }
-// ANCHOR_END: killed_clients
 
 /// Runs a TFTP transfer until the server has room for it: the abandoned
 /// transfers of killed clients hold their slots until they time out, and
@@ -353,7 +353,6 @@ fn refused(e: &ClientError) -> Option<ErrorCode> {
     transfer::refused_code(e)
 }
 
-// ANCHOR: full_disk
 /// A disk that fills up: the server runs with a file-size limit (RLIMIT_FSIZE,
 /// SIGXFSZ ignored so a write fails with EFBIG instead of killing it).
 fn full_disk() -> Tally {
@@ -364,8 +363,11 @@ fn full_disk() -> Tally {
     std::fs::create_dir_all(&work).expect("work");
     let r = root.to_string_lossy().into_owned();
     let mut t = Tally::default();
-    // 1024 blocks of 512 bytes (dash and bash in POSIX mode): 512 KiB.
+    // ANCHOR: prelude
+    // 1024 blocks of 512 bytes (dash and bash in POSIX mode): 512 KiB. An
+    // ignored signal stays ignored across exec, so the server inherits it.
     let prelude = "trap '' XFSZ; ulimit -f 1024";
+    // ANCHOR_END: prelude
     for model in ["async", "threads", "poll", "iterative"] {
         let args = [
             "--root",
@@ -428,7 +430,6 @@ fn full_disk() -> Tally {
     t.note = "uploads past a 512 KiB RLIMIT_FSIZE, WKFT/1 and TFTP, every model".into();
     t
 }
-// ANCHOR_END: full_disk
 
 /// Slowloris: hundreds of connections that send half a request line and
 /// then a byte every few seconds are closed by the idle deadline, while a
@@ -555,7 +556,13 @@ fn udp_flood() -> Tally {
         got.unwrap_or_else(|e| panic!("{model:?}: TFTP under a flood: {e}"));
         t.bytes_lost += exact(&local, &body);
         t.files_checked += 1;
-        let backoff = wirekit_core::retry::BackoffConfig::default();
+        // The flood fills the echo socket's buffer too: more patience
+        // than the default 2 s, still bounded (8 attempts over ~12 s).
+        let backoff = wirekit_core::retry::BackoffConfig {
+            initial: Duration::from_millis(50),
+            max_wait: Duration::from_millis(6400),
+            ..Default::default()
+        };
         let msgs: Vec<String> = (0..20).map(|i| format!("ping {i}")).collect();
         let replies = wirekit::client::echo::udp(targets[1], &msgs, backoff, |_, _| {})
             .unwrap_or_else(|e| panic!("{model:?}: UDP echo under a flood: {e}"));

@@ -1,6 +1,7 @@
-//! Helpers of the fault tests: the `wirekit` command as a child process
-//! that can be killed at a random moment, a small deterministic generator
-//! of those moments, and checks of a store folder.
+//! The `wirekit` command as a child process, for the fault tests and the
+//! book's transcripts: a test executable that doubles as the command, a
+//! child that can be killed at a random moment, a small deterministic
+//! generator of those moments, and checks of a store folder.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
