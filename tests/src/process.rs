@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A test executable that is also `wirekit` when called by that name: it
@@ -48,13 +48,11 @@ impl Moments {
     }
 }
 
-/// A `wirekit` child that is killed (SIGKILL, by its own PID) when dropped.
-#[derive(Debug)]
-pub struct Proc(pub Child);
+pub use crate::peers::Guard;
 
-impl Proc {
+impl Guard {
     /// Starts `wirekit ARGS` with its output discarded.
-    pub fn spawn(bin: &Path, args: &[&str]) -> Proc {
+    pub fn spawn(bin: &Path, args: &[&str]) -> Guard {
         let child = Command::new(bin)
             .args(args)
             .stdin(Stdio::null())
@@ -62,20 +60,11 @@ impl Proc {
             .stderr(Stdio::null())
             .spawn()
             .expect("start wirekit");
-        Proc(child)
+        Guard(child)
     }
 
-    /// SIGKILL now; true if it was still running (the kill interrupted it).
-    pub fn kill(mut self) -> bool {
-        let running = matches!(self.0.try_wait(), Ok(None));
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        running
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
+    /// SIGKILL now, by its own PID.
+    pub fn kill(mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -84,7 +73,7 @@ impl Drop for Proc {
 /// `wirekit serve` in a child process, with the addresses it printed.
 #[derive(Debug)]
 pub struct Served {
-    pub proc: Proc,
+    pub proc: Guard,
     /// `(service, proto, addr)` as `--json` printed them.
     pub listening: Vec<(String, String, std::net::SocketAddr)>,
 }
@@ -128,7 +117,7 @@ impl Served {
             })
             .collect();
         Served {
-            proc: Proc(child),
+            proc: Guard(child),
             listening,
         }
     }

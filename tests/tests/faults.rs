@@ -11,7 +11,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ use wirekit_core::tftp::options::Wishes;
 use wirekit_core::transfer::ErrorCode;
 use wirekit_tests::native::{MODELS, addr, data, opts, start_with};
 use wirekit_tests::process::{
-    Moments, Proc, Served, be_wirekit_if_called_so, eventually, names, wirekit_link,
+    Guard, Moments, Served, be_wirekit_if_called_so, eventually, names, wirekit_link,
 };
 
 /// What one check did, for the figures of the book's reliability chapter.
@@ -75,6 +75,43 @@ fn tftp_config() -> ClientConfig {
     }
 }
 
+/// A scratch folder with a server's `root` and a client's `work` in it.
+fn folders() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(&work).expect("work");
+    (dir, root, work)
+}
+
+/// One transfer of a killing loop: even rounds upload, odd ones download;
+/// the source side holds the file already.
+struct Round {
+    body: Vec<u8>,
+    upload: bool,
+    name: String,
+    local: PathBuf,
+    remote: PathBuf,
+}
+
+impl Round {
+    fn new(i: u64, prefix: &str, len: usize, root: &Path, work: &Path) -> Round {
+        let body = data(len, i);
+        let upload = i.is_multiple_of(2);
+        let name = format!("{prefix}{i}.bin");
+        let (local, remote) = (work.join(&name), root.join(&name));
+        let source = if upload { &local } else { &remote };
+        std::fs::write(source, &body).expect("the source file");
+        Round {
+            body,
+            upload,
+            name,
+            local,
+            remote,
+        }
+    }
+}
+
 /// Partials the store or a client left in `dir`.
 fn partials(dir: &Path) -> Vec<String> {
     names(dir)
@@ -87,10 +124,7 @@ fn partials(dir: &Path) -> Vec<String> {
 /// `--resume` (the library call the command makes) finishes the job.
 fn killed_wkft_clients() -> Tally {
     let (_bin_dir, bin) = wirekit_link();
-    let dir = tempfile::tempdir().expect("tmp");
-    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
-    std::fs::create_dir_all(&root).expect("root");
-    std::fs::create_dir_all(&work).expect("work");
+    let (_dir, root, work) = folders();
     let servers: Vec<_> = MODELS
         .iter()
         .map(|&m| start_with(&root, |c| c.model = m))
@@ -102,15 +136,13 @@ fn killed_wkft_clients() -> Tally {
         let r = &servers[i as usize % servers.len()];
         let o = opts(r);
         let a = o.addr.to_string();
-        let body = data(20_000 + at.below(400_000) as usize, i);
-        let upload = i % 2 == 0;
-        let name = format!("f{i}.bin");
-        let (local, remote) = (work.join(&name), root.join(&name));
-        if upload {
-            std::fs::write(&local, &body).expect("local file");
-        } else {
-            std::fs::write(&remote, &body).expect("remote file");
-        }
+        let Round {
+            body,
+            upload,
+            name,
+            local,
+            remote,
+        } = Round::new(i, "f", 20_000 + at.below(400_000) as usize, &root, &work);
         let (l, verb) = (
             local.to_string_lossy().into_owned(),
             ["get", "put"][upload as usize],
@@ -120,7 +152,7 @@ fn killed_wkft_clients() -> Tally {
             false => [verb, &a, &name, &l],
         };
         // ANCHOR: kill
-        let child = Proc::spawn(&bin, &args);
+        let child = Guard::spawn(&bin, &args);
         std::thread::sleep(Duration::from_millis(at.below(40)));
         child.kill();
         t.faults += 1;
@@ -188,10 +220,7 @@ fn patiently<T>(mut transfer: impl FnMut() -> Result<T, ClientError>) -> Result<
 /// by its own timeout without leaving anything under the final name.
 fn killed_tftp_clients() -> Tally {
     let (_bin_dir, bin) = wirekit_link();
-    let dir = tempfile::tempdir().expect("tmp");
-    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
-    std::fs::create_dir_all(&root).expect("root");
-    std::fs::create_dir_all(&work).expect("work");
+    let (_dir, root, work) = folders();
     // The iterative model serves one transfer at a time: an abandoned one
     // holds it until its retries run out (about 6 s), as long as a new
     // client waits. Its TFTP is killed in `killed_servers`-like rounds of
@@ -214,22 +243,20 @@ fn killed_tftp_clients() -> Tally {
         let r = &servers[i as usize % servers.len()];
         let server = addr(r, Service::Tftp, Proto::Udp);
         let a = server.to_string();
-        let body = data(10_000 + at.below(300_000) as usize, i);
-        let upload = i % 2 == 0;
-        let name = format!("t{i}.bin");
-        let (local, remote) = (work.join(&name), root.join(&name));
-        if upload {
-            std::fs::write(&local, &body).expect("local file");
-        } else {
-            std::fs::write(&remote, &body).expect("remote file");
-        }
+        let Round {
+            body,
+            upload,
+            name,
+            local,
+            remote,
+        } = Round::new(i, "t", 10_000 + at.below(300_000) as usize, &root, &work);
         let l = local.to_string_lossy().into_owned();
         let args = match upload {
             // 512-byte blocks in lock step: long enough to be cut.
             true => ["tftp", "put", &a, &l, &name],
             false => ["tftp", "get", &a, &name, &l],
         };
-        let child = Proc::spawn(&bin, &args);
+        let child = Guard::spawn(&bin, &args);
         std::thread::sleep(Duration::from_millis(at.below(40)));
         child.kill();
         t.faults += 1;
@@ -291,10 +318,7 @@ fn killed_tftp_clients() -> Tally {
 /// started again on the same root: the resume completes byte-exact.
 fn killed_servers() -> Tally {
     let (_bin_dir, bin) = wirekit_link();
-    let dir = tempfile::tempdir().expect("tmp");
-    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
-    std::fs::create_dir_all(&root).expect("root");
-    std::fs::create_dir_all(&work).expect("work");
+    let (_dir, root, work) = folders();
     let r = root.to_string_lossy().into_owned();
     let models = ["async", "threads", "poll", "iterative"];
     let mut t = Tally::default();
@@ -309,15 +333,19 @@ fn killed_servers() -> Tally {
             timeout: Duration::from_secs(5),
             progress: false,
         };
-        let body = data(2_000_000 + at.below(2_000_000) as usize, i);
-        let upload = i % 2 == 0;
-        let name = format!("s{i}.bin");
-        let (local, remote) = (work.join(&name), root.join(&name));
-        if upload {
-            std::fs::write(&local, &body).expect("local");
-        } else {
-            std::fs::write(&remote, &body).expect("remote");
-        }
+        let Round {
+            body,
+            upload,
+            name,
+            local,
+            remote,
+        } = Round::new(
+            i,
+            "s",
+            2_000_000 + at.below(2_000_000) as usize,
+            &root,
+            &work,
+        );
         let (o2, l2, n2) = (o.clone(), local.clone(), name.clone());
         let first = std::thread::spawn(move || match upload {
             true => transfer::put(&o2, &l2, &n2, false).map(|_| ()),
@@ -357,10 +385,7 @@ fn refused(e: &ClientError) -> Option<ErrorCode> {
 /// SIGXFSZ ignored so a write fails with EFBIG instead of killing it).
 fn full_disk() -> Tally {
     let (_bin_dir, bin) = wirekit_link();
-    let dir = tempfile::tempdir().expect("tmp");
-    let (root, work) = (dir.path().join("root"), dir.path().join("work"));
-    std::fs::create_dir_all(&root).expect("root");
-    std::fs::create_dir_all(&work).expect("work");
+    let (_dir, root, work) = folders();
     let r = root.to_string_lossy().into_owned();
     let mut t = Tally::default();
     // ANCHOR: prelude
@@ -616,9 +641,15 @@ fn raw_tftp_error(server: SocketAddr, opcode: u8, name: &str) -> Option<u16> {
     (n >= 4 && b[..2] == [0, 5]).then(|| u16::from_be_bytes([b[2], b[3]]))
 }
 
-/// Hostile names that may succeed: odd, but inside the root.
-fn ok_inside(name: &str, way: &str) -> bool {
-    matches!(name, ". ." | "..." | "name\twith\ttab") || (way == "get" && name == "hard.txt")
+/// A hostile name's request was refused with a typed error, or it is one
+/// of the odd names that are inside the root and may succeed.
+fn judge(what: &str, name: &str, way: &str, typed: bool, res: &Result<(), ClientError>) {
+    if std::env::var_os("FAULTS_VERBOSE").is_some() {
+        eprintln!("{what} {name:?}: {res:?}");
+    }
+    let inside =
+        matches!(name, ". ." | "..." | "name\twith\ttab") || (way == "get" && name == "hard.txt");
+    assert!(typed || (inside && res.is_ok()), "{what} {name:?}: {res:?}");
 }
 
 /// Hostile names, through WKFT/1 and TFTP, both ways.
@@ -720,9 +751,6 @@ fn hostile_names() -> Tally {
                     Err(e) => matches!(e, ClientError::Local(_)) || refused(e).is_some(),
                     Ok(()) => false,
                 };
-                if std::env::var_os("FAULTS_VERBOSE").is_some() {
-                    eprintln!("WKFT {way} {name:?}: {res:?}");
-                }
                 // What the client would not send, a hostile peer would: the
                 // server must refuse it itself.
                 if !unsendable && res.as_ref().is_err_and(|e| refused(e).is_none()) {
@@ -737,11 +765,7 @@ fn hostile_names() -> Tally {
                     );
                     t.faults += 1;
                 }
-                let allowed_ok = ok_inside(name, way);
-                assert!(
-                    typed || (allowed_ok && res.is_ok()),
-                    "{model:?} WKFT/1 {way} {name:?}: {res:?}"
-                );
+                judge(&format!("{model:?} WKFT/1 {way}"), name, way, typed, &res);
                 t.faults += 1;
             }
             for (way, res) in [
@@ -756,9 +780,6 @@ fn hostile_names() -> Tally {
             ] {
                 let unsendable = name.contains('\0');
                 let typed = matches!(&res, Err(ClientError::Local(_) | ClientError::Refused(_)));
-                if std::env::var_os("FAULTS_VERBOSE").is_some() {
-                    eprintln!("TFTP {way} {name:?}: {res:?}");
-                }
                 if !unsendable && matches!(res, Err(ClientError::Local(_))) {
                     let opcode = if way == "get" { 1 } else { 2 };
                     let code = raw_tftp_error(tftp_addr, opcode, name);
@@ -771,11 +792,7 @@ fn hostile_names() -> Tally {
                     );
                     t.faults += 1;
                 }
-                let allowed_ok = ok_inside(name, way);
-                assert!(
-                    typed || (allowed_ok && res.is_ok()),
-                    "{model:?} TFTP {way} {name:?}: {res:?}"
-                );
+                judge(&format!("{model:?} TFTP {way}"), name, way, typed, &res);
                 t.faults += 1;
             }
         }
