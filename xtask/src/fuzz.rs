@@ -272,12 +272,25 @@ fn eta(left: u64, rate: u64) -> String {
         _ => {
             let secs = left / rate;
             match secs {
-                s if s < 120 => format!("{s} s"),
+                s if s < 120 => format!("{} s", s.max(1)),
                 s if s < 7200 => format!("{} min", s / 60),
                 s => format!("{:.1} h", s as f64 / 3600.0),
             }
         }
     }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The report as the Markdown table the book includes.
@@ -291,8 +304,10 @@ fn table(report: &Value) -> String {
         total += executions;
         let rate = n("exec_per_sec");
         rows.push(format!(
-            "| `{name}` | {executions} | {:.1} % | {rate} | {} | {} | {} | {} | {} |",
+            "| `{name}` | {} | {:.1} % | {} | {} | {} | {} | {} | {} |",
+            thousands(executions),
             100.0 * executions.min(GOAL) as f64 / GOAL as f64,
+            thousands(rate),
             eta(GOAL.saturating_sub(executions), rate),
             n("edges"),
             n("features"),
@@ -310,15 +325,18 @@ fn table(report: &Value) -> String {
     format!(
         "<!-- Written by `cargo xtask fuzz --long` from target/fuzz/report.json; do not edit. -->\n\
          \n\
-         Executions are added up over every long run so far ({total} in all); the goal is \
-         {GOAL} per target. Last budget per target: {}, under `nice -n 10` on a machine of \
-         2 cores shared with other work. *To the goal* is the time the rest would take at \
+         Executions are added up over every long run so far ({} in all); the goal is \
+         {} per target. Last budget per target: {}, under `nice -n 10` on a machine of \
+         {} cores. *To the goal* is the time the rest would take at \
          the last run's rate. Edges and features are libFuzzer's `cov:` and `ft:`.\n\
          \n\
          | target | executions | of the goal | exec/s | to the goal | edges | features | corpus files | crashes |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|\n\
          {}\n",
+        thousands(total),
+        thousands(GOAL),
         budgets.join(", "),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
         rows.join("\n")
     )
 }
@@ -348,7 +366,7 @@ mod tests {
             "corpus_files": 7, "crashes": 0, "last_run": {"budget_seconds": 60}}}});
         let t = table(&report);
         assert!(
-            t.contains("| `line` | 2500000 | 25.0 % | 1000 | 2.1 h | 5 | 6 | 7 | 0 |"),
+            t.contains("| `line` | 2,500,000 | 25.0 % | 1,000 | 2.1 h | 5 | 6 | 7 | 0 |"),
             "{t}"
         );
         assert!(t.contains("60 s"), "{t}");
