@@ -162,9 +162,10 @@ fn report_path() -> PathBuf {
     crate::root().join("target/fuzz/report.json")
 }
 
-/// The table the book's fuzzing chapter includes.
+/// The table the fuzzing and reliability chapters include (beside
+/// `book/src`, so that it is no chapter of its own).
 pub fn table_path() -> PathBuf {
-    crate::root().join("book/src/fuzz-report.md")
+    crate::root().join("book/fuzz-report.md")
 }
 
 /// Runs every target toward [`GOAL`], `budget` seconds at most each, and
