@@ -524,6 +524,43 @@ fn slowloris() -> Tally {
     t
 }
 
+/// Peers that ask for a big file and never read it: their send buffers
+/// fill, and the server must go on serving everyone else.
+fn peers_that_never_read() -> Tally {
+    let mut t = Tally::default();
+    let stalled = 20;
+    // The iterative model serves one client at a time by design: a stalled
+    // one holds it until the idle deadline.
+    for model in [Model::Async, Model::Threads, Model::Poll] {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(dir.path().join("big.bin"), data(8_000_000, 5)).expect("big");
+        let small = data(50_000, 6);
+        std::fs::write(dir.path().join("small.bin"), &small).expect("small");
+        let r = start_with(dir.path(), |c| c.model = model);
+        let a = addr(&r, Service::Transfer, Proto::Tcp);
+        let held: Vec<TcpStream> = (0..stalled)
+            .map(|_| {
+                let mut s = greet(a).expect("a session");
+                s.write_all(b"GET big.bin 0\r\n").expect("ask");
+                s
+            })
+            .collect();
+        t.faults += stalled;
+        // Let the server fill their buffers, then serve others meanwhile.
+        std::thread::sleep(Duration::from_millis(300));
+        for k in 0..10 {
+            let local = dir.path().join(format!("got{k}"));
+            transfer::get(&opts(&r), "small.bin", &local, false)
+                .unwrap_or_else(|e| panic!("{model:?}: a reader was stalled: {e}"));
+            t.bytes_lost += exact(&local, &small);
+            t.files_checked += 1;
+        }
+        drop(held);
+    }
+    t.note = format!("{stalled} peers that never read, async, threads, poll");
+    t
+}
+
 /// Garbage datagrams at full speed at the UDP ports during a TFTP download
 /// and UDP echo traffic: both complete, and no reply to garbage is larger
 /// than the datagram that caused it (no amplification).
@@ -882,6 +919,7 @@ const CHECKS: &[Check] = &[
     ("killed_servers", killed_servers),
     ("full_disk", full_disk),
     ("slowloris", slowloris),
+    ("peers_that_never_read", peers_that_never_read),
     ("udp_flood", udp_flood),
     ("hostile_names", hostile_names),
     ("connection_limit", connection_limit),
