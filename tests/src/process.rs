@@ -73,6 +73,7 @@ impl Guard {
 /// `wirekit serve` in a child process, with the addresses it printed.
 #[derive(Debug)]
 pub struct Served {
+    /// The server process.
     pub proc: Guard,
     /// `(service, proto, addr)` as `--json` printed them.
     pub listening: Vec<(String, String, std::net::SocketAddr)>,
@@ -83,10 +84,8 @@ impl Served {
     /// the prelude can set limits (`ulimit`) and ignored signals (`trap`),
     /// which the server inherits.
     pub fn start(bin: &Path, prelude: &str, args: &[&str]) -> Served {
-        let script = format!(
-            "{prelude}\nexec \"$0\" serve --json --any-port \"$@\"",
-            prelude = prelude
-        );
+        // `exec`: the server takes the shell's PID, so killing it kills the server.
+        let script = format!("{prelude}\nexec \"$0\" serve --json --any-port \"$@\"");
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(script)
