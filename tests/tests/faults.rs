@@ -849,6 +849,58 @@ fn hostile_names() -> Tally {
     t
 }
 
+/// A file replaced by a symbolic link out of the root *during* its
+/// download: the server reads the file it opened, to the end, and the
+/// next request for the name is refused.
+fn swapped_link() -> Tally {
+    let mut t = Tally::default();
+    for model in [Model::Async, Model::Threads, Model::Poll, Model::Iterative] {
+        let (_dir, root, work) = folders();
+        let body = data(8_000_000, 11);
+        std::fs::write(root.join("big.bin"), &body).expect("big");
+        let secret = work.join("secret.bin");
+        std::fs::write(&secret, vec![b'S'; body.len()]).expect("secret");
+        let r = start_with(&root, |c| c.model = model);
+        let mut s = greet(addr(&r, Service::Transfer, Proto::Tcp)).expect("a session");
+        s.write_all(b"GET big.bin 0\r\n").expect("ask");
+        let mut reader = std::io::BufReader::new(s);
+        let mut line = String::new();
+        let mut got = Vec::new();
+        let mut swapped = false;
+        loop {
+            line.clear();
+            std::io::BufRead::read_line(&mut reader, &mut line).expect("a reply line");
+            if let Some(len) = line.strip_prefix("DATA ") {
+                let len: usize = len.trim().parse().expect("a length");
+                let mut chunk = vec![0; len + 1];
+                reader.read_exact(&mut chunk).expect("a body");
+                got.extend_from_slice(&chunk[..len]);
+            } else if !line.starts_with("FILE ") {
+                break;
+            }
+            // A quarter in, with the rest still on the server's side.
+            if !swapped && got.len() > body.len() / 4 {
+                let tmp = root.join("swap");
+                std::os::unix::fs::symlink(&secret, &tmp).expect("link");
+                std::fs::rename(&tmp, root.join("big.bin")).expect("swap in the link");
+                swapped = true;
+                t.faults += 1;
+            }
+        }
+        assert!(line.starts_with("DONE "), "{model:?}: {line:?}");
+        assert!(swapped, "{model:?}: the swap came too late");
+        t.bytes_lost += (got != body) as u64 * body.len() as u64;
+        t.files_checked += 1;
+        // The iterative model serves one session at a time: end this one.
+        drop(reader);
+        let e = transfer::get(&opts(&r), "big.bin", &work.join("again"), false)
+            .expect_err("the link is refused");
+        assert_eq!(refused(&e), Some(ErrorCode::Denied), "{model:?}: {e}");
+    }
+    t.note = "a file swapped for a link out of the root mid-download, every model".into();
+    t
+}
+
 /// A WKFT/1 session past its greeting, or the refusal the server sent.
 fn greet(a: SocketAddr) -> Result<TcpStream, String> {
     let mut s = TcpStream::connect(a).map_err(|e| e.to_string())?;
@@ -922,6 +974,7 @@ const CHECKS: &[Check] = &[
     ("peers_that_never_read", peers_that_never_read),
     ("udp_flood", udp_flood),
     ("hostile_names", hostile_names),
+    ("swapped_link", swapped_link),
     ("connection_limit", connection_limit),
 ];
 
