@@ -2,76 +2,11 @@
 //! and a server that stops cleanly on Ctrl-C (SIGINT).
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wirekit");
-
-fn wirekit(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run wirekit")
-}
-
-/// A `wirekit serve` child on free ports, killed by PID if a test fails.
-struct Server {
-    child: Child,
-    listening: Vec<serde_json::Value>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("hello.txt"), b"hello\n").expect("write");
-        let root = dir.path().to_str().expect("utf-8 path").to_owned();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--any-port", "--json", "--root", &root])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start wirekit serve");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the ready line");
-        let listening: Vec<serde_json::Value> = serde_json::from_str(&line).expect("JSON");
-        Server {
-            child,
-            listening,
-            _dir: dir,
-        }
-    }
-
-    fn addr(&self, service: &str, proto: &str) -> String {
-        self.listening
-            .iter()
-            .find(|l| l["service"] == service && l["proto"] == proto)
-            .and_then(|l| l["addr"].as_str())
-            .expect("a listening socket")
-            .to_owned()
-    }
-
-    fn root(&self) -> &std::path::Path {
-        self._dir.path()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::{BIN, Server, stdout, wirekit};
 
 #[test]
 fn every_subcommand_has_help() {
@@ -80,15 +15,42 @@ fn every_subcommand_has_help() {
     let text = stdout(&top);
     assert!(text.contains("Exit codes"), "{text}");
     for sub in [
-        "serve", "echo", "time", "ls", "stat", "get", "put", "nc", "resolve",
+        "serve",
+        "echo",
+        "time",
+        "ls",
+        "stat",
+        "get",
+        "put",
+        "nc",
+        "resolve",
+        "sim",
+        "completions",
+        "tftp get",
+        "tftp put",
+        "bench echo",
+        "bench get",
+        "bench idle",
     ] {
-        let o = wirekit(&[sub, "--help"]);
+        let mut args: Vec<&str> = sub.split(' ').collect();
+        args.push("--help");
+        let o = wirekit(&args);
         assert!(o.status.success(), "{sub} --help");
+        let text = stdout(&o);
+        assert!(text.contains("Usage: wirekit "), "{sub}: {text}");
+        // Examples to copy, then the exit codes, in every subcommand's help.
+        let examples = text.find("Examples:").expect("examples");
+        let codes = text.find("Exit codes:").expect("exit codes");
+        assert!(examples < codes, "{sub}: {text}");
         assert!(
-            stdout(&o).contains("Usage: wirekit "),
-            "{sub}: {}",
-            stdout(&o)
+            text[examples..codes].matches("wirekit ").count() >= 1,
+            "{sub}"
         );
+    }
+    // Serve's port flags say their defaults, though they are optional.
+    let serve = stdout(&wirekit(&["serve", "--help"]));
+    for port in ["7007", "7013", "7037", "7012", "7021", "7069"] {
+        assert!(serve.contains(&format!("[default: {port}")), "{port}");
     }
     // A usage error is exit code 2, with a message.
     let o = wirekit(&["serve", "--model", "fork"]);
@@ -488,4 +450,284 @@ fn a_failed_get_leaves_no_partial() {
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+fn run_in(dir: &std::path::Path, args: &[&str], input: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run wirekit");
+    if let Some(bytes) = input {
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(bytes).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// `get` writes where cp and scp would: into a directory, `.`, or `-` for
+/// standard output; URLs name the server and the file at once; `put -`
+/// reads a pipe; `nc HOST PORT` as netcat users type it.
+#[test]
+fn destinations_urls_and_pipes_work_as_users_expect() {
+    let s = Server::start(&[]);
+    let wkft = s.addr("transfer", "tcp");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::create_dir(d.join("into")).expect("mkdir");
+    let ok = |o: &Output| assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for target in ["into", "into/", "."] {
+        let o = run_in(d, &["get", &wkft, "hello.txt", target], None);
+        ok(&o);
+        let want = if target == "." {
+            d.join("hello.txt")
+        } else {
+            d.join("into/hello.txt")
+        };
+        assert_eq!(std::fs::read(&want).expect(target), b"hello\n", "{target}");
+        std::fs::remove_file(&want).expect("rm");
+    }
+    // Standard output holds the bytes; the summary goes to standard error.
+    let o = run_in(d, &["get", &format!("wkft://{wkft}/hello.txt"), "-"], None);
+    ok(&o);
+    assert_eq!(o.stdout, b"hello\n");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hello.txt -> -"));
+    // A pipe is spooled, so the upload can announce its size.
+    let o = run_in(d, &["put", &wkft, "-", "piped.txt"], Some(b"from a pipe\n"));
+    ok(&o);
+    assert_eq!(
+        std::fs::read(s.root().join("piped.txt")).expect("stored"),
+        b"from a pipe\n"
+    );
+    // put prints local -> remote.
+    std::fs::write(d.join("up.txt"), b"up\n").expect("write");
+    let o = run_in(
+        d,
+        &["put", &format!("wkft://{wkft}/copy.txt"), "up.txt"],
+        None,
+    );
+    ok(&o);
+    assert!(
+        stdout(&o).starts_with("up.txt -> copy.txt: 3 bytes"),
+        "{}",
+        stdout(&o)
+    );
+    // TFTP to standard output, by URL.
+    let tftp = s.addr("tftp", "udp");
+    let o = run_in(
+        d,
+        &["tftp", "get", &format!("tftp://{tftp}/hello.txt"), "-"],
+        None,
+    );
+    ok(&o);
+    assert_eq!(o.stdout, b"hello\n");
+    // netcat's HOST PORT.
+    let echo = s.addr("echo", "tcp");
+    let (host, port) = echo.rsplit_once(':').expect("host:port");
+    let o = run_in(d, &["nc", host, port, "-w", "0.5"], Some(b"ping\n"));
+    ok(&o);
+    assert_eq!(stdout(&o), "ping\n");
+    // Nothing else was left in the working directory.
+    let mut left: Vec<_> = std::fs::read_dir(d)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["into", "up.txt"]);
+}
+
+fn signal(pid: u32, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Ctrl-C in the middle of a download keeps the partial and prints the
+/// exact command that continues it; that command completes the file.
+#[test]
+fn an_interrupted_get_says_what_it_kept_and_how_to_resume() {
+    let s = Server::start(&[]);
+    let body: Vec<u8> = (0..300_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(s.root().join("big.bin"), &body).expect("write");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let part = dir.path().join(".big.bin.wkpart");
+    let wkft = s.addr("transfer", "tcp");
+    let child = Command::new(BIN)
+        .args(["get", &wkft, "big.bin"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run wirekit get");
+    wait_for("the first bytes", || {
+        std::fs::metadata(&part).is_ok_and(|m| m.len() > 0)
+    });
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("bytes kept in"), "{err}");
+    let command = err
+        .lines()
+        .find_map(|l| l.strip_prefix("continue with: "))
+        .unwrap_or_else(|| panic!("no resume command in {err}"));
+    assert_eq!(command, format!("wirekit get --resume {wkft} big.bin"));
+    assert!(
+        !dir.path().join("big.bin").exists(),
+        "nothing under the final name"
+    );
+    let kept = std::fs::metadata(&part).expect("the partial stays").len();
+    // Without --resume or --restart the partial is not thrown away.
+    let again = run_in(dir.path(), &["get", &wkft, "big.bin"], None);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(std::fs::metadata(&part).expect("still kept").len(), kept);
+    let words: Vec<&str> = command.split(' ').skip(1).collect();
+    let resumed = run_in(dir.path(), &words, None);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(
+        stdout(&resumed).contains(&format!("resumed at {kept}")),
+        "{}",
+        stdout(&resumed)
+    );
+    assert!(std::fs::read(dir.path().join("big.bin")).expect("complete") == body);
+    assert!(!part.exists());
+}
+
+/// The same for an upload: the server keeps the partial, the client says
+/// how to continue, a plain put refuses to discard it.
+#[test]
+fn an_interrupted_put_says_how_to_resume() {
+    let s = Server::start(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let body: Vec<u8> = (0..300_000_000u32)
+        .map(|i| (i.wrapping_mul(40_503) >> 8) as u8)
+        .collect();
+    std::fs::write(dir.path().join("up.bin"), &body).expect("write");
+    let server_part = s.root().join(".up.bin.wkpart");
+    let wkft = s.addr("transfer", "tcp");
+    let child = Command::new(BIN)
+        .args(["put", &wkft, "up.bin", "--restart"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run wirekit put");
+    wait_for("the first bytes on the server", || {
+        std::fs::metadata(&server_part).is_ok_and(|m| m.len() > 0)
+    });
+    signal(child.id(), "-TERM");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains(&format!(
+            "continue with: wirekit put --resume {wkft} up.bin"
+        )),
+        "{err}"
+    );
+    let plain = run_in(dir.path(), &["put", &wkft, "up.bin"], None);
+    assert_eq!(plain.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("--resume"));
+    // The server lets go of the upload once it has read what was in flight.
+    let mut resumed = run_in(dir.path(), &["put", "--resume", &wkft, "up.bin"], None);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while String::from_utf8_lossy(&resumed.stderr).contains("503") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        resumed = run_in(dir.path(), &["put", "--resume", &wkft, "up.bin"], None);
+    }
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(
+        stdout(&resumed).contains("resumed at"),
+        "{}",
+        stdout(&resumed)
+    );
+    assert!(std::fs::read(s.root().join("up.bin")).expect("stored") == body);
+}
+
+/// SIGTERM shuts a server down as Ctrl-C does; its log, written to a file,
+/// has no colour codes and does not count shutdown's own wake-ups as
+/// clients; a client with -v tells its connection.
+#[test]
+fn serve_logs_plainly_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = std::fs::File::create(dir.path().join("serve.log")).expect("log");
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--any-port",
+            "--json",
+            "--only",
+            "echo",
+            "--model",
+            "threads",
+        ])
+        .env("RUST_LOG", "debug")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready line");
+    let listening: Vec<serde_json::Value> = serde_json::from_str(&line).expect("JSON");
+    let echo = listening
+        .iter()
+        .find(|l| l["proto"] == "tcp")
+        .and_then(|l| l["addr"].as_str())
+        .expect("echo")
+        .to_owned();
+    let o = wirekit(&["-v", "echo", &echo, "hi"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("connected"));
+    signal(child.id(), "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let text = std::fs::read_to_string(dir.path().join("serve.log")).expect("log");
+    assert!(!text.contains('\x1b'), "colour codes in a log file: {text}");
+    assert!(text.contains("shutting down"), "{text}");
+    assert_eq!(
+        text.matches("accepted").count(),
+        1,
+        "one client, one accept: {text}"
+    );
 }

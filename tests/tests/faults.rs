@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use wirekit::client::transfer::Partial;
 use wirekit::client::{ClientError, tftp, transfer};
 use wirekit::drive::Model;
 use wirekit::services::{Proto, Service};
@@ -168,8 +169,8 @@ fn killed_wkft_clients() -> Tally {
         interrupted += u64::from(!done);
         if !done {
             let resumed = match upload {
-                true => transfer::put(&o, &local, &name, true),
-                false => transfer::get(&o, &name, &local, true),
+                true => transfer::put(&o, &local, &name, Partial::Resume),
+                false => transfer::get(&o, &name, &local, Partial::Resume),
             };
             if let Err(e) = resumed {
                 panic!("{verb} --resume of {name} failed: {e}");
@@ -348,8 +349,8 @@ fn killed_servers() -> Tally {
         );
         let (o2, l2, n2) = (o.clone(), local.clone(), name.clone());
         let first = std::thread::spawn(move || match upload {
-            true => transfer::put(&o2, &l2, &n2, false).map(|_| ()),
-            false => transfer::get(&o2, &n2, &l2, false).map(|_| ()),
+            true => transfer::put(&o2, &l2, &n2, Partial::Keep).map(|_| ()),
+            false => transfer::get(&o2, &n2, &l2, Partial::Keep).map(|_| ()),
         });
         std::thread::sleep(Duration::from_millis(at.below(30)));
         served.proc.kill();
@@ -362,8 +363,8 @@ fn killed_servers() -> Tally {
         o.addr = again.addr("transfer");
         if std::fs::read(target).map_or(true, |d| d != body) {
             let resumed = match upload {
-                true => transfer::put(&o, &local, &name, true).map(|_| ()),
-                false => transfer::get(&o, &name, &local, true).map(|_| ()),
+                true => transfer::put(&o, &local, &name, Partial::Resume).map(|_| ()),
+                false => transfer::get(&o, &name, &local, Partial::Resume).map(|_| ()),
             };
             resumed.unwrap_or_else(|e| panic!("resume after a server kill: {e}"));
         }
@@ -415,7 +416,8 @@ fn full_disk() -> Tally {
         std::fs::write(&ls, &small).expect("small");
         for round in 0..3 {
             let name = format!("big-{model}-{round}.bin");
-            let e = transfer::put(&o, &lb, &name, false).expect_err("an upload past the limit");
+            let e =
+                transfer::put(&o, &lb, &name, Partial::Keep).expect_err("an upload past the limit");
             let code = refused(&e);
             // EFBIG is the store's 413, as ENOSPC and EDQUOT are.
             assert_eq!(
@@ -430,7 +432,7 @@ fn full_disk() -> Tally {
             );
             // The server keeps serving: a file that fits goes through.
             let ok = format!("small-{model}-{round}.bin");
-            transfer::put(&o, &ls, &ok, false).expect("a small upload after a full disk");
+            transfer::put(&o, &ls, &ok, Partial::Keep).expect("a small upload after a full disk");
             t.bytes_lost += exact(&root.join(&ok), &small);
             t.files_checked += 1;
         }
@@ -550,7 +552,7 @@ fn peers_that_never_read() -> Tally {
         std::thread::sleep(Duration::from_millis(300));
         for k in 0..10 {
             let local = dir.path().join(format!("got{k}"));
-            transfer::get(&opts(&r), "small.bin", &local, false)
+            transfer::get(&opts(&r), "small.bin", &local, Partial::Keep)
                 .unwrap_or_else(|e| panic!("{model:?}: a reader was stalled: {e}"));
             t.bytes_lost += exact(&local, &small);
             t.files_checked += 1;
@@ -777,8 +779,14 @@ fn hostile_names() -> Tally {
             let local = work.join("down.bin");
             // WKFT/1 download and upload: refused with a typed code.
             for (way, res) in [
-                ("get", transfer::get(&o, name, &local, false).map(|_| ())),
-                ("put", transfer::put(&o, &up, name, false).map(|_| ())),
+                (
+                    "get",
+                    transfer::get(&o, name, &local, Partial::Keep).map(|_| ()),
+                ),
+                (
+                    "put",
+                    transfer::put(&o, &up, name, Partial::Keep).map(|_| ()),
+                ),
             ] {
                 // A name with a NUL or a line break cannot even be sent: the
                 // client refuses it before a byte leaves.
@@ -893,7 +901,7 @@ fn swapped_link() -> Tally {
         t.files_checked += 1;
         // The iterative model serves one session at a time: end this one.
         drop(reader);
-        let e = transfer::get(&opts(&r), "big.bin", &work.join("again"), false)
+        let e = transfer::get(&opts(&r), "big.bin", &work.join("again"), Partial::Keep)
             .expect_err("the link is refused");
         assert_eq!(refused(&e), Some(ErrorCode::Denied), "{model:?}: {e}");
     }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 use wirekit::client::ClientError;
-use wirekit::client::{echo, time, transfer};
+use wirekit::client::transfer::{self, Partial};
+use wirekit::client::{echo, time};
 use wirekit::drive::Model;
 use wirekit::services::{EchoMode, Proto, Service};
 use wirekit_core::retry::BackoffConfig;
@@ -93,7 +94,7 @@ fn check_model(model: Model) {
     let body = data(300_000, model as u64);
     std::fs::write(&local, &body).expect("request");
     std::fs::create_dir(dir.path().join("sub")).expect("request");
-    let put = transfer::put(&o, &local, "sub/up.bin", false).expect("request");
+    let put = transfer::put(&o, &local, "sub/up.bin", Partial::Keep).expect("request");
     assert_eq!(put.size, body.len() as u64);
     assert_eq!(
         std::fs::read(dir.path().join("sub/up.bin")).expect("request"),
@@ -108,7 +109,7 @@ fn check_model(model: Model) {
     let stat = transfer::stat(&o, "sub/up.bin".into()).expect("request");
     assert_eq!((stat.kind, stat.size), (Kind::File, body.len() as u64));
     let back = dir.path().join("back.bin");
-    let got = transfer::get(&o, "sub/up.bin", &back, false).expect("request");
+    let got = transfer::get(&o, "sub/up.bin", &back, Partial::Keep).expect("request");
     assert_eq!(got.digest, put.digest);
     assert_eq!(std::fs::read(&back).expect("request"), body);
     assert!(
@@ -117,10 +118,11 @@ fn check_model(model: Model) {
     );
 
     // Errors reach the client typed.
-    let e = transfer::get(&o, "missing", &dir.path().join("m"), false).expect_err("must fail");
+    let e =
+        transfer::get(&o, "missing", &dir.path().join("m"), Partial::Keep).expect_err("must fail");
     assert_eq!(transfer::refused_code(&e), Some(ErrorCode::NotFound), "{e}");
     assert!(!dir.path().join("m").exists());
-    let e = transfer::put(&o, &local, "sub/up.bin", false).expect_err("must fail");
+    let e = transfer::put(&o, &local, "sub/up.bin", Partial::Keep).expect_err("must fail");
     assert_eq!(transfer::refused_code(&e), Some(ErrorCode::Exists), "{e}");
     assert_eq!(e.exit_code(), 4);
 }

@@ -154,7 +154,10 @@ pub fn accept(datagram: &[u8], config: &ServerConfig) -> Result<Request, Refusal
     if direction == Direction::Write && !config.allow_write {
         return Err(refuse(
             RefusalReason::ReadOnly,
-            Some((ErrorCode::AccessViolation, "this server is read-only")),
+            Some((
+                ErrorCode::AccessViolation,
+                "this server takes no TFTP uploads",
+            )),
         ));
     }
     let negotiation = negotiate(

@@ -9,22 +9,28 @@
 //! | WKFT/1 file transfer | [`transfer`] |
 //! | TFTP get and put | [`tftp`] |
 //! | a netcat for hand-typed sessions | [`nc`] |
-//! | partials, progress bars, batched writes | [`local`] |
+//! | partials and batched writes | [`local`] |
+//! | progress bars | [`progress`] |
+//! | addresses and URLs as typed | [`target`] |
 
 pub mod echo;
 pub mod local;
 pub mod nc;
+pub mod progress;
+pub mod target;
 pub mod tftp;
 pub mod time;
 pub mod transfer;
+
+pub use target::Target;
 
 use crate::clock::Clock;
 use crate::drive::blocking::{Ending, datagram_loop, run_stream};
 use crate::drive::one_peer;
 use crate::endpoint::{Endpoint, Handler, Hosted};
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
-use std::sync::atomic::AtomicBool;
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use wirekit_core::request::{Reply, RequestEvent, Requester};
 use wirekit_core::retry::BackoffConfig;
@@ -50,6 +56,25 @@ pub enum ClientError {
         /// Datagrams sent.
         attempts: u32,
     },
+    /// A UDP server stopped answering in the middle of a transfer.
+    #[error(
+        "{addr} stopped answering: nothing heard for {:.1} s, {retries} retransmissions",
+        waited.as_secs_f64()
+    )]
+    Silent {
+        /// The server.
+        addr: SocketAddr,
+        /// How long nothing came.
+        waited: Duration,
+        /// Packets sent again meanwhile.
+        retries: u32,
+    },
+    /// The command line asks for something impossible; nothing was done.
+    #[error("{0}")]
+    Usage(String),
+    /// Ctrl-C or SIGTERM stopped the command; the text says what was kept.
+    #[error("interrupted{0}")]
+    Interrupted(String),
     /// The server answered with an error.
     #[error("server refused: {0}")]
     Refused(String),
@@ -69,6 +94,9 @@ pub enum ClientError {
     /// ends quietly with exit code 0, as coreutils do.
     #[error("standard output closed")]
     ClosedPipe,
+    /// A simulated workload did not complete (the run itself worked).
+    #[error("{0}")]
+    Workload(String),
     /// Any other socket error.
     #[error("network error: {0}")]
     Io(#[from] io::Error),
@@ -80,41 +108,65 @@ impl ClientError {
         match self {
             ClientError::ClosedPipe => 0,
             ClientError::Local(_) => 1,
-            ClientError::Unreachable { .. } | ClientError::NoReply { .. } => 3,
+            ClientError::Usage(_) => 2,
+            ClientError::Unreachable { .. }
+            | ClientError::NoReply { .. }
+            | ClientError::Silent { .. } => 3,
             ClientError::Refused(_) => 4,
-            ClientError::Protocol(_) | ClientError::Io(_) | ClientError::TimedOut(_) => 5,
+            ClientError::Protocol(_)
+            | ClientError::Io(_)
+            | ClientError::TimedOut(_)
+            | ClientError::Workload(_) => 5,
             ClientError::Verify(_) => 6,
+            ClientError::Interrupted(_) => 130,
+        }
+    }
+
+    /// A word for the class, for `--json` errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientError::ClosedPipe => "closed-pipe",
+            ClientError::Local(_) => "local",
+            ClientError::Usage(_) => "usage",
+            ClientError::Unreachable { .. } => "unreachable",
+            ClientError::NoReply { .. } | ClientError::Silent { .. } => "no-reply",
+            ClientError::Refused(_) => "refused",
+            ClientError::Protocol(_) => "protocol",
+            ClientError::Io(_) => "network",
+            ClientError::TimedOut(_) => "timeout",
+            ClientError::Workload(_) => "workload",
+            ClientError::Verify(_) => "verify",
+            ClientError::Interrupted(_) => "interrupted",
         }
     }
 }
 
-/// Resolves `addr`, adding `default_port` when it names none.
+/// Set by Ctrl-C or SIGTERM once [`watch_interrupts`] runs: every client
+/// loop checks it and stops cleanly, so that what was kept can be told.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C and SIGTERM stop the client loops instead of the process.
+pub fn watch_interrupts() -> Result<(), ClientError> {
+    // A second Ctrl-C means "now": the process ends without the tidy stop.
+    ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+    })
+    .map_err(|e| ClientError::Local(format!("cannot watch for Ctrl-C: {e}")))
+}
+
+/// Whether Ctrl-C or SIGTERM came.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// Resolves `addr`, adding `default_port` when it names none. A malformed
+/// address is a usage error; a name that does not resolve is unreachable.
 pub fn resolve(addr: &str, default_port: u16) -> Result<SocketAddr, ClientError> {
-    let unreachable = |source| ClientError::Unreachable {
-        addr: addr.to_owned(),
-        source,
-    };
-    let with_port = if addr.parse::<SocketAddr>().is_ok() {
-        addr.to_owned()
-    } else if addr.parse::<std::net::IpAddr>().is_ok() {
-        SocketAddr::new(
-            addr.parse().map_err(|e| unreachable(io::Error::other(e)))?,
-            default_port,
-        )
-        .to_string()
-    } else if addr
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        addr.to_owned()
-    } else {
-        format!("{addr}:{default_port}")
-    };
-    with_port
-        .to_socket_addrs()
-        .map_err(unreachable)?
-        .next()
-        .ok_or_else(|| unreachable(io::Error::new(io::ErrorKind::NotFound, "no address")))
+    Target::parse(addr)
+        .map_err(|e| ClientError::Usage(format!("bad address {addr:?}: {e}")))?
+        .resolve(default_port)
 }
 
 /// Connects with a bounded wait.
@@ -125,6 +177,7 @@ pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ClientE
             source,
         })?;
     stream.set_nodelay(true)?;
+    tracing::debug!(%addr, local = ?stream.local_addr().ok(), "connected");
     Ok(stream)
 }
 
@@ -175,11 +228,10 @@ pub fn run_tcp(
     clock: &Clock,
     idle: Duration,
 ) -> Result<(), ClientError> {
-    let never = AtomicBool::new(false);
-    match run_stream(stream, ep, clock, idle, &never)? {
+    match run_stream(stream, ep, clock, idle, &INTERRUPTED)? {
         Ending::Done => Ok(()),
         Ending::Idle => Err(ClientError::TimedOut(idle)),
-        Ending::Stopped => Err(ClientError::Local("interrupted".into())),
+        Ending::Stopped => Err(ClientError::Interrupted(String::new())),
     }
 }
 
@@ -204,11 +256,19 @@ where
         (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
     };
     let socket = UdpSocket::bind(local)?;
-    let never = AtomicBool::new(false);
+    tracing::debug!(%server, local = ?socket.local_addr().ok(), "datagram socket ready");
     // The machines address their server as PeerId::FIRST.
-    datagram_loop(&socket, hosted, clock, &never, one_peer(server), |h| {
-        finished(h.handler()) || h.is_done()
-    })?;
+    datagram_loop(
+        &socket,
+        hosted,
+        clock,
+        &INTERRUPTED,
+        one_peer(server),
+        |h| finished(h.handler()) || h.is_done(),
+    )?;
+    if interrupted() {
+        return Err(ClientError::Interrupted(String::new()));
+    }
     Ok(())
 }
 
@@ -243,7 +303,10 @@ where
         },
         |a: &mut Asked<R::Value>, ev, _: &mut Vec<bytes::Bytes>| match ev {
             RequestEvent::Reply { value, attempts } => a.outcome = Some(Ok((value, attempts))),
-            RequestEvent::Retrying { attempt, wait } => a.retries.push((attempt, wait)),
+            RequestEvent::Retrying { attempt, wait } => {
+                tracing::debug!(attempt, ?wait, "no reply yet: sending again");
+                a.retries.push((attempt, wait))
+            }
             RequestEvent::ServerDown { attempts } => a.outcome = Some(Err(attempts)),
             RequestEvent::Stray { from } => {
                 tracing::debug!(peer = from.0, "stray datagram ignored")
@@ -266,7 +329,9 @@ where
             addr: server,
             attempts,
         }),
-        None => Err(ClientError::Protocol("no outcome".into())),
+        None => Err(ClientError::Protocol(
+            "the exchange ended without an answer".into(),
+        )),
     }
 }
 

@@ -2,7 +2,8 @@
 //! loop, with the local file behind it. Downloads land in a partial renamed
 //! into place only when complete; blocks are written in large batches.
 
-use crate::client::local::{Batched, bar_for, partial_path};
+use crate::client::local::{Batched, Dest, partial_path};
+use crate::client::progress::{bar, set_total};
 use crate::client::{ClientError, Collect, run_udp};
 use crate::clock::Clock;
 use crate::endpoint::Hosted;
@@ -10,9 +11,10 @@ use crate::store::read_exact_at;
 use crate::store::tftp::io_error;
 use serde::Serialize;
 use std::fs::{self, File, OpenOptions};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::Instant;
 use wirekit_core::tftp::Failure;
 use wirekit_core::tftp::client::{Client, ClientConfig, Command as CCmd, Event as CEvent};
 
@@ -40,7 +42,7 @@ impl Transferred {
         bytes: u64,
         params: Option<wirekit_core::tftp::Params>,
         config: &ClientConfig,
-        started: std::time::Instant,
+        started: Instant,
     ) -> Self {
         // No OACK: the server took no options, so RFC 1350's defaults held.
         let p = params.unwrap_or_else(|| wirekit_core::tftp::Params::plain(config.timeout));
@@ -55,65 +57,128 @@ impl Transferred {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ClientState {
     params: Option<wirekit_core::tftp::Params>,
     done: Option<Result<u64, Failure>>,
-    local_error: Option<String>,
+    local_error: Option<ClientError>,
+    /// When the server was last heard: a timeout reports the real silence.
+    heard: Instant,
 }
 
-fn failure(f: Failure) -> ClientError {
-    match f {
-        Failure::Peer { code, message } => {
-            ClientError::Refused(format!("TFTP error {}: {message}", code.code()))
+impl ClientState {
+    fn new() -> Self {
+        ClientState {
+            params: None,
+            done: None,
+            local_error: None,
+            heard: Instant::now(),
         }
-        Failure::TimedOut { timeouts } => {
-            ClientError::TimedOut(Duration::from_secs(u64::from(timeouts)))
+    }
+
+    fn failure(&self, server: SocketAddr, f: Failure) -> ClientError {
+        match f {
+            Failure::Peer { code, message } => {
+                ClientError::Refused(format!("TFTP error {}: {message}", code.code()))
+            }
+            Failure::TimedOut { timeouts } => ClientError::Silent {
+                addr: server,
+                waited: self.heard.elapsed(),
+                retries: timeouts,
+            },
+            other => ClientError::Protocol(other.to_string()),
         }
-        other => ClientError::Protocol(other.to_string()),
     }
 }
 
-/// Downloads `remote` into `local` (through a partial renamed on success).
+fn misuse(e: wirekit_core::tftp::Misuse) -> ClientError {
+    ClientError::Usage(e.to_string())
+}
+
+/// Where a download's blocks go: a partial opened once the first block
+/// came, or standard output (blocks arrive in order).
+enum Out {
+    Unopened(PathBuf),
+    File(Batched),
+    Stdout(std::io::Stdout),
+}
+
+impl Out {
+    fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), ClientError> {
+        if let Out::Unopened(part) = self {
+            let file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&*part)
+                .map_err(|e| ClientError::Local(format!("cannot write {}: {e}", part.display())))?;
+            *self = Out::File(Batched::new(file));
+        }
+        match self {
+            Out::File(b) => b
+                .write(offset, data)
+                .map_err(|e| ClientError::Local(format!("cannot write the download: {e}"))),
+            Out::Stdout(out) => match out.write_all(data) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    Err(ClientError::ClosedPipe)
+                }
+                other => other.map_err(|e| {
+                    ClientError::Local(format!("cannot write to standard output: {e}"))
+                }),
+            },
+            Out::Unopened(_) => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), ClientError> {
+        match self {
+            Out::File(b) => b
+                .flush()
+                .map_err(|e| ClientError::Local(format!("cannot write the download: {e}"))),
+            Out::Stdout(out) => out.flush().map_err(|e| ClientError::Local(e.to_string())),
+            Out::Unopened(_) => Ok(()),
+        }
+    }
+}
+
+/// Downloads `remote` into `dest`: a file through a partial renamed on
+/// success (TFTP cannot resume, so a failure removes it), or standard output.
 pub fn get(
     server: SocketAddr,
     remote: &str,
-    local: &Path,
+    dest: impl Into<Dest>,
     config: ClientConfig,
     progress: bool,
 ) -> Result<Transferred, ClientError> {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
+    let dest = &dest.into();
     let clock = Clock::new();
-    let part = partial_path(local);
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&part)
-        .map_err(|e| ClientError::Local(format!("cannot write {}: {e}", part.display())))?;
-    let machine = match Client::get(remote, config, clock.now()) {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = fs::remove_file(&part);
-            return Err(ClientError::Local(format!("{e:?}")));
-        }
+    let machine = Client::get(remote, config, clock.now()).map_err(misuse)?;
+    let part = match dest {
+        Dest::File(local) => Some(partial_path(local)),
+        Dest::Stdout => None,
     };
-    let bar = bar_for(progress, "tftp get");
-    let mut out = Batched::new(file);
+    let mut out = match &part {
+        Some(p) => Out::Unopened(p.clone()),
+        None => Out::Stdout(std::io::stdout()),
+    };
+    let bar = bar(progress, None, 0, "tftp get", started);
     let handler = Collect::new(
-        ClientState::default(),
+        ClientState::new(),
         move |st: &mut ClientState, ev, _: &mut Vec<CCmd>| match ev {
             CEvent::Negotiated(p) => {
+                tracing::debug!(?p, "options negotiated");
+                st.heard = Instant::now();
                 if let Some(size) = p.tsize {
-                    bar.set_length(size);
+                    set_total(&bar, size, 0);
                 }
                 st.params = Some(p);
             }
             CEvent::Data { offset, data } => {
+                st.heard = Instant::now();
                 if st.local_error.is_none()
                     && let Err(e) = out.write(offset, &data)
                 {
-                    st.local_error = Some(e.to_string());
+                    st.local_error = Some(e);
                 }
                 bar.set_position(offset + data.len() as u64);
             }
@@ -122,7 +187,16 @@ pub fn get(
                 if st.local_error.is_none()
                     && let Err(e) = out.flush()
                 {
-                    st.local_error = Some(e.to_string());
+                    st.local_error = Some(e);
+                }
+                if let Out::Unopened(part) = &out {
+                    // An empty file: no block had bytes to open the partial.
+                    if let Err(e) = File::create(part) {
+                        st.local_error = Some(ClientError::Local(format!(
+                            "cannot write {}: {e}",
+                            part.display()
+                        )));
+                    }
                 }
                 st.done = Some(Ok(bytes));
             }
@@ -134,43 +208,52 @@ pub fn get(
         },
     );
     let mut hosted = Hosted::new(machine, handler);
+    let discard = || {
+        if let Some(p) = &part {
+            let _ = fs::remove_file(p);
+        }
+    };
     // The machine would dally after the last block to acknowledge it again
     // should the server not have heard; a command line exits at once, like
     // tftp-hpa's and curl's. A server that missed the last ACK retries, then
     // gives up — the file is already complete here.
     if let Err(e) = run_udp(server, &mut hosted, &clock, |h| h.state.done.is_some()) {
-        let _ = fs::remove_file(&part);
-        return Err(e);
-    }
-    let st = hosted.into_parts().1.state;
-    match st.done {
-        Some(Ok(bytes)) => {
-            if let Some(e) = st.local_error {
-                let _ = fs::remove_file(&part);
-                return Err(ClientError::Local(format!(
-                    "cannot write {}: {e}",
-                    part.display()
-                )));
+        discard();
+        return Err(match e {
+            ClientError::Interrupted(_) => {
+                ClientError::Interrupted(": TFTP cannot resume, so nothing was kept".into())
             }
+            e => e,
+        });
+    }
+    let mut st = hosted.into_parts().1.state;
+    let outcome = match st.done.take() {
+        Some(Ok(bytes)) => match st.local_error.take() {
+            Some(e) => Err(e),
+            None => Ok(bytes),
+        },
+        Some(Err(f)) => Err(st.failure(server, f)),
+        None => Err(ClientError::Protocol(
+            "the transfer ended without an outcome".into(),
+        )),
+    };
+    let bytes = outcome.inspect_err(|_| discard())?;
+    let local = match dest {
+        Dest::File(local) => {
+            let part = partial_path(local);
             fs::rename(&part, local).map_err(|e| {
                 ClientError::Local(format!("cannot rename into {}: {e}", local.display()))
             })?;
-            Ok(Transferred::new(
-                remote, local, bytes, st.params, &config, started,
-            ))
+            local.clone()
         }
-        Some(Err(f)) => {
-            let _ = fs::remove_file(&part);
-            Err(failure(f))
-        }
-        None => {
-            let _ = fs::remove_file(&part);
-            Err(ClientError::Protocol("no outcome".into()))
-        }
-    }
+        Dest::Stdout => PathBuf::from("-"),
+    };
+    Ok(Transferred::new(
+        remote, &local, bytes, st.params, &config, started,
+    ))
 }
 
-/// Uploads `local` as `remote`.
+/// Uploads the file `local` as `remote`; see [`put_from`].
 pub fn put(
     server: SocketAddr,
     local: &Path,
@@ -178,29 +261,46 @@ pub fn put(
     config: ClientConfig,
     progress: bool,
 ) -> Result<Transferred, ClientError> {
-    let started = std::time::Instant::now();
-    let clock = Clock::new();
     let file = File::open(local)
         .map_err(|e| ClientError::Local(format!("cannot read {}: {e}", local.display())))?;
+    put_from(server, file, local, remote, config, progress)
+}
+
+/// Uploads `file` (opened from `local`) as `remote`.
+pub fn put_from(
+    server: SocketAddr,
+    file: File,
+    local: &Path,
+    remote: &str,
+    config: ClientConfig,
+    progress: bool,
+) -> Result<Transferred, ClientError> {
+    let started = Instant::now();
+    let clock = Clock::new();
     let size = file
         .metadata()
-        .map_err(|e| ClientError::Local(e.to_string()))?
+        .map_err(|e| ClientError::Local(format!("cannot read {}: {e}", local.display())))?
         .len();
-    let machine = Client::put(remote, Some(size), config, clock.now())
-        .map_err(|e| ClientError::Local(format!("{e:?}")))?;
-    let bar = bar_for(progress, "tftp put");
-    bar.set_length(size);
+    let machine = Client::put(remote, Some(size), config, clock.now()).map_err(misuse)?;
+    let bar = bar(progress, Some(size), 0, "tftp put", started);
     let handler = Collect::new(
-        ClientState::default(),
+        ClientState::new(),
         move |st: &mut ClientState, ev, cmds: &mut Vec<CCmd>| match ev {
-            CEvent::Negotiated(p) => st.params = Some(p),
+            CEvent::Negotiated(p) => {
+                tracing::debug!(?p, "options negotiated");
+                st.heard = Instant::now();
+                st.params = Some(p);
+            }
             CEvent::ReadChunk { offset, len } => {
                 cmds.push(match read_exact_at(&file, offset, len) {
                     Ok(b) => CCmd::Chunk(b),
                     Err(e) => CCmd::ReadFailed(io_error(&e)),
                 })
             }
-            CEvent::Progress { bytes } => bar.set_position(bytes),
+            CEvent::Progress { bytes } => {
+                st.heard = Instant::now();
+                bar.set_position(bytes)
+            }
             CEvent::Done { bytes } => {
                 bar.finish_and_clear();
                 st.done = Some(Ok(bytes));
@@ -213,13 +313,20 @@ pub fn put(
         },
     );
     let mut hosted = Hosted::new(machine, handler);
-    run_udp(server, &mut hosted, &clock, |h| h.state.done.is_some())?;
-    let st = hosted.into_parts().1.state;
-    match st.done {
+    run_udp(server, &mut hosted, &clock, |h| h.state.done.is_some()).map_err(|e| match e {
+        ClientError::Interrupted(_) => {
+            ClientError::Interrupted(": TFTP cannot resume; the server discards the upload".into())
+        }
+        e => e,
+    })?;
+    let mut st = hosted.into_parts().1.state;
+    match st.done.take() {
         Some(Ok(bytes)) => Ok(Transferred::new(
             remote, local, bytes, st.params, &config, started,
         )),
-        Some(Err(f)) => Err(failure(f)),
-        None => Err(ClientError::Protocol("no outcome".into())),
+        Some(Err(f)) => Err(st.failure(server, f)),
+        None => Err(ClientError::Protocol(
+            "the transfer ended without an outcome".into(),
+        )),
     }
 }

@@ -7,7 +7,8 @@
 //! never leaves a truncated file under the name asked for — and `--resume`
 //! continues from the partial.
 
-use crate::client::local::{bar, partial_path};
+use crate::client::local::{Dest, kept_partial, partial_path};
+use crate::client::progress::bar;
 use crate::client::{ClientError, connect, run_tcp};
 use crate::clock::Clock;
 use crate::endpoint::{Handler, Hosted};
@@ -58,15 +59,29 @@ fn local_err(what: &str, path: &Path, e: io::Error) -> ClientError {
     ClientError::Local(format!("{what} {}: {e}", path.display()))
 }
 
-fn remote_failure(f: Failure) -> ClientError {
+fn remote_failure(f: Failure, path: &str) -> ClientError {
     match f {
         Failure::Remote { code, message } => {
-            ClientError::Refused(format!("{} {message}", code.code()))
+            ClientError::Refused(format!("{} {message} ({path})", code.code()))
         }
         Failure::DigestMismatch { .. } => ClientError::Verify(f.to_string()),
         Failure::LocalShort => ClientError::Local(f.to_string()),
-        Failure::Protocol(_) | Failure::ConnectionClosed => ClientError::Protocol(f.to_string()),
+        Failure::Protocol(e) => ClientError::Protocol(e.to_string()),
+        Failure::ConnectionClosed => ClientError::Protocol(
+            "the server closed the connection in the middle of the request".into(),
+        ),
     }
+}
+
+/// What to do with what an earlier, interrupted transfer kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partial {
+    /// Refuse to touch it: the user decides (`--resume` or `--restart`).
+    Keep,
+    /// Continue from it.
+    Resume,
+    /// Throw it away and start from byte 0.
+    Restart,
 }
 
 /// What a session is for; the handler walks through it.
@@ -78,29 +93,49 @@ enum Plan {
         remote: String,
         resume_from: u64,
     },
-    /// `resume`: ask `STAT` first to learn how much the server kept.
+    /// Unless restarting, `STAT` first: to learn how much an earlier
+    /// attempt left on the server, and never to discard it unasked.
     Put {
         remote: String,
         size: u64,
-        resume: bool,
+        partial: Partial,
+        stated: bool,
     },
+}
+
+/// Where a download's bytes go.
+#[derive(Debug)]
+enum Sink {
+    /// Nothing yet: a fresh download opens its partial once bytes come.
+    Unopened(PathBuf),
+    File(File),
+    Stdout(io::Stdout),
+    /// Checked, then thrown away (`wirekit bench get`).
+    Discard,
 }
 
 /// The client's local side: answers the machine's events from the local disk.
 #[derive(Debug)]
 struct Local {
     plan: Option<Plan>,
-    /// Download: the partial being written; its prefix reader on resume.
-    dest: Option<File>,
+    /// Download: where the bytes go; the kept prefix's reader on resume.
+    sink: Sink,
     prefix: Option<File>,
-    /// Upload: the source.
+    /// Upload: the source, and how much of it has been read so far.
     source: Option<File>,
+    read: u64,
     progress: Option<ProgressBar>,
     show_progress: bool,
     offset: u64,
     outcome: Option<Result<Outcome, ClientError>>,
     /// A local write failed mid-download: report it at the end.
     write_error: Option<ClientError>,
+    /// The server's greeting came: it speaks the protocol.
+    greeted: bool,
+    /// The remote path asked about, for the words of a refusal.
+    path: String,
+    /// When the command's work began: the progress bar's clock.
+    begun: std::time::Instant,
 }
 
 #[derive(Debug)]
@@ -128,6 +163,31 @@ fn read_up_to(file: Option<&mut File>, max: usize) -> Bytes {
     }
 }
 
+impl Sink {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        if let Sink::Unopened(part) = self {
+            let file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&*part)
+                .map_err(|e| local_err("cannot write", part, e))?;
+            *self = Sink::File(file);
+        }
+        match self {
+            Sink::File(f) => f
+                .write_all(bytes)
+                .map_err(|e| ClientError::Local(format!("cannot write the download: {e}"))),
+            Sink::Stdout(out) => match out.write_all(bytes) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(ClientError::ClosedPipe),
+                other => other.map_err(|e| {
+                    ClientError::Local(format!("cannot write to standard output: {e}"))
+                }),
+            },
+            Sink::Discard | Sink::Unopened(_) => Ok(()),
+        }
+    }
+}
+
 impl Local {
     fn finish(
         &mut self,
@@ -143,6 +203,23 @@ impl Local {
             commands.push(Command::Quit);
         }
     }
+
+    fn start_put(&mut self, remote: String, size: u64, offset: u64, commands: &mut Vec<Command>) {
+        tracing::debug!(%remote, size, offset, "upload starts");
+        self.offset = offset;
+        self.progress = Some(bar(
+            self.show_progress,
+            Some(size),
+            offset,
+            "put",
+            self.begun,
+        ));
+        commands.push(Command::Put {
+            path: remote,
+            size,
+            offset,
+        });
+    }
 }
 
 impl Handler<Client> for Local {
@@ -155,66 +232,95 @@ impl Handler<Client> for Local {
 impl Local {
     fn react(&mut self, event: Event, commands: &mut Vec<Command>) {
         match event {
-            Event::Ready => match self.plan.take() {
-                Some(Plan::List(path)) => commands.push(Command::List { path }),
-                Some(Plan::Stat(path)) => commands.push(Command::Stat { path }),
-                Some(Plan::Get {
-                    remote,
-                    resume_from,
-                }) => commands.push(Command::Get {
-                    path: remote,
-                    offset: resume_from,
-                }),
-                Some(Plan::Put {
-                    remote,
-                    size,
-                    resume: true,
-                }) => {
-                    self.plan = Some(Plan::Put {
-                        remote: remote.clone(),
-                        size,
-                        resume: false,
-                    });
-                    commands.push(Command::Stat { path: remote });
-                }
-                Some(Plan::Put {
-                    remote,
-                    size,
-                    resume: false,
-                }) => {
-                    self.progress = Some(bar(self.show_progress, size, 0, "put"));
-                    commands.push(Command::Put {
+            Event::Ready => {
+                tracing::debug!("session ready");
+                self.greeted = true;
+                match self.plan.take() {
+                    Some(Plan::List(path)) => commands.push(Command::List { path }),
+                    Some(Plan::Stat(path)) => commands.push(Command::Stat { path }),
+                    Some(Plan::Get {
+                        remote,
+                        resume_from,
+                    }) => commands.push(Command::Get {
                         path: remote,
+                        offset: resume_from,
+                    }),
+                    Some(Plan::Put {
+                        remote,
                         size,
-                        offset: 0,
-                    });
+                        partial: Partial::Restart,
+                        ..
+                    }) => self.start_put(remote, size, 0, commands),
+                    Some(Plan::Put {
+                        remote,
+                        size,
+                        partial,
+                        ..
+                    }) => {
+                        self.plan = Some(Plan::Put {
+                            remote: remote.clone(),
+                            size,
+                            partial,
+                            stated: true,
+                        });
+                        commands.push(Command::Stat { path: remote });
+                    }
+                    None => commands.push(Command::Quit),
                 }
-                None => commands.push(Command::Quit),
-            },
+            }
             Event::Listing(entries) => self.finish(Ok(Outcome::Listing(entries)), commands, true),
             Event::Status(stat) => match self.plan.take() {
-                // The STAT before a resumed PUT.
-                Some(Plan::Put { remote, size, .. }) => {
-                    let offset = match stat.kind {
-                        Kind::Partial if stat.size <= size => stat.size,
-                        Kind::File => {
+                // The STAT before a PUT.
+                Some(Plan::Put {
+                    remote,
+                    size,
+                    partial,
+                    ..
+                }) => {
+                    let refuse = |why: String| Err(ClientError::Refused(why));
+                    let offset = match (stat.kind, partial) {
+                        (Kind::Partial, Partial::Resume) if stat.size <= size => stat.size,
+                        (Kind::Partial, Partial::Resume) => {
                             return self.finish(
-                                Err(ClientError::Refused(format!(
-                                    "409 {remote} is already complete"
-                                ))),
+                                refuse(format!(
+                                    "409 exists: the server keeps {} bytes of {remote}, more than the {size} of this file; \
+                                     add --restart to start over"
+                                , stat.size)),
                                 commands,
                                 true,
                             );
                         }
-                        _ => 0,
+                        (Kind::Partial, _) => {
+                            return self.finish(
+                                refuse(format!(
+                                    "409 exists: the server keeps an interrupted upload of {remote} ({} bytes); \
+                                     add --resume to continue it or --restart to start over",
+                                    stat.size
+                                )),
+                                commands,
+                                true,
+                            );
+                        }
+                        (Kind::File, _) => {
+                            return self.finish(
+                                refuse(format!(
+                                    "409 exists: the server already has {remote}; choose another remote name"
+                                )),
+                                commands,
+                                true,
+                            );
+                        }
+                        (Kind::Dir, _) => {
+                            return self.finish(
+                                refuse(format!(
+                                    "409 exists: {remote} is a directory on the server; name a file in it"
+                                )),
+                                commands,
+                                true,
+                            );
+                        }
                     };
-                    self.offset = offset;
-                    self.progress = Some(bar(self.show_progress, size, offset, "put"));
-                    commands.push(Command::Put {
-                        path: remote,
-                        size,
-                        offset,
-                    });
+                    self.start_put(remote, size, offset, commands);
                 }
                 _ => self.finish(Ok(Outcome::Status(stat)), commands, true),
             },
@@ -222,9 +328,10 @@ impl Local {
                 commands.push(Command::Chunk(read_up_to(self.prefix.as_mut(), max)))
             }
             Event::Download { size, offset } => {
+                tracing::debug!(size, offset, "download accepted");
                 self.offset = offset;
                 self.prefix = None;
-                if let Some(dest) = self.dest.as_mut() {
+                if let Sink::File(dest) = &mut self.sink {
                     let cut = dest
                         .set_len(offset)
                         .and_then(|()| dest.seek(SeekFrom::End(0)).map(drop));
@@ -232,14 +339,19 @@ impl Local {
                         self.write_error = Some(ClientError::Local(format!("local file: {e}")));
                     }
                 }
-                self.progress = Some(bar(self.show_progress, size, offset, "get"));
+                self.progress = Some(bar(
+                    self.show_progress,
+                    Some(size),
+                    offset,
+                    "get",
+                    self.begun,
+                ));
             }
             Event::WriteChunk(bytes) => {
                 if self.write_error.is_none()
-                    && let Some(dest) = self.dest.as_mut()
-                    && let Err(e) = dest.write_all(&bytes)
+                    && let Err(e) = self.sink.write(&bytes)
                 {
-                    self.write_error = Some(ClientError::Local(format!("local file: {e}")));
+                    self.write_error = Some(e);
                 }
                 if let Some(pb) = &self.progress {
                     pb.inc(bytes.len() as u64);
@@ -247,8 +359,11 @@ impl Local {
             }
             Event::ReadChunk { max } => {
                 let chunk = read_up_to(self.source.as_mut(), max);
+                self.read += chunk.len() as u64;
+                // A resumed upload reads its kept prefix again to hash it;
+                // only what follows crosses the network.
                 if let Some(pb) = &self.progress {
-                    pb.inc(chunk.len() as u64);
+                    pb.set_position(self.read.max(self.offset));
                 }
                 commands.push(Command::Chunk(chunk));
             }
@@ -259,26 +374,21 @@ impl Local {
                 };
                 self.finish(outcome, commands, true);
             }
-            // The STAT before a resumed PUT found nothing: the interrupted
-            // attempt died before the server kept a byte. Start from 0.
             Event::Failed(Failure::Remote {
                 code: ErrorCode::NotFound,
                 ..
-            }) if matches!(self.plan, Some(Plan::Put { .. })) => {
+            }) if matches!(self.plan, Some(Plan::Put { stated: true, .. })) => {
+                // Nothing at the name yet: the usual case of an upload.
                 if let Some(Plan::Put { remote, size, .. }) = self.plan.take() {
-                    self.progress = Some(bar(self.show_progress, size, 0, "put"));
-                    commands.push(Command::Put {
-                        path: remote,
-                        size,
-                        offset: 0,
-                    });
+                    self.start_put(remote, size, 0, commands);
                 }
             }
             Event::Failed(f) => {
                 // After a refusal or a failed digest the session is still
                 // good: say goodbye. After the others the machine has closed.
                 let quit = matches!(f, Failure::Remote { .. } | Failure::DigestMismatch { .. });
-                self.finish(Err(remote_failure(f)), commands, quit);
+                let path = self.path.clone();
+                self.finish(Err(remote_failure(f, &path)), commands, quit);
             }
         }
     }
@@ -290,7 +400,16 @@ fn session(opts: &Options, local: Local) -> Result<Local, ClientError> {
     let mut hosted = Hosted::new(Client::new(), local);
     let run = run_tcp(&mut stream, &mut hosted, &clock, opts.timeout);
     let misuse = hosted.failure().map(str::to_owned);
-    let local = into_handler(hosted);
+    let mut local = hosted.into_parts().1;
+    if !local.greeted
+        && let Some(Err(ClientError::Protocol(why))) = &local.outcome
+    {
+        let hint = format!(
+            "{why} from {}: is it a file-transfer server (wirekit serve's port 7021)?",
+            opts.addr
+        );
+        local.outcome = Some(Err(ClientError::Protocol(hint)));
+    }
     match (run, local.outcome.is_some()) {
         // An outcome wins: a server that refused us before the handshake
         // (ERR 503, too many connections) leaves no session to say QUIT to.
@@ -306,141 +425,180 @@ fn session(opts: &Options, local: Local) -> Result<Local, ClientError> {
     }
 }
 
-fn into_handler(hosted: Hosted<Client, Local>) -> Local {
-    hosted.into_parts().1
-}
-
-fn new_local(plan: Plan, show_progress: bool) -> Local {
+fn new_local(plan: Plan, show_progress: bool, sink: Sink) -> Local {
     Local {
+        path: match &plan {
+            Plan::List(p) => p.clone().unwrap_or_else(|| "/".into()),
+            Plan::Stat(p) | Plan::Get { remote: p, .. } | Plan::Put { remote: p, .. } => p.clone(),
+        },
         plan: Some(plan),
-        dest: None,
+        sink,
         prefix: None,
         source: None,
+        read: 0,
         progress: None,
         show_progress,
         offset: 0,
         outcome: None,
         write_error: None,
+        greeted: false,
+        begun: std::time::Instant::now(),
     }
+}
+
+fn unexpected() -> ClientError {
+    ClientError::Protocol("the server answered something else".into())
 }
 
 /// `LIST`: the entries of a remote directory.
 pub fn list(opts: &Options, path: Option<String>) -> Result<Vec<Entry>, ClientError> {
-    let mut local = session(opts, new_local(Plan::List(path), false))?;
+    let mut local = session(opts, new_local(Plan::List(path), false, Sink::Discard))?;
     match local.outcome.take() {
         Some(Ok(Outcome::Listing(v))) => Ok(v),
         Some(Err(e)) => Err(e),
-        _ => Err(ClientError::Protocol("unexpected answer".into())),
+        _ => Err(unexpected()),
     }
 }
 
 /// `STAT`: what is at a remote path.
 pub fn stat(opts: &Options, path: String) -> Result<Stat, ClientError> {
-    let mut local = session(opts, new_local(Plan::Stat(path), false))?;
+    let mut local = session(opts, new_local(Plan::Stat(path), false, Sink::Discard))?;
     match local.outcome.take() {
         Some(Ok(Outcome::Status(s))) => Ok(s),
         Some(Err(e)) => Err(e),
-        _ => Err(ClientError::Protocol("unexpected answer".into())),
+        _ => Err(unexpected()),
     }
 }
 
-/// Downloads `remote` to `local` through a partial; `resume` continues a
-/// partial left by an earlier attempt.
+/// Downloads `remote` to `dest`. A file gets its bytes through a partial
+/// renamed into place once the digest matched; `partial` says what to do
+/// with one an earlier attempt left.
 pub fn get(
     opts: &Options,
     remote: &str,
-    local: &Path,
-    resume: bool,
+    dest: impl Into<Dest>,
+    partial: Partial,
 ) -> Result<Transferred, ClientError> {
     let started = std::time::Instant::now();
-    let part = partial_path(local);
-    let mut open = OpenOptions::new();
-    open.read(true).write(true).create(true);
-    if !resume {
-        open.truncate(true);
-    }
-    let dest = open
-        .open(&part)
-        .map_err(|e| local_err("cannot write", &part, e))?;
-    let kept = dest
-        .metadata()
-        .map_err(|e| local_err("cannot read", &part, e))?
-        .len();
-    let prefix = if kept > 0 {
-        Some(File::open(&part).map_err(|e| local_err("cannot read", &part, e))?)
-    } else {
-        None
-    };
-    let mut state = new_local(
-        Plan::Get {
-            remote: remote.to_owned(),
-            resume_from: kept,
-        },
-        opts.progress,
-    );
-    state.dest = Some(dest);
-    state.prefix = prefix;
-    // A partial is worth keeping only once bytes arrived: a failure before
-    // (refused connection, wrong service, bad path) leaves nothing behind.
-    let drop_if_empty = || {
-        if fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
-            let _ = fs::remove_file(&part);
-        }
-    };
-    let mut state = match session(opts, state) {
-        Ok(s) => s,
-        Err(e) => {
-            drop_if_empty();
-            return Err(e);
-        }
-    };
-    let offset = state.offset;
-    match state.outcome.take() {
-        Some(Ok(Outcome::Done { size, digest })) => {
-            let dest = state
-                .dest
-                .take()
-                .ok_or_else(|| ClientError::Local("no destination".into()))?;
-            dest.sync_all()
-                .map_err(|e| local_err("cannot write", &part, e))?;
-            drop(dest);
-            fs::rename(&part, local).map_err(|e| local_err("cannot rename into", local, e))?;
-            Ok(Transferred {
-                remote: remote.to_owned(),
-                local: local.to_owned(),
-                size,
-                sent: size - offset.min(size),
-                offset,
-                digest: digest.to_string(),
-                seconds: started.elapsed().as_secs_f64(),
-            })
-        }
-        Some(Err(e)) => {
-            if matches!(e, ClientError::Verify(_)) {
-                // Bytes that failed their digest are worthless, prefix included.
-                let _ = fs::remove_file(&part);
-            } else {
-                drop_if_empty();
+    let dest = &dest.into();
+    let (sink, prefix, kept, part) = match dest {
+        Dest::Stdout => (Sink::Stdout(io::stdout()), None, 0, None),
+        Dest::File(local) => {
+            let part = partial_path(local);
+            let kept = kept_partial(&part)?;
+            match (kept, partial) {
+                (Some(n), Partial::Keep) => {
+                    return Err(ClientError::Local(format!(
+                        "an interrupted download of {remote} is kept in {} ({n} bytes): \
+                         add --resume to continue it or --restart to start over",
+                        part.display()
+                    )));
+                }
+                (Some(n), Partial::Resume) => {
+                    let open = |write| {
+                        OpenOptions::new()
+                            .read(true)
+                            .write(write)
+                            .open(&part)
+                            .map_err(|e| local_err("cannot open", &part, e))
+                    };
+                    (Sink::File(open(true)?), Some(open(false)?), n, Some(part))
+                }
+                (Some(_), Partial::Restart) => {
+                    fs::remove_file(&part).map_err(|e| local_err("cannot remove", &part, e))?;
+                    (Sink::Unopened(part.clone()), None, 0, Some(part))
+                }
+                (None, _) => (Sink::Unopened(part.clone()), None, 0, Some(part)),
             }
-            Err(e)
         }
-        _ => {
-            drop_if_empty();
-            Err(ClientError::Protocol("unexpected answer".into()))
+    };
+    let plan = Plan::Get {
+        remote: remote.to_owned(),
+        resume_from: kept,
+    };
+    let mut state = new_local(plan, opts.progress, sink);
+    state.prefix = prefix;
+    let result = session(opts, state).and_then(|mut state| {
+        let outcome = state.outcome.take();
+        match outcome {
+            Some(Ok(Outcome::Done { size, digest })) => Ok((state, size, digest)),
+            Some(Err(e)) => Err(e),
+            _ => Err(unexpected()),
         }
+    });
+    let kept_now = || {
+        part.as_deref()
+            .and_then(|p| fs::metadata(p).ok())
+            .map(|m| m.len())
+    };
+    let (mut state, size, digest) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            let part = part.as_deref();
+            return Err(match e {
+                // Bytes that failed their digest are worthless, prefix included.
+                ClientError::Verify(_) => {
+                    if let Some(p) = part {
+                        let _ = fs::remove_file(p);
+                    }
+                    e
+                }
+                ClientError::Interrupted(_) => ClientError::Interrupted(match (kept_now(), part) {
+                    (Some(n), Some(p)) if n > 0 => {
+                        format!(": {n} bytes kept in {}", p.display())
+                    }
+                    _ => String::new(),
+                }),
+                e => e,
+            });
+        }
+    };
+    if let (Sink::File(file), Dest::File(local), Some(part)) = (&state.sink, dest, &part) {
+        file.sync_all()
+            .map_err(|e| local_err("cannot write", part, e))?;
+        fs::rename(part, local).map_err(|e| local_err("cannot rename into", local, e))?;
+    } else if let (Sink::Unopened(_), Dest::File(local)) = (&state.sink, dest) {
+        // An empty file: no byte ever opened the partial.
+        File::create(local).map_err(|e| local_err("cannot write", local, e))?;
     }
+    state.sink = Sink::Discard;
+    let offset = state.offset;
+    Ok(Transferred {
+        remote: remote.to_owned(),
+        local: match dest {
+            Dest::File(l) => l.clone(),
+            Dest::Stdout => PathBuf::from("-"),
+        },
+        size,
+        sent: size - offset.min(size),
+        offset,
+        digest: digest.to_string(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
-/// Uploads `local` as `remote`; `resume` first asks the server how much of
-/// an earlier attempt it kept.
+/// Uploads the file `local` as `remote`; see [`put_from`].
 pub fn put(
     opts: &Options,
     local: &Path,
     remote: &str,
-    resume: bool,
+    partial: Partial,
+) -> Result<Transferred, ClientError> {
+    let source = File::open(local).map_err(|e| local_err("cannot read", local, e))?;
+    put_from(opts, source, local, remote, partial)
+}
+
+/// Uploads `source` (opened from `local`) as `remote`. Unless restarting, the server is asked
+/// first what is at the name: a file is not overwritten, a partial is
+/// continued only with [`Partial::Resume`].
+pub fn put_from(
+    opts: &Options,
+    source: File,
+    local: &Path,
+    remote: &str,
+    partial: Partial,
 ) -> Result<Transferred, ClientError> {
     let started = std::time::Instant::now();
-    let source = File::open(local).map_err(|e| local_err("cannot read", local, e))?;
     let meta = source
         .metadata()
         .map_err(|e| local_err("cannot read", local, e))?;
@@ -451,16 +609,20 @@ pub fn put(
         )));
     }
     let size = meta.len();
-    let mut state = new_local(
-        Plan::Put {
-            remote: remote.to_owned(),
-            size,
-            resume,
-        },
-        opts.progress,
-    );
+    let plan = Plan::Put {
+        remote: remote.to_owned(),
+        size,
+        partial,
+        stated: false,
+    };
+    let mut state = new_local(plan, opts.progress, Sink::Discard);
     state.source = Some(source);
-    let mut state = session(opts, state)?;
+    let mut state = session(opts, state).map_err(|e| match e {
+        ClientError::Interrupted(_) => {
+            ClientError::Interrupted(": the server keeps what it received as a partial".into())
+        }
+        e => e,
+    })?;
     match state.outcome.take() {
         Some(Ok(Outcome::Done { size, digest })) => Ok(Transferred {
             remote: remote.to_owned(),
@@ -472,7 +634,7 @@ pub fn put(
             seconds: started.elapsed().as_secs_f64(),
         }),
         Some(Err(e)) => Err(e),
-        _ => Err(ClientError::Protocol("unexpected answer".into())),
+        _ => Err(unexpected()),
     }
 }
 
@@ -483,11 +645,11 @@ pub fn get_to_sink(opts: &Options, remote: &str) -> Result<u64, ClientError> {
         remote: remote.to_owned(),
         resume_from: 0,
     };
-    let mut state = session(opts, new_local(plan, false))?;
+    let mut state = session(opts, new_local(plan, false, Sink::Discard))?;
     match state.outcome.take() {
         Some(Ok(Outcome::Done { size, .. })) => Ok(size),
         Some(Err(e)) => Err(e),
-        _ => Err(ClientError::Protocol("unexpected answer".into())),
+        _ => Err(unexpected()),
     }
 }
 

@@ -64,6 +64,10 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
 async fn accept_loop(listener: TcpListener, service: Arc<dyn Serve>, shared: Arc<Shared>) {
     while !shared.stopping() {
         let accepted = runtime::timeout(STOP_CHECK, listener.accept()).await;
+        if shared.stopping() {
+            // The connection that woke us is shutdown's own, not a client.
+            break;
+        }
         match accepted {
             Ok((stream, peer)) => {
                 tracing::debug!(service = service.name(), %peer, "accepted");

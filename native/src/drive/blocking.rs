@@ -58,6 +58,10 @@ fn stream_loop(
         while let Some(t) = ep.poll_transmit(clock.now()) {
             stream.write_all(&t.payload)?;
             last = std::time::Instant::now();
+            // An upload can keep this loop busy to its end: stop between writes.
+            if stop.load(Ordering::Relaxed) {
+                return Ok(Ending::Stopped);
+            }
         }
         if ep.is_done() {
             return Ok(Ending::Done);

@@ -196,6 +196,10 @@ impl Loop {
         let Some((service, listener)) = self.listeners.get(key) else {
             return Ok(());
         };
+        if self.shared.stopping() {
+            // Shutdown's own wake-up connections: no client to log or serve.
+            return Ok(());
+        }
         let service = Arc::clone(service);
         let mut accepted = Vec::new();
         loop {

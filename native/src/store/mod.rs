@@ -48,6 +48,10 @@ pub fn store_error(e: &io::Error) -> StoreError {
     let code = match e.kind() {
         io::ErrorKind::NotFound => return StoreError::from_code(ErrorCode::NotFound),
         io::ErrorKind::PermissionDenied => return StoreError::from_code(ErrorCode::Denied),
+        // `LIST file`, or a path through a file: the request, not the disk.
+        io::ErrorKind::NotADirectory => {
+            return StoreError::new(ErrorCode::BadRequest, "not a directory");
+        }
         io::ErrorKind::ReadOnlyFilesystem => ErrorCode::Denied,
         io::ErrorKind::AlreadyExists => ErrorCode::Exists,
         io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded => ErrorCode::TooLarge,

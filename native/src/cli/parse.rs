@@ -1,0 +1,86 @@
+//! Checks of argument values, run by clap while it parses: a bad value is a
+//! usage error (exit 2) before anything touches the network or the disk.
+
+use crate::client::{ClientError, Target};
+use std::time::Duration;
+use wirekit_core::wire::transfer::{MAX_PATH, check_path};
+
+/// `HOST`, `HOST:PORT`, `[V6]:PORT`.
+pub fn plain_target(text: &str) -> Result<Target, String> {
+    Target::parse(text).map_err(|e| e.to_string())
+}
+
+/// An address or a `wkft://HOST:PORT/PATH` URL.
+pub fn wkft_target(text: &str) -> Result<Target, String> {
+    Target::parse_for(text, "wkft").map_err(|e| e.to_string())
+}
+
+/// An address or a `tftp://HOST:PORT/PATH` URL.
+pub fn tftp_target(text: &str) -> Result<Target, String> {
+    Target::parse_for(text, "tftp").map_err(|e| e.to_string())
+}
+
+/// A number of seconds, more than zero (fractions allowed).
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let n: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(n > 0.0 && n <= 1e6) {
+        return Err(format!(
+            "{text} is not a number of seconds above 0 (and up to 1000000)"
+        ));
+    }
+    Ok(Duration::from_secs_f64(n))
+}
+
+/// A count of one or more.
+pub fn count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text:?} is not a whole number of 1 or more")),
+    }
+}
+
+/// A whole number of 1 or more (milliseconds and the like).
+pub fn positive(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text:?} is not a whole number of 1 or more")),
+    }
+}
+
+/// A remote path the protocol can carry: checked here, so that a bad one
+/// is a usage error rather than a request the client machine refuses.
+pub fn remote_path(path: &str) -> Result<String, ClientError> {
+    check_path(path.as_bytes(), MAX_PATH)
+        .map(str::to_owned)
+        .map_err(|_| {
+            ClientError::Usage(format!(
+                "bad remote path {path:?}: a path is 1 to {MAX_PATH} bytes of UTF-8 \
+                 without spaces or control characters"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_outside_their_range_are_refused() {
+        assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["0", "-1", "NaN", "inf", "x", "", "1e9"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(count("3"), Ok(3));
+        assert!(count("0").is_err());
+        assert!(positive("-2").is_err());
+        assert!(remote_path("").is_err());
+        assert!(remote_path("a b").is_err());
+        assert!(remote_path(&"x".repeat(MAX_PATH + 1)).is_err());
+        assert_eq!(
+            remote_path("docs/a.txt").ok().as_deref(),
+            Some("docs/a.txt")
+        );
+    }
+}
