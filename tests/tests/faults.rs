@@ -207,7 +207,11 @@ fn patiently<T>(mut transfer: impl FnMut() -> Result<T, ClientError>) -> Result<
     let mut waits = 0;
     loop {
         match transfer() {
-            Err(ClientError::Refused(m)) if m.contains("try later") && Instant::now() < until => {
+            // Code 0 with the reason, which the listener cuts to the
+            // request's length: `too many transfers; try later`, or less.
+            Err(ClientError::Refused(m))
+                if m.contains("TFTP error 0:") && Instant::now() < until =>
+            {
                 waits += 1;
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -239,7 +243,7 @@ fn killed_tftp_clients() -> Tally {
     let mut t = Tally::default();
     let mut at = Moments(69);
     let (mut interrupted, n) = (0, 200 * soak());
-    let (mut uploads, mut busy) = (Vec::new(), 0);
+    let (mut uploads, mut busy, mut stale) = (Vec::new(), 0, 0);
     for i in 0..n {
         let r = &servers[i as usize % servers.len()];
         let server = addr(r, Service::Tftp, Proto::Udp);
@@ -276,6 +280,15 @@ fn killed_tftp_clients() -> Tally {
             uploads.push((remote, body));
         } else {
             t.bytes_lost += absent_or_exact(&local, &body);
+            // A SIGKILL leaves the client no moment to remove its partial,
+            // and the next `wirekit tftp get` will not write over one (it
+            // could be another download's, and TFTP has no digest to tell
+            // them apart): the person removes it, as this does.
+            let part = work.join(format!(".{name}.wkpart"));
+            if part.exists() {
+                stale += 1;
+                std::fs::remove_file(&part).expect("remove the stale partial");
+            }
             let repeat = || tftp::get(server, &name, &local, tftp_config(), false);
             busy += patiently(repeat).unwrap_or_else(|e| {
                 panic!("{:?}: TFTP get {i} again: {e}", models[i as usize % 3])
@@ -310,7 +323,8 @@ fn killed_tftp_clients() -> Tally {
     }
     t.note = format!(
         "{n} TFTP transfers (half up, half down) killed, {interrupted} before they completed, \
-         async, threads, poll; {busy} repeats told 'too many transfers' while abandoned ones timed out"
+         async, threads, poll; {busy} repeats told 'too many transfers' while abandoned ones timed out; \
+         {stale} stale download partials removed before a repeat"
     );
     t
 }
@@ -793,7 +807,10 @@ fn hostile_names() -> Tally {
                 // WKFT/1's requests are words on a line: no spaces either.
                 let unsendable = name.chars().any(|c| c.is_whitespace() || c.is_control());
                 let typed = match &res {
-                    Err(e) => matches!(e, ClientError::Local(_)) || refused(e).is_some(),
+                    Err(e) => {
+                        matches!(e, ClientError::Local(_) | ClientError::Usage(_))
+                            || refused(e).is_some()
+                    }
                     Ok(()) => false,
                 };
                 // What the client would not send, a hostile peer would: the
@@ -824,8 +841,12 @@ fn hostile_names() -> Tally {
                 ),
             ] {
                 let unsendable = name.contains('\0');
-                let typed = matches!(&res, Err(ClientError::Local(_) | ClientError::Refused(_)));
-                if !unsendable && matches!(res, Err(ClientError::Local(_))) {
+                let typed = matches!(
+                    &res,
+                    Err(ClientError::Local(_) | ClientError::Usage(_) | ClientError::Refused(_))
+                );
+                if !unsendable && matches!(res, Err(ClientError::Local(_) | ClientError::Usage(_)))
+                {
                     let opcode = if way == "get" { 1 } else { 2 };
                     let code = raw_tftp_error(tftp_addr, opcode, name);
                     // A request over RFC 1350's 512 bytes is not a request:
