@@ -366,3 +366,17 @@ fn put_resume_with_nothing_kept_uploads_from_the_start() {
     assert_eq!((done.offset, done.sent), (0, 10_000));
     assert_eq!(std::fs::read(root.join("f.bin")).unwrap(), body);
 }
+
+#[test]
+fn a_path_through_a_file_is_a_bad_request() {
+    // Found by the store_resolve fuzz target ("f/+"), after the store
+    // began to answer ENOTDIR with 400: a code the target had not listed.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), b"in").unwrap();
+    let store = Store::open(dir.path(), false).unwrap();
+    let code = match store.resolve("f/+") {
+        Ok(p) => panic!("resolved through a file: {p:?}"),
+        Err(e) => e.code,
+    };
+    assert_eq!(code, ErrorCode::BadRequest);
+}

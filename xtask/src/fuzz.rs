@@ -175,7 +175,8 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
     let mut report: Value = std::fs::read_to_string(&path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_else(|| json!({ "goal": GOAL, "targets": {} }));
+        .unwrap_or_else(|| json!({ "targets": {} }));
+    report["goal"] = json!(GOAL);
     // Every target at once first, so that each run's budget is all search.
     tools::run(cargo_fuzz().args(["build", "-s", "none"]))?;
     let mut crashed = Vec::new();
@@ -245,12 +246,10 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
             "corpus_bytes": bytes,
             "crashes": crashes,
         });
+        // After every target: a run stopped halfway keeps what it reached.
+        save(&report, &path)?;
     }
-    report["goal"] = json!(GOAL);
-    std::fs::create_dir_all(crate::root().join("target/fuzz")).context("create target/fuzz")?;
-    let text = serde_json::to_string_pretty(&report).context("serialise the report")?;
-    std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
-    std::fs::write(table_path(), table(&report)).context("write the book's table")?;
+    save(&report, &path)?;
     eprintln!(
         "==> report: {} and {}",
         path.display(),
@@ -263,6 +262,14 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes the report and the book's table.
+fn save(report: &Value, path: &Path) -> Result<()> {
+    std::fs::create_dir_all(crate::root().join("target/fuzz")).context("create target/fuzz")?;
+    let text = serde_json::to_string_pretty(report).context("serialise the report")?;
+    std::fs::write(path, text).with_context(|| format!("write {}", path.display()))?;
+    std::fs::write(table_path(), table(report)).context("write the book's table")
 }
 
 /// How long the rest of the way to the goal takes at `rate`, in words.
