@@ -1,7 +1,7 @@
 //! Wall-clock speed of the simulator: `cargo run --release -p wirekit-core
-//! --features sim --example sim_speed`. Prints simulated packets per second
-//! on a lossy UDP scenario and the wall time of a 10 MiB TCP transfer over a
-//! 1% loss link. Numbers only; nothing is asserted.
+//! --features sim --example sim_speed`. Prints, as one JSON line each,
+//! simulated packets per second on a lossy UDP scenario and on a 10 MiB TCP
+//! transfer over a 1% loss link. Numbers only; only the TCP transfer's completion is asserted.
 
 use std::time::Instant;
 use wirekit_core::sim::scenario::{AppSpec, LinkSpec, Scenario, Workload};
@@ -45,15 +45,13 @@ fn main() {
     let t = Instant::now();
     let r = run(&tcp, 7).expect("runs");
     let wall = t.elapsed();
-    println!(
-        "10 MiB TCP, 1% loss: {:?} in {:?} virtual, {:.3} s wall, {} packets ({:.0} packets/s)",
-        r.outcome,
-        r.completed_at,
-        wall.as_secs_f64(),
-        r.stats.packets_sent,
-        r.stats.packets_sent as f64 / wall.as_secs_f64()
-    );
     assert_eq!(r.outcome, Outcome::Completed);
+    report(
+        "tcp-lossy",
+        "10 MiB over TCP, 1% loss",
+        r.stats.packets_sent,
+        wall.as_secs_f64(),
+    );
 
     // Many UDP clients hammering one echo server over a lossy link.
     let mut hosts = vec!["server".to_string()];
@@ -104,11 +102,18 @@ fn main() {
     let t = Instant::now();
     let r = run(&udp, 7).expect("runs");
     let wall = t.elapsed();
-    println!(
-        "UDP echo, 50 clients, 2% loss: {:?}, {} packets in {:.3} s wall: {:.0} packets/s",
-        r.outcome,
+    report(
+        "udp-echo",
+        "50 UDP echo clients, 2% loss",
         r.stats.packets_sent,
         wall.as_secs_f64(),
-        r.stats.packets_sent as f64 / wall.as_secs_f64()
+    );
+}
+
+/// One JSON line per scenario, read by `cargo xtask bench --parts sim`.
+fn report(scenario: &str, label: &str, packets: u64, seconds: f64) {
+    println!(
+        "{{\"scenario\":\"{scenario}\",\"label\":\"{label}\",\"packets\":{packets},\"seconds\":{seconds:.4},\"packets_per_s\":{:.0}}}",
+        packets as f64 / seconds
     );
 }

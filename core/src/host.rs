@@ -45,7 +45,7 @@ impl Load {
 #[derive(Debug)]
 pub enum Accepted<M> {
     /// Start `M` on a fresh socket, where the sender is peer id 0 (for
-    /// TFTP, [`PeerId::FIRST`]).
+    /// TFTP, [`PeerId::FIRST`](crate::PeerId::FIRST)).
     Start(M),
     /// Send `reply` back to the sender, and forget it.
     Reply {

@@ -40,6 +40,7 @@ fn put(path: &str, size: usize, offset: usize) -> client::Command {
         path: path.into(),
         size: size as u64,
         offset: offset as u64,
+        replace: false,
     }
 }
 
@@ -172,7 +173,7 @@ proptest! {
             b.to_vec()
         };
         let mut pre = enc(Request::Hello { version: 1 });
-        pre.extend(enc(Request::Put { path: "x".into(), size: len as u64, offset: 0 }));
+        pre.extend(enc(Request::Put { path: "x".into(), size: len as u64, offset: 0, replace: false }));
         let mut body = enc(Request::Data(Bytes::from(data.clone())));
         let mut done = enc(Request::Done { digest: Digest::of(&data) });
         // Flip a body bit, or turn one digest hex digit into another.
@@ -211,7 +212,7 @@ proptest! {
         ]
         .concat();
         let mut c = Client::new();
-        feed(&mut c, &enc(Reply::Hello { version: 1 }), &cuts);
+        feed(&mut c, &enc(Reply::Hello { version: 1, features: vec![] }), &cuts);
         prop_assert_eq!(c.poll_event(), Some(client::Event::Ready));
         c.handle_command(Now::default(), get("x", 0)).unwrap();
         feed(&mut c, &stream, &cuts);
@@ -297,9 +298,9 @@ fn feed_server(srv: &mut Server, bytes: &[u8], cuts: &[usize], events: &mut Vec<
     }
 }
 
-fn transmitted(srv: &mut Server) -> String {
+fn transmitted<M: Machine>(m: &mut M) -> String {
     let mut out = Vec::new();
-    while let Some(t) = srv.poll_transmit() {
+    while let Some(t) = m.poll_transmit() {
         out.extend_from_slice(&t.payload);
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -316,13 +317,13 @@ fn every_error_code_is_reachable() {
     s.local.dest = vec![0; 11];
     let stat = |p: &str| client::Command::Stat { path: p.into() };
     let cases: Vec<(client::Command, ErrorCode)> = vec![
-        (get("have", 11), ErrorCode::BadRequest),
+        (get("have", 11), ErrorCode::BadOffset),
         (stat("secret/x"), ErrorCode::Denied),
         (get("missing", 0), ErrorCode::NotFound),
         (put("have", 10, 0), ErrorCode::Exists),
         (put("huge", 101, 0), ErrorCode::TooLarge),
         (get("flaky.txt", 0), ErrorCode::Internal),
-        (stat("locked/y"), ErrorCode::Busy),
+        (stat("locked/y"), ErrorCode::Locked),
         (put("nopartial", 10, 5), ErrorCode::NotFound),
     ];
     for (cmd, want) in cases {
@@ -414,10 +415,10 @@ fn garbage_gets_400_and_a_close() {
     );
     // An unsupported version is refused but the session stays open.
     let mut srv = Server::new();
-    feed(&mut srv, b"HELLO 2\nHELLO 1\n", &[5]);
+    feed(&mut srv, b"HELLO 3\nHELLO 1\n", &[5]);
     assert_eq!(
         transmitted(&mut srv),
-        "ERR 400 unsupported version 2; this server speaks 1\nHELLO 1\n"
+        "ERR 505 unsupported version 3; this server speaks 1 and 2\nHELLO 1\n"
     );
     assert!(!srv.is_done());
 }
@@ -499,8 +500,18 @@ fn misuse_is_an_error_not_a_panic() {
 #[test]
 fn the_spec_session_is_exact() {
     let spec = include_str!("../../book/src/spec/file-transfer.md");
-    let start = spec.find("$ nc 127.0.0.1 7021\n").expect("the session");
-    let session = &spec[start..spec[start..].find("```").expect("its end") + start];
+    let starts: Vec<usize> = spec
+        .match_indices("$ nc 127.0.0.1 7021\n")
+        .map(|(i, _)| i)
+        .collect();
+    assert!(starts.len() >= 2, "a 1.0 and a 1.1 session");
+    for start in starts {
+        let session = &spec[start..spec[start..].find("```").expect("its end") + start];
+        replay_spec_session(session);
+    }
+}
+
+fn replay_spec_session(session: &str) {
     let (mut typed, mut answered) = (String::new(), String::new());
     for line in session.lines().skip(1) {
         if let Some(t) = line.strip_prefix('>') {
@@ -531,7 +542,7 @@ fn the_spec_session_is_exact() {
             }
         }
     }
-    assert_eq!(out, answered);
+    assert_eq!(out, answered, "{session}");
     assert!(srv.is_done());
 }
 
@@ -579,10 +590,10 @@ fn a_misbehaving_server_fails_the_request_and_the_client_closes() {
     let protocol = |e| vec![client::Event::Failed(Failure::Protocol(e))];
 
     let mut c = Client::new();
-    feed(&mut c, b"HELLO 2\n", &[3]);
+    feed(&mut c, b"HELLO 3\n", &[3]);
     assert_eq!(
         failure(&mut c),
-        protocol(ProtocolError::Version { theirs: 2 })
+        protocol(ProtocolError::Version { theirs: 3 })
     );
 
     let mut c = Client::new();
@@ -658,7 +669,7 @@ proptest! {
             if p.starts_with(special::DENIED) {
                 Some(ErrorCode::Denied)
             } else if p.starts_with(special::BUSY) {
-                Some(ErrorCode::Busy)
+                Some(ErrorCode::Locked)
             } else {
                 None
             }
@@ -694,7 +705,7 @@ proptest! {
                         (Some(code), _) => prop_assert_eq!(remote_code(&out), Some(code)),
                         (None, None) => prop_assert_eq!(remote_code(&out), Some(ErrorCode::NotFound)),
                         (None, Some(d)) if offset > d.len() => {
-                            prop_assert_eq!(remote_code(&out), Some(ErrorCode::BadRequest));
+                            prop_assert_eq!(remote_code(&out), Some(ErrorCode::BadOffset));
                         }
                         (None, Some(d)) => {
                             prop_assert_eq!(out, [done(d.len(), &d)]);
@@ -733,4 +744,164 @@ proptest! {
         let modelled: Vec<(&str, &[u8])> = model.iter().map(|(k, v)| (*k, &v[..])).collect();
         prop_assert_eq!(stored, modelled);
     }
+}
+
+/// A WKFT/1.1 client asks for 1.1; a 1.0 server refuses that and keeps the
+/// session, and the client settles on 1.0, where replacing and deleting
+/// fail unsent.
+#[test]
+fn a_1_1_client_falls_back_to_a_1_0_server() {
+    let now = Now::default();
+    let mut c = Client::new();
+    assert_eq!(transmitted(&mut c), "HELLO 2\n");
+    feed(
+        &mut c,
+        b"ERR 400 unsupported version 2; this server speaks 1\n",
+        &[7],
+    );
+    assert_eq!(transmitted(&mut c), "HELLO 1\n");
+    feed(&mut c, b"HELLO 1\n", &[3]);
+    assert_eq!(c.poll_event(), Some(client::Event::Ready));
+    assert_eq!(c.version(), 1);
+    let replace = client::Command::Put {
+        path: "x".into(),
+        size: 1,
+        offset: 0,
+        replace: true,
+    };
+    c.handle_command(now, replace).unwrap();
+    assert_eq!(
+        c.poll_event(),
+        Some(client::Event::Failed(Failure::Unsupported))
+    );
+    c.handle_command(now, client::Command::Delete { path: "x".into() })
+        .unwrap();
+    assert_eq!(
+        c.poll_event(),
+        Some(client::Event::Failed(Failure::Unsupported))
+    );
+    assert_eq!(
+        transmitted(&mut c),
+        "",
+        "nothing a 1.0 server would choke on"
+    );
+    assert!(c.is_idle());
+}
+
+/// A 1.0 client meets the 1.1 server as it met 1.0: the same replies, and
+/// 1.1's requests are unknown verbs that end the session.
+#[test]
+fn a_1_0_session_on_the_new_server_is_exactly_1_0() {
+    let mut srv = Server::new();
+    feed(&mut srv, b"HELLO 1\nNOOP\n", &[4]);
+    assert_eq!(transmitted(&mut srv), "HELLO 1\nERR 400 unknown message\n");
+    assert!(srv.is_done());
+    // And a 1.0 client gets its work done against it.
+    let mut s = session(7, 64);
+    s.pair = wirekit_core::pair::StreamPair::new(
+        Client::speaking(wirekit_core::wire::transfer::VERSION),
+        Server::new(),
+        Now::default(),
+    );
+    s.connect().unwrap();
+    assert_eq!(s.pair.client.version(), 1);
+    s.local.source = b"hello".to_vec();
+    assert_eq!(s.request(put("a", 5, 0)).unwrap(), [done(5, b"hello")]);
+}
+
+/// WKFT/1.1: `PUT … replace` takes the place of a file only once verified,
+/// `DELETE` removes a file or a partial, `NOOP` answers, and an unknown verb
+/// is refused with 501 while the session goes on.
+#[test]
+fn a_1_1_session_replaces_deletes_and_skips_unknown_verbs() {
+    let mut s = session(3, 64);
+    assert_eq!(s.pair.client.version(), 2);
+    s.store.mem_mut().insert("f", Bytes::from_static(b"old"));
+    // A replacing upload that fails leaves the old file as it was.
+    s.local.source = b"new!".to_vec();
+    let replace = client::Command::Put {
+        path: "f".into(),
+        size: 4,
+        offset: 0,
+        replace: true,
+    };
+    s.store.mem_mut().set_quota(2);
+    assert_eq!(
+        remote_code(&s.request(replace.clone()).unwrap()),
+        Some(ErrorCode::TooLarge)
+    );
+    assert_eq!(s.store.mem().file("f"), Some(&b"old"[..]));
+    s.store.mem_mut().set_quota(1 << 20);
+    assert_eq!(s.request(replace).unwrap(), [done(4, b"new!")]);
+    assert_eq!(s.store.mem().file("f"), Some(&b"new!"[..]));
+    // Without `replace` the name is still protected.
+    assert_eq!(
+        remote_code(&s.request(put("f", 4, 0)).unwrap()),
+        Some(ErrorCode::Exists)
+    );
+    assert_eq!(
+        s.request(client::Command::Delete { path: "f".into() })
+            .unwrap(),
+        [client::Event::Deleted]
+    );
+    assert_eq!(s.store.mem().file("f"), None);
+    assert_eq!(
+        remote_code(
+            &s.request(client::Command::Delete { path: "f".into() })
+                .unwrap()
+        ),
+        Some(ErrorCode::NotFound)
+    );
+    // The server side of the grammar: NOOP, and an unknown verb kept apart.
+    let mut srv = Server::new();
+    feed(&mut srv, b"HELLO 2\nNOOP\nFETCH x\nNOOP\n", &[5]);
+    assert_eq!(
+        transmitted(&mut srv),
+        "HELLO 2 delete noop replace\nOK\nERR 501 unknown request\nOK\n"
+    );
+    assert!(!srv.is_done());
+}
+
+/// WKFT/1.1 pages a long listing (`ENTRIES n more`, then `LIST path after`)
+/// and the client gathers every page; a page never ends between a file and
+/// a partial of one name. A 1.0 session gets 413, as 1.0 says.
+#[test]
+fn a_long_listing_comes_in_pages_and_a_1_0_session_gets_413() {
+    let names: Vec<String> = (0..2500).map(|i| format!("f{i:04}")).collect();
+    let fill = |s: &mut Session| {
+        for n in &names {
+            s.store
+                .mem_mut()
+                .insert(n.clone(), Bytes::from_static(b"x"));
+        }
+        // Entry 1024 and 1025 share a name: the first page must not split them.
+        s.store.mem_mut().insert_partial("f1023", b"ab".to_vec());
+    };
+    let mut s = session(11, 4096);
+    fill(&mut s);
+    let out = s.request(client::Command::List { path: None }).unwrap();
+    let [client::Event::Listing(entries)] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(entries.len(), 2501);
+    let f1023: Vec<Kind> = entries
+        .iter()
+        .filter(|e| e.name == "f1023")
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(f1023, [Kind::File, Kind::Partial]);
+    let mut sorted = entries.clone();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(&sorted, entries, "pages arrive in order, none twice");
+
+    let mut old = session(11, 4096);
+    old.pair = wirekit_core::pair::StreamPair::new(
+        Client::speaking(wirekit_core::wire::transfer::VERSION),
+        Server::new(),
+        Now::default(),
+    );
+    old.connect().unwrap();
+    fill(&mut old);
+    let out = old.request(client::Command::List { path: None }).unwrap();
+    assert_eq!(remote_code(&out), Some(ErrorCode::TooLarge));
 }

@@ -23,8 +23,9 @@ fuzz_target!(|input: (Vec<u8>, u16, u64, u16)| {
         path: "f".into(),
         size: data.len() as u64,
         offset: 0,
+        replace: false,
     };
-    assert_eq!(s.request(put).expect("put"), [done.clone()]);
+    assert_eq!(s.request(put).expect("put"), std::slice::from_ref(&done));
     s.local.dest = data[..k].to_vec();
     let get = Command::Get {
         path: "f".into(),
@@ -32,4 +33,19 @@ fuzz_target!(|input: (Vec<u8>, u16, u64, u16)| {
     };
     assert_eq!(s.request(get).expect("get"), [done]);
     assert_eq!(s.local.dest, data);
+    // WKFT/1.1: a replacing upload takes the file's place whole.
+    let other: Vec<u8> = data.iter().rev().map(|b| b ^ 0x5a).collect();
+    s.local.source = other.clone();
+    let replace = Command::Put {
+        path: "f".into(),
+        size: other.len() as u64,
+        offset: 0,
+        replace: true,
+    };
+    let stored = Event::Done {
+        size: other.len() as u64,
+        digest: Digest::of(&other),
+    };
+    assert_eq!(s.request(replace).expect("replace"), [stored]);
+    assert_eq!(s.store.mem().file("f"), Some(&other[..]));
 });

@@ -6,6 +6,11 @@ use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
 use std::process::Child;
 use std::time::Duration;
 
+use bytes::Bytes;
+use std::convert::Infallible;
+use wirekit_core::outbox::{MAX_QUEUED, Outbox};
+use wirekit_core::{Input, Instant, Machine, Now, Transmit};
+
 // ANCHOR: checksum
 /// The IPv4 header checksum (RFC 791, computed as RFC 1071 explains): the
 /// ones'-complement sum of the header's 16-bit words, with the checksum
@@ -144,10 +149,126 @@ pub async fn read_or_timeout(
 }
 // ANCHOR_END: read_or_timeout
 
+// ANCHOR: lengths
+/// The smallest honest machine: answers every datagram with its length as
+/// text. A flood of datagrams that nobody drains is dropped past
+/// `MAX_QUEUED` instead of growing the queue.
+#[derive(Debug, Default)]
+pub struct Lengths {
+    out: Outbox,
+}
+
+impl Machine for Lengths {
+    type Command = Infallible;
+    type Event = Infallible;
+    type Error = Infallible;
+
+    fn handle_input(&mut self, _now: Now, input: Input<'_>) -> Result<(), Infallible> {
+        if let Input::Data { from, bytes } = input
+            && self.out.len() < MAX_QUEUED
+        {
+            let answer = format!("{} bytes", bytes.len());
+            self.out.push(from, Bytes::from(answer));
+        }
+        Ok(())
+    }
+
+    fn handle_command(&mut self, _now: Now, cmd: Infallible) -> Result<(), Infallible> {
+        match cmd {}
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.pop()
+    }
+
+    fn poll_event(&mut self) -> Option<Infallible> {
+        None
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn is_done(&self) -> bool {
+        false // a datagram server serves until its driver stops
+    }
+}
+// ANCHOR_END: lengths
+
+// ANCHOR: give_up
+/// Runs the UDP echo client against silence, on virtual time: how many
+/// sends it makes and how much time passes before it says the server is
+/// down. Takes microseconds of real time.
+pub fn time_to_give_up() -> (u32, Duration) {
+    use wirekit_core::echo::{Echoed, UdpClient};
+    use wirekit_core::request::RequestEvent;
+    use wirekit_core::retry::BackoffConfig;
+    let start = Now::default();
+    let mut client = UdpClient::new(Echoed, BackoffConfig::default(), 1).expect("a schedule");
+    client
+        .handle_command(start, Bytes::from_static(b"hi"))
+        .expect("idle");
+    let mut now = start;
+    loop {
+        while client.poll_transmit().is_some() {} // the network loses them all
+        while let Some(event) = client.poll_event() {
+            if let RequestEvent::ServerDown { attempts } = event {
+                return (attempts, now.mono - start.mono);
+            }
+        }
+        let Some(at) = client.poll_timeout() else {
+            return (0, now.mono - start.mono);
+        };
+        now = now.advanced(at - now.mono); // no sleep: time is an argument
+        client.handle_input(now, Input::Timeout).expect("a timeout");
+    }
+}
+// ANCHOR_END: give_up
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::thread;
+
+    #[test]
+    fn lengths_answers_each_sender_and_stays_bounded() {
+        use wirekit_core::{PeerId, drain};
+        let mut m = Lengths::default();
+        let now = Now::default();
+        for (peer, msg) in [(1, &b"hello"[..]), (2, b"")] {
+            let input = Input::Data {
+                from: PeerId(peer),
+                bytes: msg,
+            };
+            m.handle_input(now, input).unwrap_or_else(|e| match e {});
+        }
+        let mut sent = Vec::new();
+        drain(&mut m, |t| sent.push((t.to, t.payload)), |e| match e {});
+        assert_eq!(
+            sent,
+            [
+                (PeerId(1), Bytes::from_static(b"5 bytes")),
+                (PeerId(2), Bytes::from_static(b"0 bytes"))
+            ]
+        );
+        for _ in 0..10 * MAX_QUEUED {
+            let input = Input::Data {
+                from: PeerId(3),
+                bytes: b"x",
+            };
+            m.handle_input(now, input).unwrap_or_else(|e| match e {});
+        }
+        assert_eq!(m.out.len(), MAX_QUEUED);
+    }
+
+    #[test]
+    fn the_echo_client_gives_up_after_five_sends_and_3_1_virtual_seconds() {
+        let real = std::time::Instant::now();
+        let (attempts, waited) = time_to_give_up();
+        assert_eq!(attempts, 5);
+        assert_eq!(waited, Duration::from_millis(100 + 200 + 400 + 800 + 1600));
+        assert!(real.elapsed() < Duration::from_secs(1), "no real waiting");
+    }
 
     #[test]
     fn the_checksum_of_a_known_header() {

@@ -1,17 +1,15 @@
 //! `wirekit serve`: bind every service, start the chosen IO model's driver,
 //! print a banner saying how to try each one.
 
-use crate::clock::Clock;
-use crate::drive::{self, Bound, Limits, Model, Serve, Shared};
+use crate::drive::{self, Bound, Limits, Model, Serve};
 use crate::services::{EchoMode, Factory, On, Proto, Service};
 use crate::store::Store;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Everything `wirekit serve` can be told.
@@ -92,7 +90,7 @@ pub struct Listening {
 pub struct Running {
     /// Where each service listens.
     pub listening: Vec<Listening>,
-    shared: Arc<Shared>,
+    serving: drive::Serving,
 }
 
 /// Binds every socket and starts the driver.
@@ -113,18 +111,12 @@ pub fn start(config: &Config) -> io::Result<Running> {
         max_tftp: config.max_tftp,
     });
     let (bound, listening) = bind(config, &factory)?;
-    let shared = Arc::new(Shared {
-        limits: Limits {
-            idle: config.idle_timeout,
-            max_conns: config.max_conns,
-        },
-        clock: Clock::new(),
-        runtime: Arc::clone(&config.runtime),
-        stop: AtomicBool::new(false),
-        open: AtomicUsize::new(0),
-    });
-    drive::spawn(config.model, bound, Arc::clone(&shared))?;
-    Ok(Running { listening, shared })
+    let limits = Limits {
+        idle: config.idle_timeout,
+        max_conns: config.max_conns,
+    };
+    let serving = drive::serve(config.model, bound, limits, Arc::clone(&config.runtime))?;
+    Ok(Running { listening, serving })
 }
 
 /// Binds every service's sockets, before any driver runs, so that their
@@ -180,22 +172,18 @@ impl Running {
 
     /// The name of the async model's runtime.
     pub fn runtime(&self) -> &'static str {
-        self.shared.runtime.name()
+        self.serving.runtime()
     }
 
     /// TCP connections open now.
     pub fn open_connections(&self) -> usize {
-        self.shared.open.load(Ordering::Acquire)
+        self.serving.open_connections()
     }
 
     /// Asks every loop to stop; they notice within a fraction of a second.
     /// Uploads in flight keep their partials, never a file under its final name.
     pub fn stop(&self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        // A blocking accept wakes only for a connection: give it one.
-        for l in self.listening.iter().filter(|l| l.proto == Proto::Tcp) {
-            let _ = TcpStream::connect_timeout(&l.addr, Duration::from_millis(200));
-        }
+        self.serving.stop();
     }
 
     /// The lines `wirekit serve` prints: each service with a command to try it.
@@ -242,11 +230,5 @@ impl Running {
             ));
         }
         out
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.stop();
     }
 }

@@ -657,7 +657,7 @@ fn an_interrupted_put_says_how_to_resume() {
     // The server lets go of the upload once it has read what was in flight.
     let mut resumed = run_in(dir.path(), &["put", "--resume", &wkft, "up.bin"], None);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while String::from_utf8_lossy(&resumed.stderr).contains("503") && Instant::now() < deadline {
+    while String::from_utf8_lossy(&resumed.stderr).contains("423 ") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
         resumed = run_in(dir.path(), &["put", "--resume", &wkft, "up.bin"], None);
     }
@@ -730,4 +730,41 @@ fn serve_logs_plainly_and_stops_on_sigterm() {
         1,
         "one client, one accept: {text}"
     );
+}
+
+/// `put --force` replaces a file on a WKFT/1.1 server (the old one stays
+/// until the new one is verified); `rm` deletes it.
+#[test]
+fn put_force_replaces_and_rm_deletes() {
+    let s = Server::start(&[]);
+    let wkft = s.addr("transfer", "tcp");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("hello.txt"), b"replaced\n").expect("write");
+    let plain = run_in(dir.path(), &["put", &wkft, "hello.txt"], None);
+    assert_eq!(plain.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("add --force"));
+    assert_eq!(
+        std::fs::read(s.root().join("hello.txt")).expect("kept"),
+        b"hello\n"
+    );
+    let forced = run_in(dir.path(), &["put", &wkft, "hello.txt", "--force"], None);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert_eq!(
+        std::fs::read(s.root().join("hello.txt")).expect("replaced"),
+        b"replaced\n"
+    );
+    let rm = run_in(dir.path(), &["rm", &wkft, "hello.txt"], None);
+    assert!(
+        rm.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rm.stderr)
+    );
+    assert_eq!(stdout(&rm), "deleted hello.txt\n");
+    assert!(!s.root().join("hello.txt").exists());
+    let again = run_in(dir.path(), &["rm", &wkft, "hello.txt"], None);
+    assert_eq!(again.status.code(), Some(4));
 }

@@ -105,6 +105,7 @@ const CASES: &[Case] = &[
         "wkft:// URLs are not understood",
     ),
     case("stat {wkft}", 2, "give the remote path"),
+    case("rm {wkft}", 2, "give the remote path to delete"),
     case("ls wkft://{wkft}/docs extra", 2, "one argument too many"),
     case(
         "put {wkft} -",
@@ -156,6 +157,7 @@ const CASES: &[Case] = &[
     // Refused by the server: exit 4, its code and reason in words.
     case("get {wkft} missing.txt", 4, "404"),
     case("stat {wkft} missing.txt", 4, "404"),
+    case("rm {wkft} missing.txt", 4, "404"),
     case("ls {wkft} hello.txt", 4, "wirekit stat"),
     with(
         "put {wkft} hello.txt",

@@ -23,10 +23,24 @@ fn file(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i.wrapping_mul(31) >> 3) as u8).collect()
 }
 
+/// The reference in every group: a memcpy of the bytes the group moves, so
+/// `cargo xtask bench` can state each machine's speed as a fraction of it.
+fn memcpy(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    let src = file(MIB);
+    let mut dst = vec![0u8; MIB];
+    g.bench_function("memcpy 1 MiB", |b| {
+        b.iter(|| {
+            dst.copy_from_slice(black_box(&src));
+            black_box(&mut dst);
+        });
+    });
+}
+
 /// WKFT/1: a 1 MiB download, hashed on both sides, in 64 KiB pieces.
 fn wkft(c: &mut Criterion) {
     let mut g = c.benchmark_group("wkft");
     g.throughput(Throughput::Bytes(MIB as u64));
+    memcpy(&mut g);
     g.bench_function("download 1 MiB", |b| {
         b.iter(|| {
             let mut store = MemStore::new();
@@ -50,6 +64,7 @@ fn wkft(c: &mut Criterion) {
 fn tftp(c: &mut Criterion) {
     let mut g = c.benchmark_group("tftp");
     g.throughput(Throughput::Bytes(MIB as u64));
+    memcpy(&mut g);
     for window in [1u16, 16] {
         g.bench_with_input(
             BenchmarkId::new("download 1 MiB, window", window),
@@ -86,6 +101,7 @@ fn tftp(c: &mut Criterion) {
 fn echo(c: &mut Criterion) {
     let mut g = c.benchmark_group("echo");
     g.throughput(Throughput::Bytes(MIB as u64));
+    memcpy(&mut g);
     g.bench_function("stream 1 MiB", |b| {
         b.iter(|| {
             let now = Now::default();

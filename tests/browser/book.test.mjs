@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { LAB_URL, SHOTS_DIR, WAIT, launch, openPage } from './lib.mjs';
 
-const CHAPTERS = ['echo', 'tftp', 'transfer', 'simulator'];
+const CHAPTERS = ['tcp', 'echo', 'tftp', 'transfer', 'simulator'];
 let browser;
 
 before(async () => {

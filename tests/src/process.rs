@@ -1,5 +1,5 @@
-//! The `wirekit` command as a child process, for the fault tests and the
-//! book's transcripts: a test executable that doubles as the command, a
+//! The `wirekit` command as a child process, for the fault tests: a test
+//! executable that doubles as the command (as the book's transcripts do), a
 //! child that can be killed at a random moment, a small deterministic
 //! generator of those moments, and checks of a store folder.
 

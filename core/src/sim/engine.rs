@@ -8,6 +8,7 @@
 
 use super::AppReport;
 use super::app::{App, Pool, Status};
+use super::custom::{Apps, NoApps};
 use super::device::SimDevice;
 use super::link::{DropReason, LinkDir, Verdict};
 use super::netem::Netem;
@@ -127,8 +128,8 @@ pub struct Sim {
     routes: BTreeMap<(u16, u16), LinkRef>,
     /// Each link's hosts (a, b).
     ends: Vec<(u16, u16)>,
-    /// Application index → (host, is client, kind).
-    apps: Vec<(u16, bool, &'static str)>,
+    /// Application index → (host, is client, kind: a custom one's name).
+    apps: Vec<(u16, bool, String)>,
     trace: Trace,
     pcap: Option<Pcap>,
     stats: Stats,
@@ -178,8 +179,23 @@ pub const SNAP_LEN: usize = 512;
 pub const MAX_KEPT_BYTES: usize = 32 * 1024 * 1024;
 
 impl Sim {
-    /// Builds the network of `scenario`, every RNG derived from `seed`.
+    /// Builds the network of `scenario`, every RNG derived from `seed`. A
+    /// [`Workload::Custom`] in it is an error: see [`Sim::with_apps`].
     pub fn new(scenario: &Scenario, seed: u64, options: Options) -> Result<Sim, ScenarioError> {
+        Sim::with_apps(scenario, seed, options, &NoApps)
+    }
+
+    // ANCHOR: with_apps
+    /// Builds the network of `scenario` as [`Sim::new`] does, its
+    /// [`Workload::Custom`] applications built by `custom`: how a protocol
+    /// of the caller's own runs on simulated hosts.
+    pub fn with_apps(
+        scenario: &Scenario,
+        seed: u64,
+        options: Options,
+        custom: &dyn Apps,
+    ) -> Result<Sim, ScenarioError> {
+        // ANCHOR_END: with_apps
         let n = scenario.hosts.len();
         if n == 0 || n > MAX_HOSTS {
             return Err(ScenarioError::HostCount(n));
@@ -265,6 +281,7 @@ impl Sim {
                     &file_size,
                     client_port(i, k),
                     mix(seed, 3, (i as u64) << 16 | u64::from(k)),
+                    custom,
                 )?);
             }
             let app: Box<dyn App> = if copies == 1 {
@@ -273,7 +290,11 @@ impl Sim {
                 Box::new(Pool(pool))
             };
             hosts[usize::from(h)].apps.push((i as u16, app));
-            apps.push((h, spec.workload.is_client(), spec.workload.kind()));
+            let kind = match &spec.workload {
+                Workload::Custom { name, .. } => name.clone(),
+                w => String::from(w.kind()),
+            };
+            apps.push((h, spec.workload.is_client(), kind));
             queue.push(
                 spec.start_ms.saturating_mul(1000),
                 Ev::Start {
@@ -724,14 +745,15 @@ impl Sim {
             .iter()
             .flat_map(|h| h.apps.iter())
             .map(|(i, a)| {
-                let (host, client, kind) = self.apps[usize::from(*i)];
+                let (host, client, kind) = &self.apps[usize::from(*i)];
+                let (host, client) = (*host, *client);
                 let report = AppReport {
                     host: self
                         .host_names
                         .get(usize::from(host))
                         .cloned()
                         .unwrap_or_default(),
-                    kind: kind.into(),
+                    kind: kind.clone(),
                     client,
                     status: a.status(),
                     delivered: a.delivered(),

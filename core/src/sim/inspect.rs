@@ -63,13 +63,15 @@ impl Protocol {
         }
     }
 
-    fn of(workload: &Workload) -> Protocol {
+    /// What `workload` speaks; `None` for a custom one (the inspector
+    /// shows its payload as text or bytes, undecoded).
+    fn of(workload: &Workload) -> Option<Protocol> {
         let by_service = |s: &Service| match s {
             Service::Time => Protocol::Time,
             Service::Daytime => Protocol::Daytime,
             Service::Stamp => Protocol::Stamp,
         };
-        match workload {
+        Some(match workload {
             Workload::TransferServer { .. }
             | Workload::TransferGet { .. }
             | Workload::TransferPut { .. } => Protocol::Transfer,
@@ -82,7 +84,8 @@ impl Protocol {
             | Workload::EchoStreamClient { .. }
             | Workload::EchoUdpServer { .. }
             | Workload::EchoUdpClient { .. } => Protocol::Echo,
-        }
+            Workload::Custom { .. } => return None,
+        })
     }
 }
 
@@ -102,7 +105,9 @@ impl Ports {
                 continue;
             };
             let addr = host_addr(h);
-            let proto = Protocol::of(&app.workload);
+            let Some(proto) = Protocol::of(&app.workload) else {
+                continue;
+            };
             if app.workload.is_client() {
                 for k in 0..app.instances.max(1) {
                     ends.push((addr, client_port(i, k), proto, false));
@@ -555,17 +560,48 @@ fn decode_transfer(to_server: bool, mut p: &[u8]) -> Vec<String> {
     out
 }
 
+/// `HELLO`'s revision number as the version people say.
+fn version_name(v: u32) -> String {
+    match v {
+        transfer::VERSION => "1.0".into(),
+        transfer::VERSION_1_1 => "1.1".into(),
+        other => format!("revision {other}"),
+    }
+}
+
 fn describe_request(r: &transfer::Request) -> String {
     use transfer::Request as R;
     match r {
-        R::Hello { version } => format!("HELLO {version}: the client speaks WKFT/{version}"),
-        R::List { path: None } => "LIST: the root directory, please".into(),
-        R::List { path: Some(p) } => format!("LIST {p}: that directory, please"),
+        R::Hello { version } => format!(
+            "HELLO {version}: the client asks for WKFT/{}",
+            version_name(*version)
+        ),
+        R::List { path: None, .. } => "LIST: the root directory, please".into(),
+        R::List {
+            path: Some(p),
+            after: None,
+        } => format!("LIST {p}: that directory, please"),
+        R::List {
+            path: Some(p),
+            after: Some(a),
+        } => format!("LIST {p} {a}: the next page of that directory, after {a}"),
         R::Stat { path } => format!("STAT {path}: what is it, how big?"),
         R::Get { path, offset } => format!("GET {path} from byte {offset}"),
-        R::Put { path, size, offset } => {
-            format!("PUT {path}: {size} bytes, sending from byte {offset}")
+        R::Put {
+            path,
+            size,
+            offset,
+            replace,
+        } => {
+            let replacing = if *replace {
+                ", to replace the file"
+            } else {
+                ""
+            };
+            format!("PUT {path}: {size} bytes, sending from byte {offset}{replacing}")
         }
+        R::Delete { path } => format!("DELETE {path}: remove it"),
+        R::Noop => "NOOP: still here".into(),
         R::Data(b) => format!("DATA {}: a piece of the upload", b.len()),
         R::Done { digest } => format!("DONE {digest}: the whole file's BLAKE3 digest"),
         R::Quit => "QUIT".into(),
@@ -575,8 +611,21 @@ fn describe_request(r: &transfer::Request) -> String {
 fn describe_reply(r: &transfer::Reply) -> String {
     use transfer::Reply as R;
     match r {
-        R::Hello { version } => format!("HELLO {version}: the server speaks WKFT/{version}"),
-        R::Entries { count } => format!("ENTRIES {count}: that many ENTRY lines follow"),
+        R::Hello { version, features } => format!(
+            "HELLO {version}: the server speaks WKFT/{}{}",
+            version_name(*version),
+            if features.is_empty() {
+                String::new()
+            } else {
+                format!(", with {}", features.join(", "))
+            }
+        ),
+        R::Ok => "OK: done".into(),
+        R::Entries { count, more } => format!(
+            "ENTRIES {count}{}: that many ENTRY lines follow{}",
+            if *more { " more" } else { "" },
+            if *more { ", then another page" } else { "" }
+        ),
         R::Entry(e) => format!("ENTRY {:?} {} {}", e.kind, e.size, e.name),
         R::Stat(s) => format!("STAT {:?} {}", s.kind, s.size),
         R::File { size, offset } => format!("FILE {size} {offset}: a download starts"),
@@ -637,7 +686,8 @@ mod tests {
         assert_eq!(syn.protocol.as_deref(), Some("WKFT/1"));
         let lines = all_decoded(&v);
         for want in [
-            "HELLO 1: the client",
+            "HELLO 2: the client asks for WKFT/1.1",
+            "HELLO 2: the server speaks WKFT/1.1, with delete, noop, replace",
             "GET file.bin from byte 0",
             "FILE 1048576 0",
         ] {

@@ -18,6 +18,7 @@
 //! | the event queue | [`queue`] |
 //! | the virtual network card | [`device`] |
 //! | machines on sockets (back-pressure) | [`app`] |
+//! | the caller's own applications | [`custom`] |
 //! | per-request servers: a port per request | [`listen`] |
 //! | what each workload does | [`workload`], [`store`], [`tftp`] |
 //! | scenarios and presets | [`scenario`] |
@@ -36,6 +37,10 @@
 //!   page) and the pcap bytes (for `--pcap`).
 //! - To animate, build a [`Sim`], call [`Sim::run_until`] once per frame,
 //!   drain [`Sim::take_records`], and finish with [`report`].
+//! - To run a protocol of your own, name it in the scenario as a
+//!   [`Workload::Custom`] and build the run with [`Sim::with_apps`]: your
+//!   [`Apps`] puts your machine and its [`Responder`] on a socket through
+//!   the [`Place`] it is given.
 //!
 //! The simplest use:
 //!
@@ -47,6 +52,7 @@
 //! ```
 
 pub mod app;
+pub mod custom;
 pub mod device;
 pub mod engine;
 pub mod inspect;
@@ -62,8 +68,8 @@ pub mod tftp;
 pub mod trace;
 pub mod workload;
 
-pub use app::AppState;
-pub use app::Status;
+pub use app::{App, AppState, Responder, Status};
+pub use custom::{Apps, Place, SimMachine};
 pub use engine::{Options, Sim, Stats};
 pub use link::DropReason;
 pub use netem::{Netem, NetemError};

@@ -266,11 +266,31 @@ pub enum Workload {
         #[serde(default)]
         windowsize: Option<u16>,
     },
+    /// An application of the caller's own, built by the
+    /// [`Apps`](super::custom::Apps) given to
+    /// [`Sim::with_apps`](super::Sim::with_apps). One that names a `server`
+    /// is a client (it has a goal); one that names none is a server on
+    /// `port`.
+    Custom {
+        /// The name the caller's `Apps` knows it by.
+        name: String,
+        /// A client's server: a host name.
+        #[serde(default)]
+        server: Option<String>,
+        /// The port a server listens on, or the one a client talks to.
+        port: u16,
+        /// Anything else the application needs, in its own words.
+        #[serde(default)]
+        args: Vec<String>,
+    },
 }
 
 impl Workload {
     /// True for applications with a goal (clients).
     pub fn is_client(&self) -> bool {
+        if let Workload::Custom { server, .. } = self {
+            return server.is_some();
+        }
         !matches!(
             self,
             Workload::TransferServer { .. }
@@ -292,6 +312,9 @@ impl Workload {
             | Workload::TimeStreamServer { port, .. }
             | Workload::TimeUdpServer { port, .. }
             | Workload::TftpServer { port, .. } => Some(*port),
+            Workload::Custom {
+                port, server: None, ..
+            } => Some(*port),
             _ => None,
         }
     }
@@ -312,6 +335,7 @@ impl Workload {
             Workload::TimeUdpClient { .. } => "time-udp-client",
             Workload::TftpServer { .. } => "tftp-server",
             Workload::TftpGet { .. } => "tftp-get",
+            Workload::Custom { .. } => "custom",
         }
     }
 }

@@ -130,3 +130,63 @@ fn a_server_with_three_instances_serves_three_clients_at_once() {
     let r = run(&s, 4).expect("runs");
     assert_eq!(r.outcome, Outcome::Failed("connection refused".into()));
 }
+
+/// A custom application: a server that only counts what it answers.
+#[derive(Debug, Default)]
+struct Counting(u64);
+
+impl<M: crate::Machine> crate::host::Handler<M> for Counting {
+    fn on_event(&mut self, _: crate::Now, _: M::Event, _: &mut Vec<M::Command>) -> Option<String> {
+        self.0 += 1;
+        Some(alloc::format!("answered {}", self.0))
+    }
+}
+
+impl<M: crate::Machine> Responder<M> for Counting {
+    fn status(&self) -> Status {
+        Status::Running
+    }
+}
+
+#[test]
+fn a_custom_application_runs_where_the_scenario_puts_it() {
+    use crate::echo::{DatagramMode, DatagramServer};
+    let mut s = preset("udp-echo-backoff").expect("preset");
+    s.links[0].a_to_b = "delay 10ms".parse().expect("profile");
+    s.links[0].b_to_a = "delay 10ms".parse().expect("profile");
+    s.apps[0].workload = Workload::Custom {
+        name: "counting-echo".into(),
+        server: None,
+        port: 7007,
+        args: Vec::new(),
+    };
+    let apps = |name: &str, at: &Place<'_>| -> Result<alloc::boxed::Box<dyn App>, ScenarioError> {
+        match name {
+            "counting-echo" => {
+                Ok(at.datagram_server(DatagramServer::new(DatagramMode::Plain), Counting(0)))
+            }
+            other => Err(custom::unknown(other)),
+        }
+    };
+    let mut sim = Sim::with_apps(
+        &s,
+        7,
+        Options {
+            keep_trace: true,
+            ..Options::default()
+        },
+        &apps,
+    )
+    .expect("builds");
+    sim.run();
+    let r = report(&s, 7, &mut sim);
+    assert_eq!(r.outcome, Outcome::Completed);
+    assert_eq!(r.apps[0].kind, "counting-echo");
+    // The built-in client got five replies; the custom server's notes are traced.
+    assert!(r.trace.iter().any(
+        |t| matches!(&t.kind, TraceKind::App { app: 0, note } if note.starts_with("answered"))
+    ));
+    // Without a builder the same scenario is refused, by name.
+    let refused = Sim::new(&s, 7, Options::default()).map(|_| ());
+    assert_eq!(refused, Err(custom::unknown("counting-echo")));
+}

@@ -6,6 +6,7 @@
 //! byte-exact, not finished, or failed — never quietly wrong.
 
 use super::app::{App, DatagramApp, Open, Responder, Status, StreamApp};
+use super::custom::{Apps, Place};
 use super::scenario::{ScenarioError, Workload};
 use super::store::{MemStore, content, mem_store, same_bytes};
 use crate::echo::{self, DatagramServer, Echoed, StreamClient, StreamServer, UdpClient, UdpEvent};
@@ -157,6 +158,7 @@ impl Handler<client::Client> for PutResponder {
                     path: self.path.clone(),
                     size: self.data.len() as u64,
                     offset: 0,
+                    replace: false,
                 });
                 Some(format!(
                     "ready; PUT {} ({} bytes)",
@@ -464,13 +466,15 @@ pub const MAX_ECHO_BYTES: u64 = echo::MAX_IN_FLIGHT as u64;
 /// Builds the application for `w`. `server` resolves a host name to its
 /// endpoint; `file_size` finds the size of a file a server host's transfer
 /// server holds (what a download must receive); `local_port` is the port a
-/// client uses; `seed` drives jitter.
+/// client uses; `seed` drives jitter; `custom` builds the caller's own
+/// applications.
 pub fn build(
     w: &Workload,
     server: &dyn Fn(&str, u16) -> Result<IpEndpoint, ScenarioError>,
     file_size: &dyn Fn(&str, u16, &str) -> Option<u64>,
     local_port: u16,
     seed: u64,
+    custom: &dyn Apps,
 ) -> Result<Box<dyn App>, ScenarioError> {
     let bad = |e: &dyn core::fmt::Debug| ScenarioError::BadWorkload(format!("{e:?}"));
     Ok(match w {
@@ -657,6 +661,21 @@ pub fn build(
             local_port,
             &[(PeerId::FIRST, server(host, *port)?)],
         )),
+        Workload::Custom {
+            name,
+            server: host,
+            port,
+            args,
+        } => {
+            let place = Place {
+                port: *port,
+                server: host.as_deref().map(|h| server(h, *port)).transpose()?,
+                local_port,
+                seed,
+                args,
+            };
+            custom.build(name, &place)?
+        }
     })
 }
 

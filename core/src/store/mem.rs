@@ -18,6 +18,8 @@ pub struct MemStore {
     files: Vec<(String, Bytes)>,
     partials: Vec<(String, Vec<u8>)>,
     committed: Vec<String>,
+    /// Partials whose commit may replace a complete file.
+    replacing: Vec<String>,
     quota: u64,
 }
 
@@ -27,6 +29,7 @@ impl Default for MemStore {
             files: Vec::new(),
             partials: Vec::new(),
             committed: Vec::new(),
+            replacing: Vec::new(),
             quota: DEFAULT_QUOTA,
         }
     }
@@ -54,6 +57,25 @@ impl MemStore {
     pub fn with_quota(mut self, quota: u64) -> Self {
         self.quota = quota;
         self
+    }
+
+    /// Starts or resumes the partial of `path` (not checking for a file).
+    fn start_partial(&mut self, path: &str, size: u64, offset: u64) -> Result<String, Error> {
+        if size > self.quota {
+            return Err(Error::new(ErrorKind::Full, "over the store's quota"));
+        }
+        match position(&self.partials, path) {
+            Ok(i) => {
+                let kept = self.partials.get_mut(i).map(|(_, d)| d);
+                match kept {
+                    Some(d) if d.len() as u64 >= offset => d.truncate(offset as usize),
+                    _ => return Err(Error::new(ErrorKind::NotFound, "no partial that long")),
+                }
+            }
+            Err(_) if offset > 0 => return Err(Error::new(ErrorKind::NotFound, "no partial")),
+            Err(i) => self.partials.insert(i, (String::from(path), Vec::new())),
+        }
+        Ok(String::from(path))
     }
 
     /// Puts a complete file under `name` (replacing one there).
@@ -180,24 +202,27 @@ impl Store for MemStore {
     }
 
     fn create_partial(&mut self, path: &str, size: u64, offset: u64) -> Result<String, Error> {
-        if size > self.quota {
-            return Err(Error::new(ErrorKind::Full, "over the store's quota"));
-        }
         if self.file(path).is_some() {
             return Err(Error::new(ErrorKind::Exists, "exists"));
         }
-        match position(&self.partials, path) {
-            Ok(i) => {
-                let kept = self.partials.get_mut(i).map(|(_, d)| d);
-                match kept {
-                    Some(d) if d.len() as u64 >= offset => d.truncate(offset as usize),
-                    _ => return Err(Error::new(ErrorKind::NotFound, "no partial that long")),
-                }
-            }
-            Err(_) if offset > 0 => return Err(Error::new(ErrorKind::NotFound, "no partial")),
-            Err(i) => self.partials.insert(i, (String::from(path), Vec::new())),
+        self.start_partial(path, size, offset)
+    }
+
+    fn create_replacing(&mut self, path: &str, size: u64, offset: u64) -> Result<String, Error> {
+        let partial = self.start_partial(path, size, offset)?;
+        if !self.replacing.contains(&partial) {
+            self.replacing.push(partial.clone());
         }
-        Ok(String::from(path))
+        Ok(partial)
+    }
+
+    fn remove(&mut self, path: &str) -> Result<(), Error> {
+        let file = position(&self.files, path).map(|i| self.files.remove(i));
+        let partial = position(&self.partials, path).map(|i| self.partials.remove(i));
+        match (file, partial) {
+            (Err(_), Err(_)) => Err(Error::new(ErrorKind::NotFound, "not found")),
+            _ => Ok(()),
+        }
     }
 
     fn append(&mut self, partial: &mut String, offset: u64, data: &[u8]) -> Result<(), Error> {
@@ -236,7 +261,10 @@ impl Store for MemStore {
                 "the partial holds another size than announced",
             ));
         }
-        if self.file(&name).is_some() {
+        let replaces = self.replacing.iter().position(|p| *p == name);
+        if let Some(i) = replaces {
+            self.replacing.swap_remove(i);
+        } else if self.file(&name).is_some() {
             return Err(Error::new(ErrorKind::Exists, "exists"));
         }
         self.insert(name.clone(), Bytes::from(data));
@@ -248,6 +276,7 @@ impl Store for MemStore {
         if let Ok(i) = position(&self.partials, &partial) {
             self.partials.remove(i);
         }
+        self.replacing.retain(|p| *p != partial);
     }
 }
 

@@ -102,6 +102,31 @@ pub trait Store {
     fn commit(&mut self, partial: Self::Partial, size: u64) -> Result<(), Error>;
     /// Deletes the partial.
     fn discard(&mut self, partial: Self::Partial);
+    /// As [`Store::create_partial`], for an upload that may take the place
+    /// of a complete file at `path` (WKFT/1.1's `PUT … replace`): its commit
+    /// replaces the file in one step, so a failed upload loses nothing.
+    /// Stores that cannot replace refuse.
+    fn create_replacing(
+        &mut self,
+        path: &str,
+        size: u64,
+        offset: u64,
+    ) -> Result<Self::Partial, Error> {
+        let _ = (path, size, offset);
+        Err(Error::new(
+            ErrorKind::Denied,
+            "this store cannot replace files",
+        ))
+    }
+    /// Removes the complete file at `path`, and any partial of that name
+    /// (WKFT/1.1's `DELETE`). Stores that cannot delete refuse.
+    fn remove(&mut self, path: &str) -> Result<(), Error> {
+        let _ = path;
+        Err(Error::new(
+            ErrorKind::Denied,
+            "this store cannot delete files",
+        ))
+    }
     /// Leaves the partial for a later resume (an upload cut off).
     fn keep(&mut self, partial: Self::Partial) {
         drop(partial);
@@ -121,8 +146,13 @@ impl From<crate::transfer::StoreError> for Error {
             ErrorCode::Exists => K::Exists,
             ErrorCode::TooLarge => K::Full,
             ErrorCode::Mismatch => K::Mismatch,
-            ErrorCode::Internal => K::Internal,
-            ErrorCode::Busy => K::Busy,
+            ErrorCode::Busy | ErrorCode::Locked => K::Busy,
+            ErrorCode::BadOffset => K::Invalid,
+            ErrorCode::Other(n) if n < 500 => K::Invalid,
+            ErrorCode::Internal
+            | ErrorCode::NotImplemented
+            | ErrorCode::VersionNotSupported
+            | ErrorCode::Other(_) => K::Internal,
         };
         Error::new(kind, e.message)
     }

@@ -149,4 +149,19 @@ impl Store for Faulty {
     fn discard(&mut self, partial: String) {
         self.mem.discard(partial);
     }
+
+    fn create_replacing(
+        &mut self,
+        path: &str,
+        size: u64,
+        offset: u64,
+    ) -> Result<String, store::Error> {
+        gate(path)?;
+        self.mem.create_replacing(path, size, offset)
+    }
+
+    fn remove(&mut self, path: &str) -> Result<(), store::Error> {
+        gate(path)?;
+        self.mem.remove(path)
+    }
 }

@@ -48,7 +48,7 @@ impl<S: Store> Files<S> {
         &mut self.store
     }
 
-    /// The answer to one event of a [`Transfer`], if it needs one.
+    /// The answer to one event of a [`Transfer`](super::server::Transfer), if it needs one.
     pub fn answer(&mut self, event: Event) -> Option<Command> {
         Some(match event {
             Event::OpenRead { filename } => Command::Opened(

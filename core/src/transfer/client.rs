@@ -1,8 +1,9 @@
 //! The WKFT/1 client: one session, one request at a time.
 //!
 //! The application asks with a [`Command`] (`List`, `Stat`, `Get`, `Put`,
-//! `Quit`); the machine sends `HELLO` on its own at birth and reports
-//! [`Event::Ready`] once the server answered. File bytes cross the boundary
+//! `Delete`, `Quit`); the machine sends `HELLO` on its own at birth — asking
+//! for WKFT/1.1 and falling back to 1.0 when the server speaks only that —
+//! and reports [`Event::Ready`] once the server answered. File bytes cross the boundary
 //! the same way as on the server: the machine asks for local chunks
 //! ([`Event::ReadPrefix`], [`Event::ReadChunk`]) and hands received ones over
 //! ([`Event::WriteChunk`]).
@@ -14,6 +15,7 @@ use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
     self, Digest, Entry, ErrorCode, MAX_FILE_SIZE, MAX_PATH, Reply, Request, Stat, VERSION,
+    VERSION_1_1,
 };
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -42,7 +44,13 @@ pub enum Command {
         path: String,
         size: u64,
         offset: u64,
+        /// Take the place of a complete file of that name once verified
+        /// (WKFT/1.1; a 1.0 server cannot, and the request fails unsent).
+        replace: bool,
     },
+    /// Remove a file, or a partial of that name (WKFT/1.1). Ends in
+    /// [`Event::Deleted`] or [`Event::Failed`].
+    Delete { path: String },
     /// Answers [`Event::ReadPrefix`] and [`Event::ReadChunk`]: at most `max`
     /// bytes, fewer is fine, none means the local file ended early.
     Chunk(Bytes),
@@ -75,6 +83,8 @@ pub enum Event {
     /// The transfer is complete and the whole-file digest verified (a
     /// download), or the server stored it with our digest (an upload).
     Done { size: u64, digest: Digest },
+    /// The answer to `Delete`: the name is gone.
+    Deleted,
     /// The request failed. After [`Failure::Protocol`] and
     /// [`Failure::ConnectionClosed`] the session is over.
     Failed(Failure),
@@ -96,6 +106,8 @@ pub enum Failure {
     Protocol(ProtocolError),
     /// The connection ended in the middle of a request.
     ConnectionClosed,
+    /// The request needs WKFT/1.1 and the server speaks 1.0; nothing was sent.
+    Unsupported,
 }
 
 impl fmt::Display for Failure {
@@ -108,6 +120,9 @@ impl fmt::Display for Failure {
             Failure::LocalShort => f.write_str("local file shorter than announced"),
             Failure::Protocol(e) => write!(f, "protocol error: {e}"),
             Failure::ConnectionClosed => f.write_str("connection closed mid-request"),
+            Failure::Unsupported => {
+                f.write_str("the server speaks WKFT/1.0, which cannot replace or delete files")
+            }
         }
     }
 }
@@ -119,10 +134,16 @@ enum State {
     Greeting,
     Idle,
     Listing {
-        expected: Option<u32>,
+        path: Option<String>,
+        /// This page's count, once its `ENTRIES` came; and whether a next
+        /// page follows (WKFT/1.1).
+        expected: Option<(u32, bool)>,
+        /// The entries before this page.
+        page_start: usize,
         entries: Vec<Entry>,
     },
     Stating,
+    Deleting,
     /// Hashing the kept local prefix before sending `GET`.
     Prefix {
         path: String,
@@ -150,6 +171,10 @@ enum State {
     Closed,
 }
 
+/// The most entries a paged listing gathers before the client gives up on
+/// it: a bound on memory whatever the server sends.
+pub const MAX_LISTED: usize = 1 << 20;
+
 /// One WKFT/1 session, client side.
 #[derive(Debug)]
 pub struct Client {
@@ -159,6 +184,10 @@ pub struct Client {
     events: VecDeque<Event>,
     /// A chunk was asked for, and the request it was for has ended.
     swallow_chunk: bool,
+    /// The version asked for in the `HELLO` sent, then the one settled.
+    version: u32,
+    /// What a WKFT/1.1 server announced.
+    features: Vec<String>,
 }
 
 impl Default for Client {
@@ -168,17 +197,38 @@ impl Default for Client {
 }
 
 impl Client {
-    /// A session that greets the server at once (`HELLO 1`).
+    /// A session that greets the server at once, asking for WKFT/1.1
+    /// (`HELLO 2`); a 1.0 server refuses that and keeps the session, and the
+    /// machine asks again for 1.0.
     pub fn new() -> Self {
+        Self::speaking(VERSION_1_1)
+    }
+
+    /// A session that asks for `version` only: [`VERSION`] is a plain
+    /// WKFT/1.0 client.
+    pub fn speaking(version: u32) -> Self {
         let mut c = Client {
             state: State::Greeting,
             inbox: Inbox::default(),
             outbox: Outbox::default(),
             events: VecDeque::new(),
             swallow_chunk: false,
+            version,
+            features: Vec::new(),
         };
-        c.send(&Request::Hello { version: VERSION });
+        c.send(&Request::Hello { version });
         c
+    }
+
+    /// The version of the session: 1 (WKFT/1.0) or 2 (WKFT/1.1), once
+    /// [`Event::Ready`] came.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The features a WKFT/1.1 server announced.
+    pub fn features(&self) -> &[String] {
+        &self.features
     }
 
     /// True between [`Event::Ready`] and the next request.
@@ -232,12 +282,28 @@ impl Client {
 
     fn on_reply(&mut self, rep: Reply) {
         match (&mut self.state, rep) {
-            (State::Greeting, Reply::Hello { version }) if version == VERSION => {
+            // The server may settle on an older version than asked for.
+            (State::Greeting, Reply::Hello { version, features })
+                if (VERSION..=self.version).contains(&version) =>
+            {
+                self.version = version;
+                self.features = features;
                 self.state = State::Idle;
                 self.events.push_back(Event::Ready);
             }
-            (State::Greeting, Reply::Hello { version }) => {
+            (State::Greeting, Reply::Hello { version, .. }) => {
                 self.protocol_error(ProtocolError::Version { theirs: version });
+            }
+            // A WKFT/1.0 server: it refused 1.1 and kept the session.
+            (
+                State::Greeting,
+                Reply::Error {
+                    code: ErrorCode::BadRequest | ErrorCode::VersionNotSupported,
+                    ..
+                },
+            ) if self.version > VERSION => {
+                self.version = VERSION;
+                self.send(&Request::Hello { version: VERSION });
             }
             (State::Greeting, Reply::Error { code, message }) => {
                 self.events
@@ -250,21 +316,26 @@ impl Client {
             (_, Reply::Error { code, message }) => {
                 self.finish(Event::Failed(Failure::Remote { code, message }));
             }
-            (State::Listing { expected, .. }, Reply::Entries { count }) if expected.is_none() => {
-                *expected = Some(count);
+            (State::Listing { expected, .. }, Reply::Entries { count, more })
+                if expected.is_none() && (!more || self.version >= VERSION_1_1) =>
+            {
+                *expected = Some((count, more));
                 self.maybe_listed();
             }
             (
                 State::Listing {
-                    expected: Some(n),
+                    expected: Some((n, _)),
+                    page_start,
                     entries,
+                    ..
                 },
                 Reply::Entry(e),
-            ) if entries.len() < *n as usize => {
+            ) if entries.len() < *page_start + *n as usize => {
                 entries.push(e);
                 self.maybe_listed();
             }
             (State::Stating, Reply::Stat(stat)) => self.finish(Event::Status(stat)),
+            (State::Deleting, Reply::Ok) => self.finish(Event::Deleted),
             (
                 &mut State::Requested { offset, .. },
                 Reply::File {
@@ -333,16 +404,37 @@ impl Client {
         }
     }
 
+    /// After an entry: the listing is complete, or its next page is asked for.
     fn maybe_listed(&mut self) {
-        if let State::Listing {
-            expected: Some(n),
+        let State::Listing {
+            path,
+            expected,
+            page_start,
             entries,
         } = &mut self.state
-            && entries.len() == *n as usize
-        {
-            let entries = core::mem::take(entries);
-            self.finish(Event::Listing(entries));
+        else {
+            return;
+        };
+        let Some((n, more)) = *expected else { return };
+        if entries.len() < *page_start + n as usize {
+            return;
         }
+        if !more {
+            let entries = core::mem::take(entries);
+            return self.finish(Event::Listing(entries));
+        }
+        let last = entries.last().map(|e| e.name.clone());
+        if entries.len() >= MAX_LISTED || last.is_none() {
+            // A server that pages forever, or pages nothing.
+            return self.protocol_error(ProtocolError::Wire(transfer::WireError::TooManyEntries));
+        }
+        *page_start = entries.len();
+        *expected = None;
+        let req = Request::List {
+            path: path.clone(),
+            after: last,
+        };
+        self.send(&req);
     }
 
     /// Finishes an upload whose bytes are all sent, or asks for more.
@@ -463,9 +555,14 @@ impl Machine for Client {
                 if let Some(p) = &path {
                     check(p)?;
                 }
-                self.send(&Request::List { path });
+                self.send(&Request::List {
+                    path: path.clone(),
+                    after: None,
+                });
                 self.state = State::Listing {
+                    path,
                     expected: None,
+                    page_start: 0,
                     entries: Vec::new(),
                 };
             }
@@ -487,7 +584,12 @@ impl Machine for Client {
                 };
                 self.upload_step();
             }
-            Command::Put { path, size, offset } => {
+            Command::Put {
+                path,
+                size,
+                offset,
+                replace,
+            } => {
                 self.start()?;
                 check(&path)?;
                 if size > MAX_FILE_SIZE {
@@ -496,8 +598,27 @@ impl Machine for Client {
                 if offset > size {
                     return Err(Misuse::BadOffset);
                 }
-                self.send(&Request::Put { path, size, offset });
+                if replace && self.version < VERSION_1_1 {
+                    self.events.push_back(Event::Failed(Failure::Unsupported));
+                    return Ok(());
+                }
+                self.send(&Request::Put {
+                    path,
+                    size,
+                    offset,
+                    replace,
+                });
                 self.state = State::Offering { size, offset };
+            }
+            Command::Delete { path } => {
+                self.start()?;
+                check(&path)?;
+                if self.version < VERSION_1_1 {
+                    self.events.push_back(Event::Failed(Failure::Unsupported));
+                    return Ok(());
+                }
+                self.send(&Request::Delete { path });
+                self.state = State::Deleting;
             }
             Command::Quit => {
                 self.start()?;
@@ -528,6 +649,7 @@ impl Machine for Client {
             State::Idle => "idle",
             State::Listing { .. } => "listing",
             State::Stating => "stating",
+            State::Deleting => "deleting",
             State::Prefix { .. } => "hashing the kept prefix",
             State::Requested { .. } => "GET sent",
             State::Receiving { .. } => "receiving",

@@ -7,7 +7,8 @@
 //! A driver's checklist:
 //!
 //! - At most one question is outstanding at a time (`List`, `Stat`,
-//!   `OpenRead`, `ReadChunk`, `BeginUpload`, `ReadPrefix`, `CommitUpload`);
+//!   `OpenRead`, `ReadChunk`, `BeginUpload`, `ReadPrefix`, `CommitUpload`,
+//!   `Delete`);
 //!   answer it with the command its docs name. `WriteChunk`, `CloseRead`,
 //!   `AbortUpload` and `Protocol` need no answer.
 //! - A store keeps an unfinished upload as a *partial* beside the final name
@@ -28,7 +29,7 @@ use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
     self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_NAME, Reply, Request, Stat,
-    VERSION,
+    VERSION, VERSION_1_1, WireError,
 };
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -64,7 +65,13 @@ pub enum Event {
         path: String,
         size: u64,
         offset: u64,
+        /// WKFT/1.1's `PUT … replace`: a complete file at `path` is no
+        /// refusal; the commit takes its place atomically.
+        replace: bool,
     },
+    /// WKFT/1.1's `DELETE`: remove the file at `path`, or a partial of
+    /// that name. Answer: [`Command::Deleted`].
+    Delete { path: String },
     /// Read the next at most `max` bytes of the kept partial, from byte 0
     /// (only when resuming: the machine hashes the prefix).
     /// Answer: [`Command::Chunk`] or [`Command::ReadFailed`].
@@ -113,6 +120,8 @@ pub enum Command {
     WriteFailed(StoreError),
     /// Answers [`Event::CommitUpload`].
     Committed(Result<(), StoreError>),
+    /// Answers [`Event::Delete`].
+    Deleted(Result<(), StoreError>),
     /// Close the session (server shutting down).
     Close,
 }
@@ -123,8 +132,12 @@ enum State {
     /// Before `HELLO`.
     Greeting,
     Idle,
-    Listing,
+    Listing {
+        /// A 1.1 page: names after this one.
+        after: Option<String>,
+    },
     Stating,
+    Deleting,
     Opening {
         offset: u64,
     },
@@ -159,10 +172,15 @@ enum State {
     Closed,
 }
 
+/// What a WKFT/1.1 server announces in its `HELLO`.
+pub const FEATURES: [&str; 3] = ["delete", "noop", "replace"];
+
 /// One WKFT/1 session, server side.
 #[derive(Debug)]
 pub struct Server {
     state: State,
+    /// The version `HELLO` settled: 1 (WKFT/1.0) or 2 (WKFT/1.1).
+    version: u32,
     inbox: Inbox,
     outbox: Outbox,
     events: VecDeque<Event>,
@@ -179,6 +197,7 @@ impl Server {
     pub fn new() -> Self {
         Server {
             state: State::Greeting,
+            version: VERSION,
             inbox: Inbox::default(),
             outbox: Outbox::default(),
             events: VecDeque::new(),
@@ -201,8 +220,24 @@ impl Server {
         });
     }
 
+    /// A store's refusal. WKFT/1.1 tells a path locked by another upload
+    /// (423) from a server too busy (503).
     fn refuse(&mut self, e: &StoreError) {
-        self.send_error(e.code, &e.message);
+        let code = match e.code {
+            ErrorCode::Busy if self.version >= VERSION_1_1 => ErrorCode::Locked,
+            code => code,
+        };
+        self.send_error(code, &e.message);
+    }
+
+    /// An offset past the end: WKFT/1.1's own code, 1.0's 400.
+    fn bad_offset(&mut self, text: &str) {
+        let code = if self.version >= VERSION_1_1 {
+            ErrorCode::BadOffset
+        } else {
+            ErrorCode::BadRequest
+        };
+        self.send_error(code, text);
     }
 
     /// Parses and handles buffered requests while the state can take them.
@@ -221,6 +256,18 @@ impl Server {
                     let _ = self.inbox.buf.split_to(used);
                     self.on_request(req);
                 }
+                // WKFT/1.1: a well-framed line with a verb we do not know is
+                // skipped and refused, so that later versions can add verbs.
+                Err(WireError::UnknownKeyword)
+                    if self.version >= VERSION_1_1 && matches!(self.state, State::Idle) =>
+                {
+                    let used = transfer::line_len(&self.inbox.buf).unwrap_or(0);
+                    if used == 0 {
+                        return self.protocol_error(ProtocolError::Wire(WireError::UnknownKeyword));
+                    }
+                    let _ = self.inbox.buf.split_to(used);
+                    self.send_error(ErrorCode::NotImplemented, "unknown request");
+                }
                 Err(e) => return self.protocol_error(ProtocolError::Wire(e)),
             }
         }
@@ -228,18 +275,48 @@ impl Server {
 
     fn on_request(&mut self, req: Request) {
         match (&mut self.state, req) {
-            (State::Greeting, Request::Hello { version }) => {
-                if version == VERSION {
-                    self.send(&Reply::Hello { version: VERSION });
+            (State::Greeting, Request::Hello { version }) => match version {
+                VERSION => {
+                    self.send(&Reply::Hello {
+                        version,
+                        features: Vec::new(),
+                    });
                     self.state = State::Idle;
-                } else {
-                    let text =
-                        format!("unsupported version {version}; this server speaks {VERSION}");
-                    self.send_error(ErrorCode::BadRequest, &text);
                 }
+                VERSION_1_1 => {
+                    self.version = version;
+                    let features = FEATURES.iter().map(|f| String::from(*f)).collect();
+                    self.send(&Reply::Hello { version, features });
+                    self.state = State::Idle;
+                }
+                _ => {
+                    // WKFT/1.0 said 400 here; 505 is WKFT/1.1's own code,
+                    // and only a client newer than 1.0 asks for another version.
+                    let text = format!(
+                        "unsupported version {version}; this server speaks {VERSION} and {VERSION_1_1}"
+                    );
+                    self.send_error(ErrorCode::VersionNotSupported, &text);
+                }
+            },
+            // WKFT/1.0 sessions know none of WKFT/1.1's requests.
+            (
+                State::Idle,
+                Request::Delete { .. } | Request::Noop | Request::Put { replace: true, .. },
+            ) if self.version < VERSION_1_1 => {
+                self.protocol_error(ProtocolError::Wire(WireError::UnknownKeyword));
             }
-            (State::Idle, Request::List { path }) => {
-                self.state = State::Listing;
+            (State::Idle, Request::Noop) => self.send(&Reply::Ok),
+            (State::Idle, Request::Delete { path }) => {
+                self.state = State::Deleting;
+                self.events.push_back(Event::Delete { path });
+            }
+            (State::Idle, Request::List { after: Some(_), .. }) if self.version < VERSION_1_1 => {
+                self.protocol_error(ProtocolError::Wire(WireError::BadArguments));
+            }
+            (State::Idle, Request::List { path, after }) => {
+                // 1.1 names the root `.` when it asks for a page of it.
+                let path = path.filter(|p| p != ".");
+                self.state = State::Listing { after };
                 self.events.push_back(Event::List { path });
             }
             (State::Idle, Request::Stat { path }) => {
@@ -248,22 +325,31 @@ impl Server {
             }
             (State::Idle, Request::Get { path, offset }) => {
                 if offset > MAX_FILE_SIZE {
-                    self.send_error(ErrorCode::BadRequest, "offset past the end");
+                    self.bad_offset("offset past the end");
                 } else {
                     self.state = State::Opening { offset };
                     self.events.push_back(Event::OpenRead { path });
                 }
             }
-            (State::Idle, Request::Put { path, size, offset }) => {
+            (
+                State::Idle,
+                Request::Put {
+                    path,
+                    size,
+                    offset,
+                    replace,
+                },
+            ) => {
                 if size > MAX_FILE_SIZE {
                     self.send_error(ErrorCode::TooLarge, "size over MAX_FILE_SIZE");
                 } else if offset > size {
-                    self.send_error(ErrorCode::BadRequest, "offset past the size");
+                    self.bad_offset("offset past the size");
                 } else {
                     self.events.push_back(Event::BeginUpload {
                         path: path.clone(),
                         size,
                         offset,
+                        replace,
                     });
                     self.state = State::Accepting { path, size, offset };
                 }
@@ -491,10 +577,20 @@ impl Machine for Server {
                 self.release();
                 return Ok(());
             }
-            (State::Listing, Command::Listing(result)) => {
+            (State::Listing { .. }, Command::Listing(result)) => {
+                let State::Listing { after } = core::mem::replace(&mut self.state, State::Idle)
+                else {
+                    return Ok(());
+                };
+                match result {
+                    Ok(entries) => self.send_listing(entries, after.as_deref()),
+                    Err(e) => self.refuse(&e),
+                }
+            }
+            (State::Deleting, Command::Deleted(result)) => {
                 self.state = State::Idle;
                 match result {
-                    Ok(entries) => self.send_listing(entries),
+                    Ok(()) => self.send(&Reply::Ok),
                     Err(e) => self.refuse(&e),
                 }
             }
@@ -514,7 +610,7 @@ impl Machine for Server {
                 Ok(size) if offset > size => {
                     self.state = State::Idle;
                     self.events.push_back(Event::CloseRead);
-                    self.send_error(ErrorCode::BadRequest, "offset past the end");
+                    self.bad_offset("offset past the end");
                 }
                 Ok(size) => self.start_sending(size, offset),
                 Err(e) => {
@@ -583,8 +679,9 @@ impl Machine for Server {
         match self.state {
             State::Greeting => "greeting",
             State::Idle => "idle",
-            State::Listing => "listing",
+            State::Listing { .. } => "listing",
             State::Stating => "stating",
+            State::Deleting => "deleting",
             State::Opening { .. } => "opening a file",
             State::Sending(_) => "sending",
             State::Accepting { .. } => "accepting an upload",
@@ -602,18 +699,31 @@ impl Machine for Server {
 }
 
 impl Server {
-    fn send_listing(&mut self, entries: Vec<Entry>) {
-        let fit: Vec<Entry> = entries
+    /// A listing, or in WKFT/1.1 one page of it: the entries named after
+    /// `after`, at most `MAX_ENTRIES`, and whether more follow. A page never
+    /// ends between two entries of one name (a file and a partial), so the
+    /// next page's `after` skips neither.
+    fn send_listing(&mut self, entries: Vec<Entry>, after: Option<&str>) {
+        let mut fit: Vec<Entry> = entries
             .into_iter()
             .filter(|e| transfer::check_path(e.name.as_bytes(), MAX_NAME).is_ok())
+            .filter(|e| after.is_none_or(|a| e.name.as_str() > a))
             .collect();
-        let Ok(count) = u32::try_from(fit.len()) else {
-            return self.send_error(ErrorCode::TooLarge, "too many entries");
-        };
-        if count > MAX_ENTRIES {
+        fit.sort_by(|a, b| a.name.cmp(&b.name));
+        let max = MAX_ENTRIES as usize;
+        let more = fit.len() > max;
+        if more && self.version < VERSION_1_1 {
             return self.send_error(ErrorCode::TooLarge, "too many entries");
         }
-        self.send(&Reply::Entries { count });
+        if more {
+            let mut end = max;
+            while end > 1 && fit.get(end).map(|e| &e.name) == fit.get(end - 1).map(|e| &e.name) {
+                end -= 1;
+            }
+            fit.truncate(end);
+        }
+        let count = u32::try_from(fit.len()).unwrap_or(MAX_ENTRIES);
+        self.send(&Reply::Entries { count, more });
         for e in fit {
             self.send(&Reply::Entry(e));
         }

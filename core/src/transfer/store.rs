@@ -104,11 +104,20 @@ impl<S: Store> Files<S> {
                 self.reading = None;
                 return None;
             }
-            Event::BeginUpload { path, size, offset } => {
+            Event::BeginUpload {
+                path,
+                size,
+                offset,
+                replace,
+            } => {
                 self.abort(true);
+                let created = if replace {
+                    self.store.create_replacing(&path, size, offset)
+                } else {
+                    self.store.create_partial(&path, size, offset)
+                };
                 Command::UploadReady(
-                    self.store
-                        .create_partial(&path, size, offset)
+                    created
                         .map(|partial| {
                             self.upload = Some(Upload {
                                 partial,
@@ -158,6 +167,9 @@ impl<S: Store> Files<S> {
             Event::AbortUpload { keep_partial } => {
                 self.abort(keep_partial);
                 return None;
+            }
+            Event::Delete { path } => {
+                Command::Deleted(self.store.remove(&path).map_err(wkft_error))
             }
             Event::Protocol(_) => return None,
         })
@@ -226,6 +238,7 @@ mod tests {
             path: "up".into(),
             size: 5,
             offset,
+            replace: false,
         };
         assert_eq!(f.answer(begin(0)), Some(Command::UploadReady(Ok(()))));
         assert_eq!(
@@ -263,6 +276,7 @@ mod tests {
             path: "big".into(),
             size: 9,
             offset: 0,
+            replace: false,
         });
         let Some(Command::UploadReady(Err(e))) = refused else {
             panic!("{refused:?}")
@@ -272,6 +286,7 @@ mod tests {
             path: "x".into(),
             size: 4,
             offset: 0,
+            replace: false,
         };
         assert_eq!(f.answer(begin), Some(Command::UploadReady(Ok(()))));
         let over = f.answer(Event::WriteChunk(Bytes::from_static(b"12345")));

@@ -72,17 +72,23 @@ enum Command {
     #[command(after_help = "Examples:
   wirekit stat 127.0.0.1 hello.txt
   wirekit stat wkft://127.0.0.1:7021/hello.txt --json")]
-    Stat(StatArgs),
+    Stat(PathArgs),
     /// Download a file; the digest is checked before it gets its name.
     #[command(after_help = "Examples:
   wirekit get 127.0.0.1 hello.txt
   wirekit get 127.0.0.1 docs/big.iso downloads/
   wirekit get wkft://127.0.0.1:7021/hello.txt - | wc -c")]
     Get(GetArgs),
+    /// Delete a file (or an interrupted upload's partial) on a file-transfer server.
+    #[command(after_help = "Examples:
+  wirekit rm 127.0.0.1 old.txt
+  wirekit rm wkft://127.0.0.1:7021/backups/old.tar")]
+    Rm(PathArgs),
     /// Upload a file; the server commits it only if size and digest match.
     #[command(after_help = "Examples:
   wirekit put 127.0.0.1 notes.txt
   wirekit put 127.0.0.1 big.iso backups/big.iso --resume
+  wirekit put 127.0.0.1 notes.txt --force
   tar c docs | wirekit put 127.0.0.1 - docs.tar")]
     Put(PutArgs),
     /// Copy standard input to a server and its replies to standard output.
@@ -450,8 +456,9 @@ struct LsArgs {
     common: Common,
 }
 
+/// A command about one remote path: `stat`, `rm`.
 #[derive(Debug, Args)]
-struct StatArgs {
+struct PathArgs {
     /// Server (HOST, HOST:PORT, or wkft://HOST:PORT/PATH); the port defaults
     /// to 7021.
     #[arg(value_parser = wkft_target)]
@@ -505,6 +512,10 @@ struct PutArgs {
     /// Replace the partial an interrupted upload left on the server.
     #[arg(long)]
     restart: bool,
+    /// Replace a file of that name on the server; the old one stays until
+    /// the new one is verified.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -570,6 +581,7 @@ impl Command {
             Command::Time(a) => a.common.json,
             Command::Ls(a) => a.common.json,
             Command::Stat(a) => a.common.json,
+            Command::Rm(a) => a.common.json,
             Command::Get(a) => a.common.json,
             Command::Put(a) => a.common.json,
             Command::Tftp(TftpCommand::Get { opts, .. } | TftpCommand::Put { opts, .. }) => {
@@ -595,6 +607,7 @@ impl Command {
                 | Command::Time(_)
                 | Command::Ls(_)
                 | Command::Stat(_)
+                | Command::Rm(_)
                 | Command::Get(_)
                 | Command::Put(_)
                 | Command::Tftp(_)

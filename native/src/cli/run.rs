@@ -119,6 +119,20 @@ pub fn run(command: Command, quiet: bool) -> Result<(), ClientError> {
             outln!("{:?} {}", stat.kind, stat.size);
             Ok(())
         }
+        Command::Rm(a) => {
+            let path = one_path(&a.addr, a.path)?
+                .ok_or_else(|| ClientError::Usage("give the remote path to delete".into()))?;
+            let path = remote_path(&path)?;
+            let opts = transfer_opts(&a.addr, &a.common, false)?;
+            transfer::delete(&opts, path.clone())?;
+            if a.common.json {
+                return out::json(&serde_json::json!({ "deleted": path }));
+            }
+            if !quiet {
+                outln!("deleted {path}");
+            }
+            Ok(())
+        }
         Command::Get(a) => get(a, quiet),
         Command::Put(a) => put(a, quiet),
         Command::Nc(a) => {
@@ -305,6 +319,7 @@ fn put(a: PutArgs, quiet: bool) -> Result<(), ClientError> {
         &a.local,
         &remote,
         partial_mode(a.resume, a.restart),
+        a.force,
     )
     .map_err(with_resume_hint)?;
     if a.common.json {

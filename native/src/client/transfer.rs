@@ -70,6 +70,7 @@ fn remote_failure(f: Failure, path: &str) -> ClientError {
         Failure::ConnectionClosed => ClientError::Protocol(
             "the server closed the connection in the middle of the request".into(),
         ),
+        Failure::Unsupported => ClientError::Refused(format!("{f} ({path})")),
     }
 }
 
@@ -100,7 +101,10 @@ enum Plan {
         size: u64,
         partial: Partial,
         stated: bool,
+        /// Take the place of a complete file (`--force`, WKFT/1.1).
+        replace: bool,
     },
+    Delete(String),
 }
 
 /// Where a download's bytes go.
@@ -143,6 +147,7 @@ enum Outcome {
     Listing(Vec<Entry>),
     Status(Stat),
     Done { size: u64, digest: Digest },
+    Deleted,
 }
 
 fn read_up_to(file: Option<&mut File>, max: usize) -> Bytes {
@@ -204,8 +209,15 @@ impl Local {
         }
     }
 
-    fn start_put(&mut self, remote: String, size: u64, offset: u64, commands: &mut Vec<Command>) {
-        tracing::debug!(%remote, size, offset, "upload starts");
+    fn start_put(
+        &mut self,
+        remote: String,
+        size: u64,
+        offset: u64,
+        replace: bool,
+        commands: &mut Vec<Command>,
+    ) {
+        tracing::debug!(%remote, size, offset, replace, "upload starts");
         self.offset = offset;
         self.progress = Some(bar(
             self.show_progress,
@@ -218,6 +230,7 @@ impl Local {
             path: remote,
             size,
             offset,
+            replace,
         });
     }
 }
@@ -238,6 +251,7 @@ impl Local {
                 match self.plan.take() {
                     Some(Plan::List(path)) => commands.push(Command::List { path }),
                     Some(Plan::Stat(path)) => commands.push(Command::Stat { path }),
+                    Some(Plan::Delete(path)) => commands.push(Command::Delete { path }),
                     Some(Plan::Get {
                         remote,
                         resume_from,
@@ -249,12 +263,14 @@ impl Local {
                         remote,
                         size,
                         partial: Partial::Restart,
+                        replace,
                         ..
-                    }) => self.start_put(remote, size, 0, commands),
+                    }) => self.start_put(remote, size, 0, replace, commands),
                     Some(Plan::Put {
                         remote,
                         size,
                         partial,
+                        replace,
                         ..
                     }) => {
                         self.plan = Some(Plan::Put {
@@ -262,6 +278,7 @@ impl Local {
                             size,
                             partial,
                             stated: true,
+                            replace,
                         });
                         commands.push(Command::Stat { path: remote });
                     }
@@ -275,6 +292,7 @@ impl Local {
                     remote,
                     size,
                     partial,
+                    replace,
                     ..
                 }) => {
                     let refuse = |why: String| Err(ClientError::Refused(why));
@@ -301,10 +319,12 @@ impl Local {
                                 true,
                             );
                         }
+                        (Kind::File, _) if replace => 0,
                         (Kind::File, _) => {
                             return self.finish(
                                 refuse(format!(
-                                    "409 exists: the server already has {remote}; choose another remote name"
+                                    "409 exists: the server already has {remote}; \
+                                     add --force to replace it, or choose another remote name"
                                 )),
                                 commands,
                                 true,
@@ -320,7 +340,7 @@ impl Local {
                             );
                         }
                     };
-                    self.start_put(remote, size, offset, commands);
+                    self.start_put(remote, size, offset, replace, commands);
                 }
                 _ => self.finish(Ok(Outcome::Status(stat)), commands, true),
             },
@@ -374,13 +394,20 @@ impl Local {
                 };
                 self.finish(outcome, commands, true);
             }
+            Event::Deleted => self.finish(Ok(Outcome::Deleted), commands, true),
             Event::Failed(Failure::Remote {
                 code: ErrorCode::NotFound,
                 ..
             }) if matches!(self.plan, Some(Plan::Put { stated: true, .. })) => {
                 // Nothing at the name yet: the usual case of an upload.
-                if let Some(Plan::Put { remote, size, .. }) = self.plan.take() {
-                    self.start_put(remote, size, 0, commands);
+                if let Some(Plan::Put {
+                    remote,
+                    size,
+                    replace,
+                    ..
+                }) = self.plan.take()
+                {
+                    self.start_put(remote, size, 0, replace, commands);
                 }
             }
             Event::Failed(f) => {
@@ -429,7 +456,10 @@ fn new_local(plan: Plan, show_progress: bool, sink: Sink) -> Local {
     Local {
         path: match &plan {
             Plan::List(p) => p.clone().unwrap_or_else(|| "/".into()),
-            Plan::Stat(p) | Plan::Get { remote: p, .. } | Plan::Put { remote: p, .. } => p.clone(),
+            Plan::Stat(p)
+            | Plan::Delete(p)
+            | Plan::Get { remote: p, .. }
+            | Plan::Put { remote: p, .. } => p.clone(),
         },
         plan: Some(plan),
         sink,
@@ -465,6 +495,16 @@ pub fn stat(opts: &Options, path: String) -> Result<Stat, ClientError> {
     let mut local = session(opts, new_local(Plan::Stat(path), false, Sink::Discard))?;
     match local.outcome.take() {
         Some(Ok(Outcome::Status(s))) => Ok(s),
+        Some(Err(e)) => Err(e),
+        _ => Err(unexpected()),
+    }
+}
+
+/// `DELETE` (WKFT/1.1): removes a remote file, or a partial of that name.
+pub fn delete(opts: &Options, path: String) -> Result<(), ClientError> {
+    let mut local = session(opts, new_local(Plan::Delete(path), false, Sink::Discard))?;
+    match local.outcome.take() {
+        Some(Ok(Outcome::Deleted)) => Ok(()),
         Some(Err(e)) => Err(e),
         _ => Err(unexpected()),
     }
@@ -585,7 +625,7 @@ pub fn put(
     partial: Partial,
 ) -> Result<Transferred, ClientError> {
     let source = File::open(local).map_err(|e| local_err("cannot read", local, e))?;
-    put_from(opts, source, local, remote, partial)
+    put_from(opts, source, local, remote, partial, false)
 }
 
 /// Uploads `source` (opened from `local`) as `remote`. Unless restarting, the server is asked
@@ -597,6 +637,7 @@ pub fn put_from(
     local: &Path,
     remote: &str,
     partial: Partial,
+    replace: bool,
 ) -> Result<Transferred, ClientError> {
     let started = std::time::Instant::now();
     let meta = source
@@ -614,6 +655,7 @@ pub fn put_from(
         size,
         partial,
         stated: false,
+        replace,
     };
     let mut state = new_local(plan, opts.progress, Sink::Discard);
     state.source = Some(source);

@@ -358,6 +358,69 @@ pub fn spawn(model: Model, bound: Bound, shared: Arc<Shared>) -> io::Result<()> 
     }
 }
 
+// ANCHOR: serving
+/// A driver at work on a server's sockets, until [`Serving::stop`] or drop.
+#[derive(Debug)]
+pub struct Serving {
+    shared: Arc<Shared>,
+    /// The TCP listeners, which a blocking accept must be woken from.
+    listeners: Vec<SocketAddr>,
+}
+
+/// Runs `model`'s driver on the sockets in `bound` under `limits`, the
+/// async model on `runtime`: how any set of [`Serve`]s, the project's own
+/// or a protocol of yours, goes on real sockets.
+pub fn serve(
+    model: Model,
+    bound: Bound,
+    limits: Limits,
+    runtime: Arc<dyn Runtime>,
+) -> io::Result<Serving> {
+    let listeners = bound
+        .tcp
+        .iter()
+        .map(|(_, l)| l.local_addr())
+        .collect::<io::Result<_>>()?;
+    let shared = Arc::new(Shared {
+        limits,
+        clock: Clock::new(),
+        runtime,
+        stop: AtomicBool::new(false),
+        open: AtomicUsize::new(0),
+    });
+    spawn(model, bound, Arc::clone(&shared))?;
+    Ok(Serving { shared, listeners })
+}
+// ANCHOR_END: serving
+
+impl Serving {
+    /// The name of the async model's runtime.
+    pub fn runtime(&self) -> &'static str {
+        self.shared.runtime.name()
+    }
+
+    /// Connections open now (TCP, and per-request transfers).
+    pub fn open_connections(&self) -> usize {
+        self.shared.open.load(Ordering::Acquire)
+    }
+
+    /// Asks every loop to stop; they notice within [`STOP_CHECK`]. Uploads
+    /// in flight keep their partials, never a file under its final name.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        // A blocking accept wakes only for a connection: give it one.
+        for addr in &self.listeners {
+            let _ = std::net::TcpStream::connect_timeout(addr, Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use wirekit_core::transfer::{Entry, ErrorCode, Kind, Stat, StoreError};
-use wirekit_core::wire::transfer::{MAX_ENTRIES, MAX_NAME, MAX_PATH};
+use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH};
 
 /// The suffix of a kept, unfinished upload.
 pub const PARTIAL_SUFFIX: &str = ".wkpart";
@@ -240,10 +240,8 @@ impl Store {
             entries.push(entry);
         }
         entries.sort_by(|a, b| (&a.name, a.kind as u8).cmp(&(&b.name, b.kind as u8)));
-        if entries.len() > MAX_ENTRIES as usize {
-            tracing::warn!(dir = %dir.display(), "listing cut to {MAX_ENTRIES} entries");
-            entries.truncate(MAX_ENTRIES as usize);
-        }
+        // Paging (WKFT/1.1) or refusing a long listing (1.0's 413) is the
+        // machine's part: the store hands over the whole directory.
         Ok(entries)
     }
 
@@ -262,9 +260,45 @@ impl Store {
         Ok((file, meta.len()))
     }
 
+    /// Removes the file at `path` and any partial of that name (WKFT/1.1's
+    /// `DELETE`). An upload in progress to the name makes it busy.
+    pub fn remove(&self, path: &str) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(denied("the server is read-only"));
+        }
+        let full = self.resolve(path)?;
+        let _lock = UploadLock::take(&self.uploading, full.clone())?;
+        let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
+        let file = match fs::symlink_metadata(&full) {
+            Ok(m) if m.is_dir() => return Err(denied("a directory is not deleted")),
+            Ok(_) => fs::remove_file(&full).map(|()| true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| store_error(&e))?;
+        let partial = match fs::remove_file(&part) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(store_error(&e)),
+        };
+        if !(file || partial) {
+            return Err(StoreError::from_code(ErrorCode::NotFound));
+        }
+        tracing::info!(path, "deleted");
+        Ok(())
+    }
+
     /// Starts (or, with `offset > 0`, resumes) an upload to `path` into its
-    /// partial; nothing appears under `path` before [`Upload::commit`].
-    pub fn begin_upload(&self, path: &str, size: u64, offset: u64) -> Result<Upload, StoreError> {
+    /// partial; nothing appears under `path` before [`Upload::commit`]. With
+    /// `replace`, a complete file there is no refusal: the commit takes its
+    /// place in one rename, so a failed upload leaves it as it was.
+    pub fn begin_upload(
+        &self,
+        path: &str,
+        size: u64,
+        offset: u64,
+        replace: bool,
+    ) -> Result<Upload, StoreError> {
         if self.read_only {
             return Err(denied("the server is read-only"));
         }
@@ -274,6 +308,7 @@ impl Store {
             return Err(StoreError::new(ErrorCode::NotFound, "no such directory"));
         }
         match fs::symlink_metadata(&full) {
+            Ok(m) if m.is_file() && replace => {}
             Ok(_) => return Err(StoreError::from_code(ErrorCode::Exists)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(store_error(&e)),
@@ -305,11 +340,12 @@ impl Store {
             file.set_len(offset).map_err(|e| store_error(&e))?;
             file
         };
-        tracing::info!(path, size, offset, "upload begins");
+        tracing::info!(path, size, offset, replace, "upload begins");
         Ok(Upload {
             final_path: full,
             part,
             file,
+            replace,
             _lock: lock,
         })
     }
@@ -354,6 +390,8 @@ pub struct Upload {
     final_path: PathBuf,
     part: PathBuf,
     file: File,
+    /// The commit may take the place of a complete file.
+    replace: bool,
     _lock: UploadLock,
 }
 
@@ -395,7 +433,7 @@ impl Upload {
                 format!("{len} bytes on disk, {size} announced"),
             ));
         }
-        if self.final_path.exists() {
+        if !self.replace && self.final_path.exists() {
             return Err(StoreError::from_code(ErrorCode::Exists));
         }
         fs::rename(&self.part, &self.final_path).map_err(|e| store_error(&e))?;
@@ -488,7 +526,22 @@ impl wirekit_core::store::Store for Store {
         size: u64,
         offset: u64,
     ) -> Result<Upload, wirekit_core::store::Error> {
-        self.begin_upload(path, size, offset).map_err(Into::into)
+        self.begin_upload(path, size, offset, false)
+            .map_err(Into::into)
+    }
+
+    fn create_replacing(
+        &mut self,
+        path: &str,
+        size: u64,
+        offset: u64,
+    ) -> Result<Upload, wirekit_core::store::Error> {
+        self.begin_upload(path, size, offset, true)
+            .map_err(Into::into)
+    }
+
+    fn remove(&mut self, path: &str) -> Result<(), wirekit_core::store::Error> {
+        Store::remove(self, path).map_err(Into::into)
     }
 
     fn append(

@@ -15,11 +15,25 @@ fn rep(input: &[u8]) -> Result<(usize, Reply), Err<WireError>> {
 fn typed_requests_parse() {
     let cases: Vec<(&[u8], Request)> = vec![
         (b"HELLO 1\n", Request::Hello { version: 1 }),
-        (b"\r\n\nlist\r\n", Request::List { path: None }),
+        (
+            b"\r\n\nlist\r\n",
+            Request::List {
+                path: None,
+                after: None,
+            },
+        ),
+        (
+            b"LIST . b.txt\n",
+            Request::List {
+                path: Some(".".into()),
+                after: Some("b.txt".into()),
+            },
+        ),
         (
             b"LIST  docs\t\n",
             Request::List {
                 path: Some("docs".into()),
+                after: None,
             },
         ),
         (
@@ -35,8 +49,20 @@ fn typed_requests_parse() {
                 path: "x".into(),
                 size: 10,
                 offset: 4,
+                replace: false,
             },
         ),
+        (
+            b"PUT x 10 0 replace\n",
+            Request::Put {
+                path: "x".into(),
+                size: 10,
+                offset: 0,
+                replace: true,
+            },
+        ),
+        (b"delete a/b\n", Request::Delete { path: "a/b".into() }),
+        (b"NOOP\n", Request::Noop),
         (
             b"DATA 6\r\nhello\n\r\n",
             Request::Data(Bytes::from_static(b"hello\n")),
@@ -74,8 +100,21 @@ fn bad_requests_are_named() {
     assert!(matches!(req(&long_line), Err(Err::Incomplete(_))));
     let err_line = [&b"ERR 400 "[..], &[b'm'; MAX_MESSAGE + 1], b"\n"].concat();
     assert_eq!(rep(&err_line), Err(Err::Failure(WireError::BadMessage)));
+    // A code this side does not know is read by its class; outside the
+    // 4xx and 5xx classes it is no code at all.
     assert_eq!(
         rep(b"ERR 418 teapot\n"),
+        Ok((
+            15,
+            Reply::Error {
+                code: ErrorCode::Other(418),
+                message: "teapot".into()
+            }
+        ))
+    );
+    assert!(ErrorCode::Other(418).is_refusal() && !ErrorCode::Other(507).is_refusal());
+    assert_eq!(
+        rep(b"ERR 302 moved\n"),
         Err(Err::Failure(WireError::UnknownErrorCode))
     );
     assert_eq!(
@@ -144,11 +183,26 @@ fn kind_strategy() -> impl Strategy<Value = Kind> {
 pub(crate) fn request_strategy() -> impl Strategy<Value = Request> {
     prop_oneof![
         any::<u32>().prop_map(|version| Request::Hello { version }),
-        proptest::option::of(path_strategy()).prop_map(|path| Request::List { path }),
+        (
+            proptest::option::of(path_strategy()),
+            proptest::option::of(name_strategy())
+        )
+            .prop_map(|(path, after)| Request::List {
+                path: path.or_else(|| after.as_ref().map(|_| ".".into())),
+                after
+            }),
         path_strategy().prop_map(|path| Request::Stat { path }),
         (path_strategy(), any::<u64>()).prop_map(|(path, offset)| Request::Get { path, offset }),
-        (path_strategy(), any::<u64>(), any::<u64>())
-            .prop_map(|(path, size, offset)| Request::Put { path, size, offset }),
+        (path_strategy(), any::<u64>(), any::<u64>(), any::<bool>()).prop_map(
+            |(path, size, offset, replace)| Request::Put {
+                path,
+                size,
+                offset,
+                replace
+            }
+        ),
+        path_strategy().prop_map(|path| Request::Delete { path }),
+        Just(Request::Noop),
         body_strategy().prop_map(Request::Data),
         digest_strategy().prop_map(|digest| Request::Done { digest }),
         Just(Request::Quit),
@@ -158,8 +212,17 @@ pub(crate) fn request_strategy() -> impl Strategy<Value = Request> {
 pub(crate) fn reply_strategy() -> impl Strategy<Value = Reply> {
     let code = proptest::sample::select(ErrorCode::ALL.to_vec());
     prop_oneof![
-        any::<u32>().prop_map(|version| Reply::Hello { version }),
-        (0..=MAX_ENTRIES).prop_map(|count| Reply::Entries { count }),
+        (
+            any::<u32>(),
+            proptest::collection::vec("[a-z][a-z-]{0,31}", 0..4)
+        )
+            .prop_map(|(version, features)| Reply::Hello { version, features }),
+        Just(Reply::Ok),
+        (400u16..600).prop_map(|n| Reply::Error {
+            code: ErrorCode::by_class(n).unwrap_or(ErrorCode::Internal),
+            message: "x".into()
+        }),
+        (0..=MAX_ENTRIES, any::<bool>()).prop_map(|(count, more)| Reply::Entries { count, more }),
         (name_strategy(), kind_strategy(), any::<u64>())
             .prop_map(|(name, kind, size)| Reply::Entry(Entry { name, kind, size })),
         (kind_strategy(), any::<u64>()).prop_map(|(kind, size)| Reply::Stat(Stat { kind, size })),
