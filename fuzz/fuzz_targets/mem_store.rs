@@ -2,7 +2,8 @@
 //! machine test answer from), under any sequence of calls: each answer
 //! agrees with a plain model of files and partials, refusals carry the
 //! kind the contract names, nothing grows past the quota, and a file
-//! appears only through a commit of exactly its announced size.
+//! appears (or is replaced, by an upload that asked to) only through a
+//! commit of exactly its announced size.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -21,6 +22,16 @@ enum Op {
         name: u8,
         size: u16,
         offset: u16,
+    },
+    /// WKFT/1.1's `PUT … replace`: its commit may take a file's place.
+    CreateReplacing {
+        name: u8,
+        size: u16,
+        offset: u16,
+    },
+    /// WKFT/1.1's `DELETE`.
+    Remove {
+        name: u8,
     },
     Append {
         name: u8,
@@ -58,6 +69,7 @@ fn name(i: u8) -> &'static str {
 struct Model {
     files: BTreeMap<&'static str, Vec<u8>>,
     partials: BTreeMap<&'static str, Vec<u8>>,
+    replacing: std::collections::BTreeSet<&'static str>,
 }
 
 fn window(d: &[u8], offset: u16, len: u16) -> &[u8] {
@@ -78,10 +90,10 @@ fuzz_target!(|ops: Vec<Op>| {
                 let n = name(n);
                 let got = s.create_partial(n, size.into(), offset.into());
                 let kept = m.partials.get(n).map_or(0, Vec::len);
-                let want = if u64::from(size) > QUOTA {
-                    Err(ErrorKind::Full)
-                } else if m.files.contains_key(n) {
+                let want = if m.files.contains_key(n) {
                     Err(ErrorKind::Exists)
+                } else if u64::from(size) > QUOTA {
+                    Err(ErrorKind::Full)
                 } else if usize::from(offset) > kept {
                     Err(ErrorKind::NotFound)
                 } else {
@@ -91,6 +103,40 @@ fuzz_target!(|ops: Vec<Op>| {
                 if got.is_ok() {
                     m.partials.entry(n).or_default().truncate(offset.into());
                 }
+            }
+            Op::CreateReplacing {
+                name: n,
+                size,
+                offset,
+            } => {
+                let n = name(n);
+                let got = s.create_replacing(n, size.into(), offset.into());
+                let kept = m.partials.get(n).map_or(0, Vec::len);
+                let want = if u64::from(size) > QUOTA {
+                    Err(ErrorKind::Full)
+                } else if usize::from(offset) > kept {
+                    Err(ErrorKind::NotFound)
+                } else {
+                    Ok(())
+                };
+                assert_eq!(got.as_ref().map(|_| ()).map_err(|e| e.kind), want);
+                if got.is_ok() {
+                    m.partials.entry(n).or_default().truncate(offset.into());
+                    m.replacing.insert(n);
+                }
+            }
+            Op::Remove { name: n } => {
+                let n = name(n);
+                let got = s.remove(n).map_err(|e| e.kind);
+                let had = m.files.remove(n).is_some() | m.partials.remove(n).is_some();
+                assert_eq!(
+                    got,
+                    if had {
+                        Ok(())
+                    } else {
+                        Err(ErrorKind::NotFound)
+                    }
+                );
             }
             Op::Append {
                 name: n,
@@ -134,11 +180,12 @@ fuzz_target!(|ops: Vec<Op>| {
                     Some(d) if d.len() != usize::from(size) => {
                         assert_eq!(got.map_err(|e| e.kind), Err(ErrorKind::Mismatch))
                     }
-                    Some(_) if m.files.contains_key(n) => {
+                    Some(_) if m.files.contains_key(n) && !m.replacing.contains(n) => {
                         assert_eq!(got.map_err(|e| e.kind), Err(ErrorKind::Exists))
                     }
                     Some(d) => {
                         assert!(got.is_ok(), "{got:?}");
+                        m.replacing.remove(n);
                         m.files.insert(n, d);
                     }
                 }
@@ -147,6 +194,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let n = name(n);
                 s.discard(n.to_owned());
                 m.partials.remove(n);
+                m.replacing.remove(n);
             }
             Op::Read {
                 name: n,

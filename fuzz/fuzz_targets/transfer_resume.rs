@@ -120,6 +120,7 @@ fuzz_target!(|run: Run| {
                 path: "f".into(),
                 size: data.len() as u64,
                 offset,
+                replace: false,
             }
         } else {
             if restart {

@@ -223,6 +223,11 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
         let artifacts = crate::root().join("fuzz/artifacts").join(target);
         let (crashes, _) = dir_size(&artifacts, &["crash-", "oom-", "timeout-", "leak-"]);
         let (files, bytes) = dir_size(&corpus, &[]);
+        // A run that had only a few inputs left to the goal ends before
+        // libFuzzer measures a rate: keep the last one measured.
+        if reached.exec_per_sec == 0 {
+            reached.exec_per_sec = before["exec_per_sec"].as_u64().unwrap_or(0);
+        }
         let executions = so_far + reached.executions;
         eprintln!(
             "    {} executions ({} exec/s), cov {} ft {}, corpus {files} files; {executions} so far",
