@@ -768,3 +768,17 @@ fn put_force_replaces_and_rm_deletes() {
     let again = run_in(dir.path(), &["rm", &wkft, "hello.txt"], None);
     assert_eq!(again.status.code(), Some(4));
 }
+
+/// A simulated workload that fails says so in its JSON report, which stays
+/// the one JSON document on standard output (the exit code tells too).
+#[test]
+fn a_failed_simulation_prints_one_json_report() {
+    let o = wirekit(&["sim", "udp-echo-backoff", "--seed", "7", "--json"]);
+    assert_eq!(o.status.code(), Some(5));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert!(
+        report["outcome"].is_object() || report["outcome"].is_string(),
+        "{report}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("server down"));
+}

@@ -380,3 +380,25 @@ fn a_path_through_a_file_is_a_bad_request() {
     };
     assert_eq!(code, ErrorCode::BadRequest);
 }
+
+/// An upload onto a directory says so, and a name too long to have a
+/// partial beside it is refused before any byte, with its limit.
+#[test]
+fn uploads_onto_a_directory_or_under_a_too_long_name_are_refused_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    let local = dir.path().join("up.txt");
+    std::fs::write(&local, b"x").unwrap();
+    let r = start(Model::Threads, dir.path());
+    let e = transfer::put(&opts(&r), &local, "d", Partial::Restart).unwrap_err();
+    assert_eq!(transfer::refused_code(&e), Some(ErrorCode::Exists), "{e}");
+    assert!(e.to_string().contains("a directory has that name"), "{e}");
+    let long = "n".repeat(250);
+    let e = transfer::put(&opts(&r), &local, &long, Partial::Keep).unwrap_err();
+    assert_eq!(transfer::refused_code(&e), Some(ErrorCode::TooLarge), "{e}");
+    assert!(e.to_string().contains("at most 247 bytes"), "{e}");
+    // 247 is fine, partial included.
+    let fits = "n".repeat(247);
+    transfer::put(&opts(&r), &local, &fits, Partial::Keep).unwrap();
+    assert!(dir.path().join(&fits).exists());
+}

@@ -566,6 +566,26 @@ pub fn presets() -> Vec<Scenario> {
             },
         ),
         two_hosts(
+            "tftp-lockstep",
+            "TFTP: the same 256 KiB download in RFC 1350's lock-step, 512-byte blocks, one ACK each",
+            300_000,
+            "delay 10ms loss 2%",
+            Workload::TftpServer {
+                port: 69,
+                files: vec![FileSpec {
+                    name: "boot.img".to_string(),
+                    size: 256 * 1024,
+                }],
+            },
+            Workload::TftpGet {
+                server: "server".to_string(),
+                port: 69,
+                path: "boot.img".to_string(),
+                blksize: None,
+                windowsize: None,
+            },
+        ),
+        two_hosts(
             "udp-time",
             "RFC 868 time over UDP, 10 ms RTT, 10% loss",
             30_000,

@@ -644,7 +644,10 @@ pub fn main() -> i32 {
     match result {
         Ok(()) | Err(ClientError::ClosedPipe) => 0,
         Err(e) => {
-            out::error(&e, json);
+            // A simulated workload that did not complete has said so in its
+            // JSON report already: one JSON document on standard output.
+            let as_json = json && !matches!(e, ClientError::Workload(_));
+            out::error(&e, as_json);
             e.exit_code()
         }
     }

@@ -307,8 +307,26 @@ impl Store {
         if !parent.is_dir() {
             return Err(StoreError::new(ErrorCode::NotFound, "no such directory"));
         }
+        // The partial's name is the final one and 8 bytes more, and the
+        // disk's limit is 255: say so rather than fail at the open.
+        let name_len = full.file_name().map_or(0, |n| n.len());
+        if name_len + 1 + PARTIAL_SUFFIX.len() > MAX_NAME {
+            return Err(StoreError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "name too long to upload: at most {} bytes",
+                    MAX_NAME - 1 - PARTIAL_SUFFIX.len()
+                ),
+            ));
+        }
         match fs::symlink_metadata(&full) {
             Ok(m) if m.is_file() && replace => {}
+            Ok(m) if m.is_dir() => {
+                return Err(StoreError::new(
+                    ErrorCode::Exists,
+                    "a directory has that name",
+                ));
+            }
             Ok(_) => return Err(StoreError::from_code(ErrorCode::Exists)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(store_error(&e)),
