@@ -343,13 +343,19 @@ fn every_error_code_is_reachable() {
         &[1000],
     );
     assert!(transmitted(&mut srv).ends_with("ERR 413 size over MAX_FILE_SIZE\n"));
-    // A failed write ends the session with 500 and keeps the partial.
+    // A failed write answers the upload's DONE with 500 and keeps the
+    // partial; the rest of the upload is dropped and the session goes on.
     s.local.source = file(10, 2);
     let out = s.request(put("flaky.bin", 10, 0)).unwrap();
     assert_eq!(remote_code(&out), Some(ErrorCode::Internal));
-    assert!(s.pair.server.is_done());
+    assert!(!s.pair.server.is_done());
     assert!(s.store.mem().partial("flaky.bin").is_some());
     assert!(s.store.mem().committed().is_empty());
+    let out = s.request(put("fine.bin", 10, 0)).unwrap();
+    assert!(
+        matches!(out[..], [client::Event::Done { size: 10, .. }]),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -20,7 +20,10 @@ fuzz_target!(|input: (Vec<u8>, Vec<Op>)| {
     if let Ok(response) = wire::parse_response(&line) {
         let mut again = bytes::BytesMut::new();
         wire::encode_response(&response, &mut again);
-        assert_eq!(wire::parse_response(&again[..again.len() - 1]), Ok(response));
+        assert_eq!(
+            wire::parse_response(&again[..again.len() - 1]),
+            Ok(response)
+        );
     }
     if let Err(v) = exercise(&mut Server::new(), Now::default(), &ops) {
         panic!("server: contract broken: {v:?}");

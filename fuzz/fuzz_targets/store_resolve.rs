@@ -75,9 +75,14 @@ fuzz_target!(|name: &str| {
             );
         }
         Err(e) => {
+            // 400 is a path through a file ("f/x": not a directory).
             let typed = matches!(
                 e.code,
-                ErrorCode::Denied | ErrorCode::TooLarge | ErrorCode::NotFound | ErrorCode::Internal
+                ErrorCode::Denied
+                    | ErrorCode::TooLarge
+                    | ErrorCode::NotFound
+                    | ErrorCode::BadRequest
+                    | ErrorCode::Internal
             );
             assert!(typed, "{name:?} refused with {:?}", e.code);
             assert!(!e.message.is_empty(), "{name:?} refused without a reason");

@@ -3,3 +3,4 @@
 pub mod contract;
 pub mod native;
 pub mod peers;
+pub mod process;

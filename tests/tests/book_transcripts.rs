@@ -303,13 +303,7 @@ impl Drop for Lab {
 
 /// The folder holding a `wirekit` to put first on PATH.
 fn wirekit_dir() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let target = match std::env::var_os("WIREKIT_BIN") {
-        Some(bin) => PathBuf::from(bin),
-        None => std::env::current_exe().expect("this test's executable"),
-    };
-    let link = dir.path().join("wirekit");
-    std::os::unix::fs::symlink(&target, &link).expect("a link named wirekit");
+    let (dir, link) = wirekit_tests::process::wirekit_link();
     // The capstone's command, for its chapter: this executable again,
     // whatever WIREKIT_BIN says.
     let this = std::env::current_exe().expect("this test's executable");

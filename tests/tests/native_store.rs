@@ -350,6 +350,37 @@ fn read_errors_do_not_leak_files_outside() {
     assert_eq!(rest.trim_end(), "ENTRY dir 0 d");
 }
 
+#[test]
+fn put_resume_with_nothing_kept_uploads_from_the_start() {
+    // Found by the fault tests: a client killed before its first byte
+    // left no partial, and `put --resume` then stopped at STAT's 404
+    // (fixed on main by the CLI rework at the same time).
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let r = start(Model::Async, &root);
+    let local = dir.path().join("f.bin");
+    let body = data(10_000, 3);
+    std::fs::write(&local, &body).unwrap();
+    let done = transfer::put(&opts(&r), &local, "f.bin", Partial::Resume).unwrap();
+    assert_eq!((done.offset, done.sent), (0, 10_000));
+    assert_eq!(std::fs::read(root.join("f.bin")).unwrap(), body);
+}
+
+#[test]
+fn a_path_through_a_file_is_a_bad_request() {
+    // Found by the store_resolve fuzz target ("f/+"), after the store
+    // began to answer ENOTDIR with 400: a code the target had not listed.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), b"in").unwrap();
+    let store = Store::open(dir.path(), false).unwrap();
+    let code = match store.resolve("f/+") {
+        Ok(p) => panic!("resolved through a file: {p:?}"),
+        Err(e) => e.code,
+    };
+    assert_eq!(code, ErrorCode::BadRequest);
+}
+
 /// An upload onto a directory says so, and a name too long to have a
 /// partial beside it is refused before any byte, with its limit.
 #[test]

@@ -36,6 +36,8 @@ enum Task {
     Book,
     /// Fuzz every parser and machine for a bounded time (installs cargo-fuzz).
     Fuzz(fuzz::FuzzArgs),
+    /// The fault tests at a larger count: more kills, floods and hostile peers.
+    Soak(SoakArgs),
     /// Write the man page, wirekit.1, from the clap definition (target/man/).
     Man,
 }
@@ -50,8 +52,31 @@ fn main() -> Result<()> {
         Task::Book => book::build().map(|out| {
             println!("book: {}", out.join("index.html").display());
         }),
+        Task::Soak(args) => soak(&args),
         Task::Man => man().map(|out| println!("man page: {}", out.display())),
     }
+}
+
+#[derive(clap::Args)]
+struct SoakArgs {
+    /// How many times the counts of `cargo xtask test` (400 WKFT/1 and 200
+    /// TFTP transfers killed, 40 servers killed, ...).
+    #[arg(long, default_value_t = 10)]
+    times: u32,
+}
+
+/// `tests/tests/faults.rs` with its counts multiplied (`WIREKIT_SOAK`).
+fn soak(args: &SoakArgs) -> Result<()> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["test", "-p", "wirekit-tests", "--test", "faults"])
+        .env("WIREKIT_SOAK", args.times.to_string())
+        .current_dir(root())
+        .status()
+        .context("could not run cargo test")?;
+    if !status.success() {
+        bail!("the soak failed ({status})");
+    }
+    Ok(())
 }
 
 /// Renders `wirekit(1)` with clap_mangen into target/man/wirekit.1; `man -l`

@@ -82,6 +82,12 @@ impl MemStore {
         self.files.store_mut().short_reads = on;
     }
 
+    /// The connection ended: nothing stays open, an upload's partial is
+    /// kept for a resume (what the native server does on a broken stream).
+    pub fn close(&mut self) {
+        self.files.close();
+    }
+
     /// Answers one server event, as a driver would; `rng` picks the length
     /// of short reads.
     pub fn answer(&mut self, ev: server::Event, rng: &mut Rng) -> Option<server::Command> {
@@ -242,9 +248,8 @@ impl Session {
         Ok(false)
     }
 
-    /// Gives the client a command, runs to quiet, and returns the outcomes
-    /// it produced (not counting chunk traffic).
-    pub fn request(&mut self, cmd: client::Command) -> Result<Vec<client::Event>, RunError> {
+    /// Gives the client a command without running the session.
+    pub fn begin(&mut self, cmd: client::Command) -> Result<(), RunError> {
         let now = self.pair.now;
         self.pair
             .client
@@ -252,9 +257,26 @@ impl Session {
             .map_err(PairError::Client)?;
         self.pair.drain_both();
         self.local.read_pos_reset();
+        Ok(())
+    }
+
+    /// Gives the client a command, runs to quiet, and returns the outcomes
+    /// it produced (not counting chunk traffic).
+    pub fn request(&mut self, cmd: client::Command) -> Result<Vec<client::Event>, RunError> {
+        self.begin(cmd)?;
         let settled = self.run(100_000)?;
         assert!(settled, "the session did not settle");
         Ok(std::mem::take(&mut self.local.outcomes))
+    }
+
+    /// The connection is cut where it stands (bytes in flight are lost):
+    /// the server's store closes the session as a driver would, and both
+    /// disks are handed back for the next session to resume from.
+    pub fn cut(mut self) -> (MemStore, MemLocal) {
+        self.store.close();
+        self.local.outcomes.clear();
+        self.local.read_pos_reset();
+        (self.store, self.local)
     }
 
     /// Connects: runs the handshake and checks it succeeded.

@@ -7,6 +7,7 @@ use super::server::{Refusal, ServerConfig, Transfer, accept};
 use crate::host::{Accepted, Listen, Load};
 use crate::wire::tftp::{ErrorCode, error_bytes};
 use alloc::format;
+use bytes::Bytes;
 
 /// Transfers running at once, unless configured.
 pub const DEFAULT_MAX_TRANSFERS: usize = 64;
@@ -43,6 +44,47 @@ impl Listen for Listener {
     type Child = Transfer;
 
     fn accept(&mut self, datagram: &[u8], load: Load) -> Accepted<Transfer> {
+        match self.decide(datagram, load) {
+            Accepted::Reply { reply, why } => match no_larger(reply, datagram.len()) {
+                Some(reply) => Accepted::Reply { reply, why },
+                None => Accepted::Ignore { why },
+            },
+            other => other,
+        }
+    }
+
+    fn lingering(child: &Transfer) -> bool {
+        child.is_dallying()
+    }
+}
+
+/// An ERROR packet cut to at most `limit` bytes (its message shortened),
+/// or nothing if even an empty one is longer: the port is reachable by
+/// anyone with a forged source address, and an answer larger than the
+/// question would make it an amplifier.
+fn no_larger(reply: Bytes, limit: usize) -> Option<Bytes> {
+    const HEAD: usize = 4; // opcode and error code
+    if reply.len() <= limit {
+        return Some(reply);
+    }
+    if limit < HEAD + 1 {
+        return None;
+    }
+    let message = reply.get(HEAD..reply.len().saturating_sub(1))?;
+    let mut keep = (limit - HEAD - 1).min(message.len());
+    // Messages are ASCII today; a cut never splits a character anyway.
+    while keep > 0 && core::str::from_utf8(&message[..keep]).is_err() {
+        keep -= 1;
+    }
+    let mut out = alloc::vec::Vec::with_capacity(HEAD + keep + 1);
+    out.extend_from_slice(reply.get(..HEAD)?);
+    out.extend_from_slice(message.get(..keep)?);
+    out.push(0);
+    Some(Bytes::from(out))
+}
+
+impl Listener {
+    fn decide(&mut self, datagram: &[u8], load: Load) -> Accepted<Transfer> {
         // A bad request is refused for what it is, even when busy: its
         // sender should not retry it.
         let request = match accept(datagram, &self.config) {
@@ -62,10 +104,6 @@ impl Listen for Listener {
             };
         }
         Accepted::Start(Transfer::new(request, &self.config))
-    }
-
-    fn lingering(child: &Transfer) -> bool {
-        child.is_dallying()
     }
 }
 
@@ -103,6 +141,34 @@ mod tests {
             room: false,
         };
         assert!(matches!(l.accept(&rrq("a"), full), Accepted::Reply { .. }));
+    }
+
+    #[test]
+    fn no_answer_is_larger_than_its_question() {
+        // Found by the tftp_listener fuzz target: a 6-byte request with an
+        // unknown mode got a 17-byte answer.
+        let mut l = Listener::new(ServerConfig::default(), 0);
+        let tiny = [0, 1, 1, 0, 1, 0];
+        match l.accept(&tiny, Load::IDLE) {
+            Accepted::Reply { reply, .. } => {
+                assert!(reply.len() <= tiny.len(), "{reply:?}");
+                assert_eq!(reply.last(), Some(&0), "still an ERROR packet");
+            }
+            Accepted::Ignore { .. } => {}
+            Accepted::Start(_) => panic!("started past a limit of 0"),
+        }
+        // A request long enough still hears the whole reason.
+        let long = rrq("a-name-long-enough-for-the-reason");
+        match l.accept(&long, Load::IDLE) {
+            Accepted::Reply { reply, .. } => {
+                assert!(reply.ends_with(b"too many transfers; try later\0"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            l.accept(&[0, 1, 0, 0], Load::IDLE),
+            Accepted::Ignore { .. }
+        ));
     }
 
     #[test]

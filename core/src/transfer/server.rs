@@ -113,8 +113,10 @@ pub enum Command {
     ReadFailed(StoreError),
     /// Answers [`Event::BeginUpload`].
     UploadReady(Result<(), StoreError>),
-    /// A [`Event::WriteChunk`] failed. The session ends (the client is still
-    /// sending and cannot be stopped mid-stream); the partial is kept.
+    /// A [`Event::WriteChunk`] failed. The rest of the upload is read and
+    /// dropped, and the error answers its `DONE` (a client still sending
+    /// cannot be stopped mid-stream, and one that is cut off with unread
+    /// bytes gets a reset instead of the error); the partial is kept.
     WriteFailed(StoreError),
     /// Answers [`Event::CommitUpload`].
     Committed(Result<(), StoreError>),
@@ -160,6 +162,12 @@ enum State {
     Committing {
         size: u64,
         digest: Digest,
+    },
+    /// A write failed: the rest of the upload is dropped, then `error` is
+    /// the answer to its `DONE`.
+    Draining {
+        left: u64,
+        error: StoreError,
     },
     Closed,
 }
@@ -236,7 +244,7 @@ impl Server {
     fn pump(&mut self) {
         while matches!(
             self.state,
-            State::Greeting | State::Idle | State::Receiving { .. }
+            State::Greeting | State::Idle | State::Receiving { .. } | State::Draining { .. }
         ) {
             let parsed = match transfer::request(&self.inbox.buf) {
                 Ok((rest, req)) => Ok((self.inbox.buf.len() - rest.len(), req)),
@@ -360,6 +368,20 @@ impl Server {
                 self.events.push_back(Event::WriteChunk(bytes));
             }
             (State::Receiving { .. }, Request::Done { digest }) => self.on_done(digest),
+            (State::Draining { left, .. }, Request::Data(bytes)) => {
+                let len = bytes.len() as u64;
+                if len > *left {
+                    return self.protocol_error(ProtocolError::TooMuchData);
+                }
+                *left -= len;
+            }
+            (State::Draining { .. }, Request::Done { .. }) => {
+                if let State::Draining { error, .. } =
+                    core::mem::replace(&mut self.state, State::Idle)
+                {
+                    self.refuse(&error);
+                }
+            }
             _ => self.protocol_error(ProtocolError::OutOfTurn),
         }
     }
@@ -614,12 +636,16 @@ impl Machine for Server {
                     Err(e) => self.refuse(&e),
                 }
             }
-            (State::Receiving { .. } | State::Committing { .. }, Command::WriteFailed(e)) => {
+            (&State::Receiving { left, .. }, Command::WriteFailed(error)) => {
                 self.events
                     .push_back(Event::AbortUpload { keep_partial: true });
+                self.state = State::Draining { left, error };
+            }
+            (State::Committing { .. }, Command::WriteFailed(e)) => {
+                self.events
+                    .push_back(Event::AbortUpload { keep_partial: true });
+                self.state = State::Idle;
                 self.refuse(&e);
-                self.state = State::Closed;
-                self.inbox.buf.clear();
             }
             (&State::Committing { size, digest }, Command::Committed(result)) => {
                 self.state = State::Idle;
@@ -662,6 +688,7 @@ impl Machine for Server {
             State::Prefix { .. } => "hashing the kept prefix",
             State::Receiving { .. } => "receiving",
             State::Committing { .. } => "committing",
+            State::Draining { .. } => "dropping a failed upload",
             State::Closed => "closed",
         }
     }
