@@ -136,6 +136,12 @@ const CASES: &[Case] = &[
         &[(".hello.txt.wkpart", b"hel", false)],
     ),
     case("put {wkft} missing.txt", 1, "cannot read missing.txt"),
+    with(
+        "tftp get {tftp} hello.txt",
+        1,
+        "which TFTP cannot continue",
+        &[(".hello.txt.wkpart", b"he", false)],
+    ),
     // Unreachable, or silent: exit 3.
     case("get {closed} hello.txt", 3, "cannot reach"),
     case("ls {closed}", 3, "cannot reach"),
@@ -174,10 +180,14 @@ const CASES: &[Case] = &[
     with(
         "tftp put {tftp} up.txt",
         4,
-        "takes no TFTP uploads",
+        "TFTP error 2 (access violation)",
         &[("up.txt", b"x", false)],
     ),
-    case("tftp get {tftp} missing.txt", 4, "TFTP error 1"),
+    case(
+        "tftp get {tftp} missing.txt",
+        4,
+        "TFTP error 1 (file not found)",
+    ),
     // Protocol errors: exit 5.
     case("get {echo} hello.txt --timeout 1", 5, ""),
 ];

@@ -210,7 +210,7 @@ fn patiently<T>(mut transfer: impl FnMut() -> Result<T, ClientError>) -> Result<
             // Code 0 with the reason, which the listener cuts to the
             // request's length: `too many transfers; try later`, or less.
             Err(ClientError::Refused(m))
-                if m.contains("TFTP error 0:") && Instant::now() < until =>
+                if m.contains("TFTP error 0 ") && Instant::now() < until =>
             {
                 waits += 1;
                 std::thread::sleep(Duration::from_millis(200));

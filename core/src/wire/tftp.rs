@@ -116,6 +116,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// What the code means (RFC 1350, RFC 2347): a server may cut its
+    /// message short rather than answer with more bytes than it was sent.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ErrorCode::NotDefined => "not defined",
+            ErrorCode::FileNotFound => "file not found",
+            ErrorCode::AccessViolation => "access violation",
+            ErrorCode::DiskFull => "disk full",
+            ErrorCode::IllegalOperation => "illegal operation",
+            ErrorCode::UnknownTid => "unknown transfer ID",
+            ErrorCode::FileExists => "file exists",
+            ErrorCode::NoSuchUser => "no such user",
+            ErrorCode::OptionRefused => "options refused",
+            ErrorCode::Other(_) => "unknown code",
+        }
+    }
+
     /// The number on the wire.
     pub fn code(self) -> u16 {
         match self {

@@ -2,7 +2,7 @@
 //! loop, with the local file behind it. Downloads land in a partial renamed
 //! into place only when complete; blocks are written in large batches.
 
-use crate::client::local::{Batched, Dest, partial_path};
+use crate::client::local::{Batched, Dest, kept_partial, partial_path};
 use crate::client::progress::{bar, set_total};
 use crate::client::{ClientError, Collect, run_udp};
 use crate::clock::Clock;
@@ -78,9 +78,11 @@ impl ClientState {
 
     fn failure(&self, server: SocketAddr, f: Failure) -> ClientError {
         match f {
-            Failure::Peer { code, message } => {
-                ClientError::Refused(format!("TFTP error {}: {message}", code.code()))
-            }
+            Failure::Peer { code, message } => ClientError::Refused(format!(
+                "TFTP error {} ({}): {message}",
+                code.code(),
+                code.meaning()
+            )),
             Failure::TimedOut { timeouts } => ClientError::Silent {
                 addr: server,
                 waited: self.heard.elapsed(),
@@ -157,6 +159,14 @@ pub fn get(
         Dest::File(local) => Some(partial_path(local)),
         Dest::Stdout => None,
     };
+    if let Some(n) = part.as_deref().map(kept_partial).transpose()?.flatten() {
+        let p = part.as_deref().map(Path::display);
+        return Err(ClientError::Local(format!(
+            "an interrupted download left {} ({n} bytes), which TFTP cannot continue: \
+             remove it to start over (or continue it over WKFT/1 with wirekit get --resume)",
+            p.map(|d| d.to_string()).unwrap_or_default()
+        )));
+    }
     let mut out = match &part {
         Some(p) => Out::Unopened(p.clone()),
         None => Out::Stdout(std::io::stdout()),
