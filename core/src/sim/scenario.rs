@@ -379,6 +379,35 @@ impl fmt::Display for ScenarioError {
 
 impl core::error::Error for ScenarioError {}
 
+/// A 256 KiB TFTP download over 20 ms RTT and 2% loss, with these options.
+fn tftp_download(
+    name: &str,
+    description: &str,
+    blksize: Option<u16>,
+    windowsize: Option<u16>,
+) -> Scenario {
+    two_hosts(
+        name,
+        description,
+        300_000,
+        "delay 10ms loss 2%",
+        Workload::TftpServer {
+            port: 69,
+            files: vec![FileSpec {
+                name: "boot.img".to_string(),
+                size: 256 * 1024,
+            }],
+        },
+        Workload::TftpGet {
+            server: "server".to_string(),
+            port: 69,
+            path: "boot.img".to_string(),
+            blksize,
+            windowsize,
+        },
+    )
+}
+
 fn two_hosts(
     name: &str,
     description: &str,
@@ -545,45 +574,17 @@ pub fn presets() -> Vec<Scenario> {
                 service: Service::Time,
             },
         ),
-        two_hosts(
+        tftp_download(
             "tftp-lossy",
             "TFTP: a 256 KiB download, blksize 1468, windowsize 8, 20 ms RTT, 2% loss each way",
-            300_000,
-            "delay 10ms loss 2%",
-            Workload::TftpServer {
-                port: 69,
-                files: vec![FileSpec {
-                    name: "boot.img".to_string(),
-                    size: 256 * 1024,
-                }],
-            },
-            Workload::TftpGet {
-                server: "server".to_string(),
-                port: 69,
-                path: "boot.img".to_string(),
-                blksize: Some(1468),
-                windowsize: Some(8),
-            },
+            Some(1468),
+            Some(8),
         ),
-        two_hosts(
+        tftp_download(
             "tftp-lockstep",
             "TFTP: the same 256 KiB download in RFC 1350's lock-step, 512-byte blocks, one ACK each",
-            300_000,
-            "delay 10ms loss 2%",
-            Workload::TftpServer {
-                port: 69,
-                files: vec![FileSpec {
-                    name: "boot.img".to_string(),
-                    size: 256 * 1024,
-                }],
-            },
-            Workload::TftpGet {
-                server: "server".to_string(),
-                port: 69,
-                path: "boot.img".to_string(),
-                blksize: None,
-                windowsize: None,
-            },
+            None,
+            None,
         ),
         two_hosts(
             "udp-time",
