@@ -98,6 +98,9 @@ pub enum ProtocolError {
     BadOffer,
     /// `STORED` names another size or digest than the client sent.
     StoredMismatch,
+    /// WKFT/1.1: a client sent more (its `DATA`) after `PUT` before the
+    /// server's `READY`.
+    EarlyData,
 }
 
 impl fmt::Display for ProtocolError {
@@ -111,6 +114,7 @@ impl fmt::Display for ProtocolError {
             ProtocolError::Version { theirs } => write!(f, "peer speaks version {theirs}"),
             ProtocolError::BadOffer => f.write_str("size or offset not as requested"),
             ProtocolError::StoredMismatch => f.write_str("server stored another size or digest"),
+            ProtocolError::EarlyData => f.write_str("data before READY"),
         }
     }
 }
