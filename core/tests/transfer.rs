@@ -9,9 +9,7 @@
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use wirekit_core::testing::contract::{Op, exercise};
-use wirekit_core::testing::transfer::{
-    MemStore, Session, feed, remote_code, special, transmitted,
-};
+use wirekit_core::testing::transfer::{MemStore, Session, feed, remote_code, special, transmitted};
 use wirekit_core::transfer::client::{self, Client, Failure};
 use wirekit_core::transfer::server::{self, Server};
 use wirekit_core::transfer::{ErrorCode, Kind, MAX_PENDING_OUTPUT, ProtocolError, Stat};

@@ -21,9 +21,7 @@ fn store_with(files: &[(&str, &[u8])]) -> MemStore {
     let mut store = MemStore::new();
     store.set_short_reads(false);
     for (name, data) in files {
-        store
-            .mem_mut()
-            .insert(*name, Bytes::copy_from_slice(data));
+        store.mem_mut().insert(*name, Bytes::copy_from_slice(data));
     }
     store
 }
@@ -90,7 +88,10 @@ fn names_with_spaces_and_invisible_characters_work_in_1_1() {
                 replace: false,
             })
             .unwrap();
-        assert!(matches!(out[..], [client::Event::Done { .. }]), "{name}: {out:?}");
+        assert!(
+            matches!(out[..], [client::Event::Done { .. }]),
+            "{name}: {out:?}"
+        );
         assert_eq!(s.store.mem().file(name), Some(&data[..]), "{name}");
         assert_eq!(
             s.request(stat(name)).unwrap(),
@@ -101,7 +102,10 @@ fn names_with_spaces_and_invisible_characters_work_in_1_1() {
         );
         s.local.dest.clear();
         let out = s.request(get(name)).unwrap();
-        assert!(matches!(out[..], [client::Event::Done { .. }]), "{name}: {out:?}");
+        assert!(
+            matches!(out[..], [client::Event::Done { .. }]),
+            "{name}: {out:?}"
+        );
         assert_eq!(s.local.dest, data);
     }
     let out = s.request(client::Command::List { path: None }).unwrap();
@@ -127,9 +131,17 @@ fn names_with_spaces_and_invisible_characters_work_in_1_1() {
     let (out, _) = serve(&mut store, b"HELLO 2\nSTAT my%20notes.txt\nLIST\n");
     assert_eq!(
         out.lines().skip(1).collect::<Vec<_>>(),
-        ["STAT file 3", "ENTRIES 2", "ENTRY file 1 100%25", "ENTRY file 3 my%20notes.txt"]
+        [
+            "STAT file 3",
+            "ENTRIES 2",
+            "ENTRY file 1 100%25",
+            "ENTRY file 3 my%20notes.txt"
+        ]
     );
-    let (out, closed) = serve(&mut store, b"HELLO 1\nSTAT 100%\nSTAT my%20notes.txt\nLIST\n");
+    let (out, closed) = serve(
+        &mut store,
+        b"HELLO 1\nSTAT 100%\nSTAT my%20notes.txt\nLIST\n",
+    );
     assert_eq!(
         out,
         "HELLO 1\nSTAT file 1\nERR 404 not found\nENTRIES 1\nENTRY file 1 100%\n"
@@ -141,12 +153,17 @@ fn names_with_spaces_and_invisible_characters_work_in_1_1() {
 /// control and format characters are never carried as they are.
 #[test]
 fn invisible_characters_follow_one_rule() {
-    for raw in ["\u{85}", "\u{2028}", "\u{2029}", "\u{200B}", "\u{A0}", "\u{202E}", "\u{7F}"] {
+    for raw in [
+        "\u{85}", "\u{2028}", "\u{2029}", "\u{200B}", "\u{A0}", "\u{202E}", "\u{7F}",
+    ] {
         for version in [VERSION, VERSION_1_1] {
             let mut store = store_with(&[]);
             let input = format!("HELLO {version}\nSTAT a{raw}b\n");
             let (out, closed) = serve(&mut store, input.as_bytes());
-            assert!(out.ends_with("ERR 400 malformed path\n"), "{raw:?} {version}: {out}");
+            assert!(
+                out.ends_with("ERR 400 malformed path\n"),
+                "{raw:?} {version}: {out}"
+            );
             assert!(closed);
         }
         // Escaped, 1.1 reads it as a name (here, one not there).
@@ -177,7 +194,10 @@ fn limits_agree() {
     );
     assert!(!closed);
     // 1.0 keeps its rule: a path over MAX_PATH broke the grammar.
-    let (out, closed) = serve(&mut store, format!("HELLO 1\nSTAT {long_path}\n").as_bytes());
+    let (out, closed) = serve(
+        &mut store,
+        format!("HELLO 1\nSTAT {long_path}\n").as_bytes(),
+    );
     assert!(out.ends_with("ERR 400 path longer than MAX_PATH\n") && closed);
 
     // Uploadable names: MAX_PUT_NAME bytes pass, one more is 413 from the
@@ -187,9 +207,8 @@ fn limits_agree() {
     for version in [VERSION, VERSION_1_1] {
         let input = format!("HELLO {version}\nPUT d/{over} 1\nPUT {fits} 1\n");
         let (out, closed) = serve(&mut store, input.as_bytes());
-        let want = format!(
-            "ERR 413 name too long to upload: at most {MAX_PUT_NAME} bytes\nREADY 0\n"
-        );
+        let want =
+            format!("ERR 413 name too long to upload: at most {MAX_PUT_NAME} bytes\nREADY 0\n");
         assert!(out.ends_with(&want), "{out}");
         assert!(!closed);
     }
@@ -233,11 +252,21 @@ fn the_server_closes_after_exactly_the_fatal_codes() {
     }
     // A store's "is a directory" is a conflict in 1.1, still 400 in 1.0;
     // neither closes.
-    for (version, want) in [(VERSION_1_1, "ERR 409 is a directory\n"), (VERSION, "ERR 400 is a directory\n")] {
+    for (version, want) in [
+        (VERSION_1_1, "ERR 409 is a directory\n"),
+        (VERSION, "ERR 400 is a directory\n"),
+    ] {
         let mut srv = Server::new();
-        feed(&mut srv, format!("HELLO {version}\nGET d\n").as_bytes(), &[100]);
+        feed(
+            &mut srv,
+            format!("HELLO {version}\nGET d\n").as_bytes(),
+            &[100],
+        );
         let _ = transmitted(&mut srv);
-        assert!(matches!(srv.poll_event(), Some(server::Event::OpenRead { .. })));
+        assert!(matches!(
+            srv.poll_event(),
+            Some(server::Event::OpenRead { .. })
+        ));
         let e = StoreError::new(ErrorCode::BadRequest, "is a directory");
         srv.handle_command(Now::default(), server::Command::Opened(Err(e)))
             .unwrap();
@@ -246,7 +275,9 @@ fn the_server_closes_after_exactly_the_fatal_codes() {
     }
     // A read error and a write error both leave the session open.
     let mut s = session(9);
-    s.store.mem_mut().insert("flaky.txt", Bytes::from_static(b"0123456789"));
+    s.store
+        .mem_mut()
+        .insert("flaky.txt", Bytes::from_static(b"0123456789"));
     let out = s.request(get("flaky.txt")).unwrap();
     assert_eq!(remote_code(&out), Some(ErrorCode::Internal));
     s.local.source = vec![1; 10];
@@ -316,7 +347,14 @@ proptest! {
 /// from the class whether its session survived.
 #[test]
 fn the_client_knows_from_the_class_whether_the_session_survived() {
-    for (code, survives) in [(466, true), (507, true), (400, false), (408, false), (483, false), (586, false)] {
+    for (code, survives) in [
+        (466, true),
+        (507, true),
+        (400, false),
+        (408, false),
+        (483, false),
+        (586, false),
+    ] {
         let mut c = Client::new();
         feed(&mut c, b"HELLO 2 noop\n", &[100]);
         assert_eq!(c.poll_event(), Some(client::Event::Ready));
@@ -345,9 +383,7 @@ fn the_client_knows_from_the_class_whether_the_session_survived() {
 /// while the store answers late.
 #[test]
 fn pipelined_requests_are_answered_in_order() {
-    let files: Vec<(String, Vec<u8>)> = (0..50)
-        .map(|i| (format!("f{i}"), vec![b'x'; i]))
-        .collect();
+    let files: Vec<(String, Vec<u8>)> = (0..50).map(|i| (format!("f{i}"), vec![b'x'; i])).collect();
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), &d[..])).collect();
     let mut store = store_with(&refs);
     let mut input = String::from("HELLO 2\n");
@@ -363,7 +399,10 @@ fn pipelined_requests_are_answered_in_order() {
             }
         }
     }
-    assert!(input.len() <= MAX_BUFFERED_INPUT, "the spec's pipelining bound");
+    assert!(
+        input.len() <= MAX_BUFFERED_INPUT,
+        "the spec's pipelining bound"
+    );
     let (out, closed) = serve(&mut store, input.as_bytes());
     assert_eq!(out, want);
     assert!(!closed);
@@ -387,7 +426,10 @@ fn pipelining_without_reading_is_bounded() {
             srv.handle_command(Now::default(), cmd).unwrap();
         }
     }
-    assert!(listed > 1 && listed < 100, "{listed} listings before anyone read");
+    assert!(
+        listed > 1 && listed < 100,
+        "{listed} listings before anyone read"
+    );
     // Reading lets it go on, to the end.
     let mut replies = 0;
     loop {
@@ -413,14 +455,20 @@ fn data_before_ready_is_refused_in_1_1() {
     let mut store = store_with(&[]);
     let input = [&b"HELLO 1\n"[..], body, done.as_bytes()].concat();
     let (out, closed) = serve(&mut store, &input);
-    assert!(out.ends_with(&format!("STORED 3 {}\n", Digest::of(b"abc"))), "{out}");
+    assert!(
+        out.ends_with(&format!("STORED 3 {}\n", Digest::of(b"abc"))),
+        "{out}"
+    );
     assert!(!closed);
     // A refused PUT with early DATA behind it: the refusal, then the close.
     let (out, closed) = serve(
         &mut store_with(&[("x", b"old")]),
         &[&b"HELLO 2\n"[..], body].concat(),
     );
-    assert_eq!(out.lines().skip(1).collect::<Vec<_>>(), ["ERR 409 exists", "ERR 400 message out of turn"]);
+    assert_eq!(
+        out.lines().skip(1).collect::<Vec<_>>(),
+        ["ERR 409 exists", "ERR 400 message out of turn"]
+    );
     assert!(closed);
 }
 
@@ -440,21 +488,33 @@ fn cancel_stops_a_download_and_the_session_goes_on() {
     assert!(!closed);
     // After the GET ended, a CANCEL has nothing to stop.
     let (out, _) = serve_turns(&mut store, &[b"HELLO 2\nGET small\n", b"CANCEL\nNOOP\n"]);
-    assert!(out.ends_with(&format!("DONE {}\nOK\nOK\n", Digest::of(b"abc"))), "{out}");
+    assert!(
+        out.ends_with(&format!("DONE {}\nOK\nOK\n", Digest::of(b"abc"))),
+        "{out}"
+    );
 
     // With a chunk asked for and not yet given: the chunk is dropped.
     let mut srv = Server::new();
     feed(&mut srv, b"HELLO 2\nGET big\n", &[100]);
-    assert!(matches!(srv.poll_event(), Some(server::Event::OpenRead { .. })));
-    srv.handle_command(Now::default(), server::Command::Opened(Ok(big.len() as u64)))
-        .unwrap();
+    assert!(matches!(
+        srv.poll_event(),
+        Some(server::Event::OpenRead { .. })
+    ));
+    srv.handle_command(
+        Now::default(),
+        server::Command::Opened(Ok(big.len() as u64)),
+    )
+    .unwrap();
     let _ = transmitted(&mut srv);
     let Some(server::Event::ReadChunk { max }) = srv.poll_event() else {
         panic!("no read")
     };
     feed(&mut srv, b"CANCEL\n", &[3]);
-    srv.handle_command(Now::default(), server::Command::Chunk(Bytes::from(vec![1; max])))
-        .unwrap();
+    srv.handle_command(
+        Now::default(),
+        server::Command::Chunk(Bytes::from(vec![1; max])),
+    )
+    .unwrap();
     assert_eq!(transmitted(&mut srv), "ERR 499 cancelled\n");
     assert_eq!(srv.poll_event(), Some(server::Event::CloseRead));
     assert!(!srv.is_done());
@@ -515,7 +575,13 @@ fn a_cancel_that_crossed_the_end_is_answered_ok() {
     let done = format!("FILE 1 0\nDATA 1\na\nDONE {}\nOK\n", Digest::of(b"a"));
     feed(&mut c, done.as_bytes(), &[5]);
     let evs: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
-    assert_eq!(evs.last(), Some(&client::Event::Done { size: 1, digest: Digest::of(b"a") }));
+    assert_eq!(
+        evs.last(),
+        Some(&client::Event::Done {
+            size: 1,
+            digest: Digest::of(b"a")
+        })
+    );
     assert!(c.is_idle() && !c.is_done());
     // A DELETE's OK after that is the DELETE's.
     c.handle_command(now, client::Command::Delete { path: "x".into() })

@@ -602,6 +602,7 @@ fn describe_request(r: &transfer::Request) -> String {
         }
         R::Delete { path } => format!("DELETE {path}: remove it"),
         R::Noop => "NOOP: still here".into(),
+        R::Cancel => "CANCEL: stop the download".into(),
         R::Data(b) => format!("DATA {}: a piece of the upload", b.len()),
         R::Done { digest } => format!("DONE {digest}: the whole file's BLAKE3 digest"),
         R::Quit => "QUIT".into(),

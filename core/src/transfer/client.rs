@@ -326,7 +326,10 @@ impl Client {
             self.cancel_ok_due = false;
             return;
         }
-        let in_get = matches!(self.state, State::Requested { .. } | State::Receiving { .. });
+        let in_get = matches!(
+            self.state,
+            State::Requested { .. } | State::Receiving { .. }
+        );
         if let (true, true, Reply::Error { code, .. }) = (self.cancel_sent, in_get, &rep) {
             if *code == ErrorCode::Cancelled {
                 self.cancel_sent = false;
@@ -334,7 +337,10 @@ impl Client {
             }
         }
         self.on_reply_in_turn(rep);
-        let in_get = matches!(self.state, State::Requested { .. } | State::Receiving { .. });
+        let in_get = matches!(
+            self.state,
+            State::Requested { .. } | State::Receiving { .. }
+        );
         if self.cancel_sent && !in_get {
             // The GET ended another way: the CANCEL will be answered `OK`.
             self.cancel_sent = false;

@@ -260,7 +260,10 @@ impl Server {
             match self.state {
                 State::Sending(_) => return self.look_for_cancel(),
                 State::Idle if self.outbox.bytes() >= MAX_PENDING_OUTPUT => return,
-                State::Greeting | State::Idle | State::Receiving { .. } | State::Draining { .. } => {}
+                State::Greeting
+                | State::Idle
+                | State::Receiving { .. }
+                | State::Draining { .. } => {}
                 _ => return,
             }
             let parsed = match transfer::request_in(&self.inbox.buf, self.version) {
@@ -822,7 +825,8 @@ impl Server {
 
 /// Whether unparsed input holds more than blank lines.
 fn has_request(buf: &[u8]) -> bool {
-    buf.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    buf.iter()
+        .any(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// The name a path ends with: what `PUT` creates.

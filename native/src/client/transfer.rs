@@ -71,6 +71,7 @@ fn remote_failure(f: Failure, path: &str) -> ClientError {
             "the server closed the connection in the middle of the request".into(),
         ),
         Failure::Unsupported => ClientError::Refused(format!("{f} ({path})")),
+        Failure::Cancelled => ClientError::Local(format!("{f} ({path}); --resume continues it")),
     }
 }
 

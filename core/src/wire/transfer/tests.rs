@@ -374,7 +374,10 @@ fn blank_lines_and_blanks_around_words_are_the_grammars() {
     let long_blank = [&vec![b' '; MAX_LINE + 1][..], b"\n"].concat();
     assert_eq!(req(&long_blank), Err(Err::Failure(WireError::LineTooLong)));
     // A lone CR is no line end: it is part of the line, and breaks it.
-    assert_eq!(req(b"NOOP\rQUIT\n"), Err(Err::Failure(WireError::UnknownKeyword)));
+    assert_eq!(
+        req(b"NOOP\rQUIT\n"),
+        Err(Err::Failure(WireError::UnknownKeyword))
+    );
     assert_eq!(req(b"CANCEL\n").unwrap().1, Request::Cancel);
 }
 
@@ -387,8 +390,16 @@ fn err_text_is_text() {
             message: "not\tfound".into()
         }
     );
-    for bad in [&b"ERR 404 a\x01b\n"[..], b"ERR 404 a\rb\n", "ERR 404 a\u{2028}b\n".as_bytes()] {
-        assert_eq!(rep(bad), Err(Err::Failure(WireError::BadMessage)), "{bad:?}");
+    for bad in [
+        &b"ERR 404 a\x01b\n"[..],
+        b"ERR 404 a\rb\n",
+        "ERR 404 a\u{2028}b\n".as_bytes(),
+    ] {
+        assert_eq!(
+            rep(bad),
+            Err(Err::Failure(WireError::BadMessage)),
+            "{bad:?}"
+        );
     }
     assert_eq!(clean_message("a\u{2028}b\u{85}c"), "a b c");
 }
@@ -408,8 +419,19 @@ fn paths_are_escaped_in_1_1_only() {
             path: "café".into()
         })
     );
-    for bad in ["STAT 100%\n", "STAT %4\n", "STAT %zz\n", "STAT %FF\n", "STAT %C3\n", "STAT a\u{2028}\n"] {
-        assert_eq!(in_1_1(bad), Err(Err::Failure(WireError::BadPath)), "{bad:?}");
+    for bad in [
+        "STAT 100%\n",
+        "STAT %4\n",
+        "STAT %zz\n",
+        "STAT %FF\n",
+        "STAT %C3\n",
+        "STAT a\u{2028}\n",
+    ] {
+        assert_eq!(
+            in_1_1(bad),
+            Err(Err::Failure(WireError::BadPath)),
+            "{bad:?}"
+        );
     }
     // In 1.0 `%` is a character like another.
     assert_eq!(
@@ -446,12 +468,44 @@ fn paths_are_escaped_in_1_1_only() {
 fn token_strategy() -> impl Strategy<Value = &'static str> {
     proptest::sample::select(vec![
         // raw in both versions
-        "a", "Z", "0", "/", ".", "-", "~", "!", "é", "中", "😀", "f", "E",
+        "a",
+        "Z",
+        "0",
+        "/",
+        ".",
+        "-",
+        "~",
+        "!",
+        "é",
+        "中",
+        "😀",
+        "f",
+        "E",
         // never raw: white space, Cc, Cf
-        "\u{85}", "\u{A0}", "\u{2028}", "\u{2029}", "\u{3000}", "\u{200B}", "\u{202E}", "\u{FEFF}",
-        "\u{7F}", "\u{1}", "\r", "\u{AD}",
+        "\u{85}",
+        "\u{A0}",
+        "\u{2028}",
+        "\u{2029}",
+        "\u{3000}",
+        "\u{200B}",
+        "\u{202E}",
+        "\u{FEFF}",
+        "\u{7F}",
+        "\u{1}",
+        "\r",
+        "\u{AD}",
         // escapes, good and bad
-        "%", "%20", "%25", "%2f", "%C3%A9", "%C3", "%A9", "%FF", "%2", "%zz", "%e2%80%a8",
+        "%",
+        "%20",
+        "%25",
+        "%2f",
+        "%C3%A9",
+        "%C3",
+        "%A9",
+        "%FF",
+        "%2",
+        "%zz",
+        "%e2%80%a8",
     ])
 }
 
@@ -471,7 +525,11 @@ fn grammar_path(word: &str, escaped: bool) -> Option<String> {
     while let Some(c) = rest.chars().next() {
         if c == '%' {
             let hex = rest.get(1..3)?;
-            bytes.push(u8::from_str_radix(hex, 16).ok().filter(|_| hex.bytes().all(|b| b.is_ascii_hexdigit()))?);
+            bytes.push(
+                u8::from_str_radix(hex, 16)
+                    .ok()
+                    .filter(|_| hex.bytes().all(|b| b.is_ascii_hexdigit()))?,
+            );
             rest = &rest[3..];
         } else if never(c) {
             return None;
