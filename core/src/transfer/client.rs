@@ -330,11 +330,16 @@ impl Client {
             self.state,
             State::Requested { .. } | State::Receiving { .. }
         );
-        if let (true, true, Reply::Error { code, .. }) = (self.cancel_sent, in_get, &rep) {
-            if *code == ErrorCode::Cancelled {
-                self.cancel_sent = false;
-                return self.finish(Event::Failed(Failure::Cancelled));
+        let cancelled = matches!(
+            rep,
+            Reply::Error {
+                code: ErrorCode::Cancelled,
+                ..
             }
+        );
+        if self.cancel_sent && in_get && cancelled {
+            self.cancel_sent = false;
+            return self.finish(Event::Failed(Failure::Cancelled));
         }
         self.on_reply_in_turn(rep);
         let in_get = matches!(
