@@ -688,7 +688,7 @@ mod tests {
         let lines = all_decoded(&v);
         for want in [
             "HELLO 2: the client asks for WKFT/1.1",
-            "HELLO 2: the server speaks WKFT/1.1, with delete, noop, replace",
+            "HELLO 2: the server speaks WKFT/1.1, with cancel, delete, escape, noop, pipeline, replace",
             "GET file.bin from byte 0",
             "FILE 1048576 0",
         ] {
