@@ -11,46 +11,7 @@ use wirekit::drive::Model;
 use wirekit::store::{Store, check_path};
 use wirekit_core::transfer::ErrorCode;
 use wirekit_core::wire::transfer::Digest;
-use wirekit_tests::native::{MODELS, data, opts, start, start_with};
-
-/// A raw WKFT/1 session, typed by hand as a person with `nc` would.
-struct Raw {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Raw {
-    fn open(addr: SocketAddr) -> Raw {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        let mut raw = Raw {
-            reader: BufReader::new(s.try_clone().expect("clone")),
-            writer: s,
-        };
-        raw.send(b"HELLO 1\r\n");
-        assert_eq!(raw.line(), "HELLO 1");
-        raw
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("send");
-    }
-
-    fn line(&mut self) -> String {
-        let mut l = String::new();
-        self.reader.read_line(&mut l).expect("read a line");
-        l.trim_end().to_owned()
-    }
-
-    fn data(&mut self, body: &[u8]) {
-        for chunk in body.chunks(60_000) {
-            self.send(format!("DATA {}\r\n", chunk.len()).as_bytes());
-            self.send(chunk);
-            self.send(b"\r\n");
-        }
-    }
-}
+use wirekit_tests::native::{MODELS, Raw, data, opts, start, start_with};
 
 const HOSTILE: &[&str] = &[
     "..",
