@@ -66,6 +66,7 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// A raw WKFT/1 session, typed by hand as a person with `nc` would.
+#[derive(Debug)]
 pub struct Raw {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
