@@ -32,8 +32,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_PENDING_OUTPUT: usize = 4 * (MAX_CHUNK + MAX_LINE);
 
 /// Unparsed input a machine holds: two whole messages. A server holds input
-/// while it waits for its driver; a peer that sends more meanwhile (pipelining
-/// past one request) is refused with [`ProtocolError::InputOverflow`].
+/// while it waits for its driver or for room in its output; this is also
+/// how much a WKFT/1.1 client may pipeline (requests sent and not yet
+/// answered), and a peer that sends more meanwhile is refused with
+/// [`ProtocolError::InputOverflow`].
 pub const MAX_BUFFERED_INPUT: usize = 2 * crate::wire::transfer::MAX_MESSAGE_BYTES;
 // ANCHOR_END: pending
 
