@@ -905,3 +905,42 @@ fn a_long_listing_comes_in_pages_and_a_1_0_session_gets_413() {
     let out = old.request(client::Command::List { path: None }).unwrap();
     assert_eq!(remote_code(&out), Some(ErrorCode::TooLarge));
 }
+
+/// No room for an upload is 507 in WKFT/1.1 and 413 (what 1.0 said for a
+/// disk full) in a 1.0 session; a write that finds the store full loses its
+/// partial, so the next upload that fits goes through.
+#[test]
+fn no_room_is_507_in_1_1_and_413_in_1_0() {
+    for (version, want) in [
+        (wirekit_core::wire::transfer::VERSION_1_1, ErrorCode::InsufficientStorage),
+        (wirekit_core::wire::transfer::VERSION, ErrorCode::TooLarge),
+    ] {
+        let mut s = session(11, 64);
+        s.pair = wirekit_core::pair::StreamPair::new(
+            Client::speaking(version),
+            Server::new(),
+            Now::default(),
+        );
+        s.connect().unwrap();
+        s.store.mem_mut().insert("have", Bytes::from(file(40, 1)));
+        s.store.mem_mut().set_capacity(Some(100));
+        s.local.source = file(61, 2);
+        let out = s.request(put("big", 61, 0)).unwrap();
+        assert_eq!(remote_code(&out), Some(want), "version {version}: {out:?}");
+        assert!(s.store.mem().partial("big").is_none());
+        // Room for it, then another writer takes the rest of the disk while
+        // it is written: the write fails, and its partial is given back.
+        s.store.mem_mut().set_capacity(Some(200));
+        s.store.fill_at(30);
+        s.local.source = file(60, 3);
+        let out = s.request(put("fills", 60, 0)).unwrap();
+        assert_eq!(remote_code(&out), Some(want), "version {version}: {out:?}");
+        assert!(s.store.mem().partial("fills").is_none(), "given back");
+        assert_eq!(s.store.mem().file("have"), Some(&file(40, 1)[..]));
+        assert_eq!(s.store.mem().held(), 40, "nothing of the upload is left");
+        // Room for exactly five more bytes: no leftover stands in the way.
+        s.store.mem_mut().set_capacity(Some(45));
+        s.local.source = file(5, 4);
+        assert_eq!(s.request(put("small", 5, 0)).unwrap(), [done(5, &file(5, 4))]);
+    }
+}

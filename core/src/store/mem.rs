@@ -21,6 +21,8 @@ pub struct MemStore {
     /// Partials whose commit may replace a complete file.
     replacing: Vec<String>,
     quota: u64,
+    /// Most bytes files and partials may hold together (`None`: no limit).
+    capacity: Option<u64>,
 }
 
 impl Default for MemStore {
@@ -31,6 +33,7 @@ impl Default for MemStore {
             committed: Vec::new(),
             replacing: Vec::new(),
             quota: DEFAULT_QUOTA,
+            capacity: None,
         }
     }
 }
@@ -59,11 +62,56 @@ impl MemStore {
         self
     }
 
+    /// Files and partials together may hold at most `capacity` bytes, as
+    /// a disk does: an upload that would not fit is refused before it
+    /// starts, and one whose write finds no room loses its partial, both
+    /// as [`ErrorKind::NoSpace`] (the native store's rules).
+    pub fn with_capacity(mut self, capacity: u64) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// Changes the capacity (see [`MemStore::with_capacity`]; `None`: no limit).
+    pub fn set_capacity(&mut self, capacity: Option<u64>) {
+        self.capacity = capacity;
+    }
+
+    /// Bytes held by files and partials.
+    pub fn held(&self) -> u64 {
+        self.used(None)
+    }
+
+    /// Bytes held by files and partials, but the partial of `except`.
+    fn used(&self, except: Option<&str>) -> u64 {
+        let files = self.files.iter().map(|(_, d)| d.len() as u64);
+        let partials = self
+            .partials
+            .iter()
+            .filter(|(n, _)| Some(n.as_str()) != except)
+            .map(|(_, d)| d.len() as u64);
+        files.chain(partials).sum()
+    }
+
+    /// Room for `more` bytes beside what the store holds but `path`'s partial.
+    fn room(&self, path: &str, more: u64) -> Result<(), Error> {
+        match self.capacity {
+            Some(cap) if self.used(Some(path)).saturating_add(more) > cap => Err(Error::new(
+                ErrorKind::NoSpace,
+                alloc::format!(
+                    "no room: {} bytes free",
+                    cap.saturating_sub(self.used(Some(path)))
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Starts or resumes the partial of `path` (not checking for a file).
     fn start_partial(&mut self, path: &str, size: u64, offset: u64) -> Result<String, Error> {
         if size > self.quota {
             return Err(Error::new(ErrorKind::Full, "over the store's quota"));
         }
+        self.room(path, size)?;
         match position(&self.partials, path) {
             Ok(i) => {
                 let kept = self.partials.get_mut(i).map(|(_, d)| d);
@@ -230,6 +278,13 @@ impl Store for MemStore {
         if end > self.quota {
             return Err(Error::new(ErrorKind::Full, "over the store's quota"));
         }
+        let grown = end.max(self.partial(partial).map_or(0, |d| d.len() as u64));
+        if let Err(e) = self.room(partial, grown) {
+            // A partial that found the disk full is given back at once, so
+            // that the next upload that fits can go through.
+            self.discard(partial.clone());
+            return Err(e);
+        }
         let d = self.partial_mut(partial)?;
         let (from, to) = (offset as usize, end as usize);
         if d.len() < to {
@@ -325,6 +380,27 @@ mod tests {
         assert_eq!(s.commit(p, 4).unwrap_err().kind, ErrorKind::Mismatch);
         assert_eq!(s.partial("x"), None, "a partial that cannot commit is gone");
         assert_eq!(s.list(Some("d")).unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_full_store_refuses_before_the_upload_and_gives_a_failed_partial_back() {
+        let mut s = MemStore::new().with_capacity(10);
+        s.insert("f", Bytes::from_static(b"0123"));
+        let e = s.create_partial("big", 7, 0).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NoSpace);
+        assert_eq!(e.message, "no room: 6 bytes free");
+        let mut p = s.create_partial("fits", 6, 0).unwrap();
+        s.append(&mut p, 0, b"abc").unwrap();
+        // Someone else takes the room meanwhile: the write finds it gone.
+        s.insert("g", Bytes::from_static(b"xx"));
+        assert_eq!(
+            s.append(&mut p, 3, b"def").unwrap_err().kind,
+            ErrorKind::NoSpace
+        );
+        assert_eq!(s.partial("fits"), None, "the failed partial is gone");
+        assert_eq!(s.file("f"), Some(&b"0123"[..]), "files are never reclaimed");
+        let p = s.create_partial("small", 4, 0).unwrap();
+        s.discard(p);
     }
 
     #[test]

@@ -14,7 +14,8 @@ pub fn tftp_error(e: store::Error) -> StoreError {
         ErrorKind::NotFound => ErrorCode::FileNotFound,
         ErrorKind::Denied | ErrorKind::Invalid => ErrorCode::AccessViolation,
         ErrorKind::Exists => ErrorCode::FileExists,
-        ErrorKind::Full => ErrorCode::DiskFull,
+        // TFTP has one code for both: "disk full or allocation exceeded".
+        ErrorKind::Full | ErrorKind::NoSpace => ErrorCode::DiskFull,
         _ => ErrorCode::NotDefined,
     };
     StoreError::new(code, e.message)

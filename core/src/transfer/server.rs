@@ -221,10 +221,12 @@ impl Server {
     }
 
     /// A store's refusal. WKFT/1.1 tells a path locked by another upload
-    /// (423) from a server too busy (503).
+    /// (423) from a server too busy (503), and no room (507) from a size
+    /// over a limit; a 1.0 session hears the codes 1.0 had (503, 413).
     fn refuse(&mut self, e: &StoreError) {
         let code = match e.code {
             ErrorCode::Busy if self.version >= VERSION_1_1 => ErrorCode::Locked,
+            ErrorCode::InsufficientStorage if self.version < VERSION_1_1 => ErrorCode::TooLarge,
             code => code,
         };
         self.send_error(code, &e.message);

@@ -17,6 +17,7 @@ pub fn wkft_error(e: store::Error) -> StoreError {
         ErrorKind::Invalid => ErrorCode::BadRequest,
         ErrorKind::Exists => ErrorCode::Exists,
         ErrorKind::Full => ErrorCode::TooLarge,
+        ErrorKind::NoSpace => ErrorCode::InsufficientStorage,
         ErrorKind::Mismatch => ErrorCode::Mismatch,
         ErrorKind::Busy => ErrorCode::Busy,
         _ => ErrorCode::Internal,

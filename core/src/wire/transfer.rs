@@ -162,6 +162,9 @@ pub enum ErrorCode {
     /// 505 (WKFT/1.1): a `HELLO` version this server does not speak; the
     /// session stays open for another `HELLO`.
     VersionNotSupported,
+    /// 507 (WKFT/1.1): the server has no room for the upload (its disk,
+    /// its quota, or its caps on partials); a 1.0 session gets 413.
+    InsufficientStorage,
     /// A code this side does not know, read by its class: 4xx the request
     /// was refused, 5xx the server failed (WKFT/1.1 clients).
     Other(u16),
@@ -170,7 +173,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side knows, in numeric order.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
@@ -183,6 +186,7 @@ impl ErrorCode {
         ErrorCode::NotImplemented,
         ErrorCode::Busy,
         ErrorCode::VersionNotSupported,
+        ErrorCode::InsufficientStorage,
     ];
 
     /// The number on the wire.
@@ -200,6 +204,7 @@ impl ErrorCode {
             ErrorCode::NotImplemented => 501,
             ErrorCode::Busy => 503,
             ErrorCode::VersionNotSupported => 505,
+            ErrorCode::InsufficientStorage => 507,
             ErrorCode::Other(n) => n,
         }
     }
@@ -236,6 +241,7 @@ impl ErrorCode {
             ErrorCode::NotImplemented => "not implemented",
             ErrorCode::Busy => "busy",
             ErrorCode::VersionNotSupported => "version not supported",
+            ErrorCode::InsufficientStorage => "insufficient storage",
             ErrorCode::Other(n) if n < 500 => "refused",
             ErrorCode::Other(_) => "server error",
         }
