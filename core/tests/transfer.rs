@@ -912,7 +912,10 @@ fn a_long_listing_comes_in_pages_and_a_1_0_session_gets_413() {
 #[test]
 fn no_room_is_507_in_1_1_and_413_in_1_0() {
     for (version, want) in [
-        (wirekit_core::wire::transfer::VERSION_1_1, ErrorCode::InsufficientStorage),
+        (
+            wirekit_core::wire::transfer::VERSION_1_1,
+            ErrorCode::InsufficientStorage,
+        ),
         (wirekit_core::wire::transfer::VERSION, ErrorCode::TooLarge),
     ] {
         let mut s = session(11, 64);
@@ -941,6 +944,9 @@ fn no_room_is_507_in_1_1_and_413_in_1_0() {
         // Room for exactly five more bytes: no leftover stands in the way.
         s.store.mem_mut().set_capacity(Some(45));
         s.local.source = file(5, 4);
-        assert_eq!(s.request(put("small", 5, 0)).unwrap(), [done(5, &file(5, 4))]);
+        assert_eq!(
+            s.request(put("small", 5, 0)).unwrap(),
+            [done(5, &file(5, 4))]
+        );
     }
 }

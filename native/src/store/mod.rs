@@ -12,6 +12,7 @@
 //! Each protocol answers from it through the core's store contract: WKFT/1
 //! through [`wkft`], TFTP through [`tftp`], each a thin adapter.
 
+pub mod space;
 pub mod tftp;
 pub mod wkft;
 
@@ -21,6 +22,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use wirekit_core::transfer::{Entry, ErrorCode, Kind, Stat, StoreError};
 use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH};
@@ -34,7 +36,15 @@ pub struct Store {
     root: PathBuf,
     read_only: bool,
     uploading: Arc<Mutex<BTreeSet<PathBuf>>>,
+    /// Room for uploads and the partials they leave (shared by clones).
+    space: space::Space,
+    /// The WKFT/1 session this clone serves (0: none), for the cap on the
+    /// partials one session leaves behind.
+    session: u64,
 }
+
+/// Session numbers, from 1.
+static SESSIONS: AtomicU64 = AtomicU64::new(1);
 
 fn denied(why: &str) -> StoreError {
     StoreError::new(ErrorCode::Denied, why)
@@ -54,7 +64,10 @@ pub fn store_error(e: &io::Error) -> StoreError {
         }
         io::ErrorKind::ReadOnlyFilesystem => ErrorCode::Denied,
         io::ErrorKind::AlreadyExists => ErrorCode::Exists,
-        io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded => ErrorCode::TooLarge,
+        // A per-file limit (RLIMIT_FSIZE) is the upload's size; a full disk
+        // or a spent disk quota is no room, which may pass (WKFT/1.1's 507).
+        io::ErrorKind::FileTooLarge => ErrorCode::TooLarge,
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => ErrorCode::InsufficientStorage,
         _ => ErrorCode::Internal,
     };
     let mut text = e.to_string().replace(['\r', '\n'], " ");
@@ -113,10 +126,23 @@ impl Store {
             ));
         }
         Ok(Store {
+            space: space::Space::new(&root, space::Limits::default()),
             root,
             read_only,
             uploading: Arc::default(),
+            session: 0,
         })
+    }
+
+    /// The same store with these limits on the room uploads take.
+    pub fn with_limits(mut self, limits: space::Limits) -> Store {
+        self.space = space::Space::new(&self.root, limits);
+        self
+    }
+
+    /// The accounting of the store's room (to sweep it).
+    pub fn space(&self) -> &space::Space {
+        &self.space
     }
 
     /// The root directory, canonical.
@@ -126,7 +152,9 @@ impl Store {
 
     /// A fresh WKFT/1 session's view of the store.
     pub fn session(&self) -> wkft::WkftSession {
-        wkft::WkftSession::new(self.clone())
+        let mut store = self.clone();
+        store.session = SESSIONS.fetch_add(1, Ordering::Relaxed);
+        wkft::WkftSession::new(store)
     }
 
     /// Turns a protocol path into a path on disk inside the root, refusing
@@ -271,11 +299,13 @@ impl Store {
         let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
         let file = match fs::symlink_metadata(&full) {
             Ok(m) if m.is_dir() => return Err(denied("a directory is not deleted")),
-            Ok(_) => fs::remove_file(&full).map(|()| true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Ok(m) => fs::remove_file(&full).map(|()| Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
         .map_err(|e| store_error(&e))?;
+        self.space.removed(&part, file.unwrap_or(0));
+        let file = file.is_some();
         let partial = match fs::remove_file(&part) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
@@ -333,6 +363,8 @@ impl Store {
         }
         let lock = UploadLock::take(&self.uploading, full.clone())?;
         let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
+        // Before the open: no sweep removes the partial from under it.
+        let room = self.space.reserve(&part, size, offset, self.session)?;
         // Read as well as written: a resume reads its kept prefix back.
         let file = if offset == 0 {
             OpenOptions::new()
@@ -364,6 +396,7 @@ impl Store {
             part,
             file,
             replace,
+            room,
             _lock: lock,
         })
     }
@@ -410,6 +443,8 @@ pub struct Upload {
     file: File,
     /// The commit may take the place of a complete file.
     replace: bool,
+    /// The room promised to it.
+    room: space::Reservation,
     _lock: UploadLock,
 }
 
@@ -419,7 +454,9 @@ impl Upload {
         use std::os::unix::fs::FileExt;
         self.file
             .write_all_at(data, offset)
-            .map_err(|e| store_error(&e))
+            .map_err(|e| self.room.write_failed(&self.file, &e))?;
+        self.room.wrote(offset + data.len() as u64);
+        Ok(())
     }
 
     /// Deletes the partial.
@@ -427,22 +464,26 @@ impl Upload {
         if let Err(e) = fs::remove_file(&self.part) {
             tracing::warn!(part = %self.part.display(), "could not remove partial: {e}");
         }
+        self.room.discarded();
     }
 
     /// Checks the partial holds `size` bytes and renames it into place; a
     /// partial that cannot be committed is removed.
     pub fn commit(self, size: u64) -> Result<(), StoreError> {
-        let part = self.part.clone();
         let result = self.rename_into_place(size);
-        if result.is_err()
-            && let Err(e) = fs::remove_file(&part)
-        {
-            tracing::warn!(part = %part.display(), "could not remove partial: {e}");
+        match result {
+            Ok(()) => self.room.committed(size),
+            Err(_) => {
+                if let Err(e) = fs::remove_file(&self.part) {
+                    tracing::warn!(part = %self.part.display(), "could not remove partial: {e}");
+                }
+                self.room.discarded();
+            }
         }
         result
     }
 
-    fn rename_into_place(self, size: u64) -> Result<(), StoreError> {
+    fn rename_into_place(&self, size: u64) -> Result<(), StoreError> {
         self.file.sync_all().map_err(|e| store_error(&e))?;
         let len = self.file.metadata().map_err(|e| store_error(&e))?.len();
         if len != size {
