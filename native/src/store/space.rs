@@ -72,6 +72,11 @@ fn statvfs_free(root: &Path) -> io::Result<(u64, u64)> {
     Ok((v.f_bavail.saturating_mul(block), block))
 }
 
+/// The bytes an upload may still take from the disk holding `root`.
+pub fn free_space(root: &Path) -> io::Result<u64> {
+    statvfs_free(root).map(|(free, _)| free)
+}
+
 /// What the books know of one partial.
 #[derive(Debug)]
 struct Partial {
@@ -105,19 +110,20 @@ fn no_room(text: String) -> StoreError {
     StoreError::new(ErrorCode::InsufficientStorage, text)
 }
 
-/// Bytes as people read them.
+/// Bytes as people read them: exact below a mebibyte, where a rounded
+/// figure would hide how much is missing.
 fn human(n: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    const UNITS: [&str; 3] = ["MiB", "GiB", "TiB"];
+    if n < 1 << 20 {
+        return format!("{n} bytes");
+    }
     let mut unit = 0;
-    let mut v = n as f64;
+    let mut v = n as f64 / f64::from(1 << 20);
     while v >= 1024.0 && unit + 1 < UNITS.len() {
         v /= 1024.0;
         unit += 1;
     }
-    match unit {
-        0 => format!("{n} bytes"),
-        _ => format!("{v:.1} {}", UNITS.get(unit).copied().unwrap_or("TiB")),
-    }
+    format!("{v:.1} {}", UNITS.get(unit).copied().unwrap_or("TiB"))
 }
 
 fn round_up(n: u64, block: u64) -> u64 {
