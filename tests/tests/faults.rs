@@ -529,7 +529,15 @@ fn disk_full() -> Tally {
               timeout 60 sh -c \"echo filled > {d}\") &
              exec \"$0\" serve --json --any-port \"$@\"' \"$0\" \"$@\""
         );
-        let args = ["--root", "ROOT", "--only", "transfer", "--model", model];
+        let args = [
+            "--root",
+            "ROOT",
+            "--only",
+            "transfer,tftp",
+            "--tftp-write",
+            "--model",
+            model,
+        ];
         let root_arg = root.to_string_lossy().into_owned();
         let args = args.map(|a| if a == "ROOT" { root_arg.as_str() } else { a });
         let served = Served::start(&bin, &prelude, &args);
@@ -592,9 +600,33 @@ fn disk_full() -> Tally {
         transfer::get(&o, "keep.bin", &back, Partial::Restart).expect("keep.bin is served");
         t.bytes_lost += exact(&back, &keep);
         t.files_checked += 1;
+        // TFTP announces its size (tsize): too large for the room left is
+        // its disk-full error before any data, and a small upload goes on.
+        let tftp_addr = served.addr("tftp");
+        std::fs::write(work.join("tbig"), &body[..2_000_000]).expect("tbig");
+        let e = tftp::put(tftp_addr, &work.join("tbig"), "t.big", tftp_config(), false)
+            .expect_err("no room for a TFTP upload");
+        let ClientError::Refused(text) = &e else {
+            panic!("{model}: {e}")
+        };
+        assert!(text.contains("disk full"), "{model}: {text}");
+        t.faults += 1;
+        std::fs::write(work.join("tiny"), b"tiny").expect("tiny");
+        tftp::put(
+            tftp_addr,
+            &work.join("tiny"),
+            "t.tiny",
+            tftp_config(),
+            false,
+        )
+        .expect("a small TFTP upload");
+        let back = work.join("tiny.back");
+        transfer::get(&o, "t.tiny", &back, Partial::Restart).expect("t.tiny is served");
+        t.bytes_lost += exact(&back, b"tiny");
+        t.files_checked += 1;
         drop(served);
     }
-    t.note = "a 4 MiB tmpfs filled mid-upload, every model: 507, the partial given back, the next upload stored".into();
+    t.note = "a 4 MiB tmpfs filled mid-upload, WKFT/1.1 and TFTP, every model: 507 (TFTP's disk full), the partial given back, the next upload stored".into();
     t
 }
 

@@ -461,7 +461,10 @@ impl Upload {
 
     /// Deletes the partial.
     pub fn discard(self) {
-        if let Err(e) = fs::remove_file(&self.part) {
+        // Gone already when a full disk's write gave it back.
+        if let Err(e) = fs::remove_file(&self.part)
+            && e.kind() != io::ErrorKind::NotFound
+        {
             tracing::warn!(part = %self.part.display(), "could not remove partial: {e}");
         }
         self.room.discarded();
