@@ -106,3 +106,18 @@ impl<S: Store> Files<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_limit_and_no_room_are_both_tftps_disk_full() {
+        for kind in [ErrorKind::Full, ErrorKind::NoSpace] {
+            let e = tftp_error(store::Error::new(kind, "no"));
+            assert_eq!(e.code, ErrorCode::DiskFull, "{kind:?}");
+        }
+        let e = tftp_error(store::Error::new(ErrorKind::Busy, "busy"));
+        assert_eq!(e.code, ErrorCode::NotDefined);
+    }
+}

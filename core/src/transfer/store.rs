@@ -271,6 +271,16 @@ mod tests {
     }
 
     #[test]
+    fn no_room_is_507_and_507_is_no_room() {
+        let e = wkft_error(store::Error::new(ErrorKind::NoSpace, "disk full"));
+        assert_eq!(e.code, ErrorCode::InsufficientStorage);
+        let back = store::Error::from(e);
+        assert_eq!(back.kind, ErrorKind::NoSpace);
+        let full = wkft_error(store::Error::new(ErrorKind::Full, "too big"));
+        assert_eq!(full.code, ErrorCode::TooLarge);
+    }
+
+    #[test]
     fn refusals_carry_wkft_codes_and_a_failed_write_ends_the_upload() {
         let mut f = Files::new(MemStore::new().with_quota(4));
         let refused = f.answer(Event::BeginUpload {
