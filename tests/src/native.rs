@@ -63,3 +63,56 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A WKFT session typed as with `nc`: request lines out, reply lines in.
+#[derive(Debug)]
+pub struct RawSession {
+    out: std::net::TcpStream,
+    lines: std::io::BufReader<std::net::TcpStream>,
+}
+
+impl RawSession {
+    /// Connects to `addr` and says `HELLO version`.
+    pub fn open(addr: SocketAddr, version: u32) -> RawSession {
+        let s = std::net::TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        let mut raw = RawSession {
+            lines: std::io::BufReader::new(s.try_clone().expect("clone")),
+            out: s,
+        };
+        let hello = raw.say(&format!("HELLO {version}"));
+        assert!(hello.starts_with(&format!("HELLO {version}")), "{hello}");
+        raw
+    }
+
+    /// Sends bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.out.write_all(bytes).expect("send");
+    }
+
+    /// The next reply line, without its line end.
+    pub fn line(&mut self) -> String {
+        use std::io::BufRead;
+        let mut l = String::new();
+        self.lines.read_line(&mut l).expect("a reply");
+        l.trim_end().to_owned()
+    }
+
+    /// Sends a request line, returns the reply line.
+    pub fn say(&mut self, request: &str) -> String {
+        self.send(format!("{request}\n").as_bytes());
+        self.line()
+    }
+
+    /// Sends `body` as `DATA` messages of at most 64 KiB.
+    pub fn data(&mut self, body: &[u8]) {
+        for chunk in body.chunks(65_536) {
+            let mut msg = format!("DATA {}\n", chunk.len()).into_bytes();
+            msg.extend_from_slice(chunk);
+            msg.push(b'\n');
+            self.send(&msg);
+        }
+    }
+}

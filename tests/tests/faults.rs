@@ -23,7 +23,7 @@ use wirekit_core::tftp::client::ClientConfig;
 use wirekit_core::tftp::options::Wishes;
 use wirekit_core::transfer::ErrorCode;
 use wirekit_core::wire::transfer::Digest;
-use wirekit_tests::native::{MODELS, addr, data, opts, start_with};
+use wirekit_tests::native::{MODELS, RawSession, addr, data, opts, start_with};
 use wirekit_tests::process::{
     Guard, Moments, Served, be_wirekit_if_called_so, eventually, names, wirekit_link,
 };
@@ -474,25 +474,6 @@ fn full_disk() -> Tally {
     t
 }
 
-/// One line from a raw WKFT session.
-fn reply(lines: &mut std::io::BufReader<TcpStream>) -> String {
-    use std::io::BufRead;
-    let mut l = String::new();
-    lines.read_line(&mut l).expect("a reply");
-    l.trim_end().to_owned()
-}
-
-/// `DATA` frames of `body` from `from` to `to`, in 64 KiB chunks.
-fn frames(body: &[u8], from: usize, to: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    for chunk in body[from..to].chunks(65_536) {
-        out.extend(format!("DATA {}\n", chunk.len()).as_bytes());
-        out.extend(chunk);
-        out.push(b'\n');
-    }
-    out
-}
-
 /// A disk that is really full (ENOSPC): the server runs in a user and mount
 /// namespace of its own (`unshare -Urm`) with its root on a 4 MiB tmpfs. An
 /// upload too large for the free space is refused before `READY`; one that
@@ -550,52 +531,42 @@ fn disk_full() -> Tally {
         let keep = data(100_000, 3);
         std::fs::write(work.join("keep"), &keep).expect("keep");
         transfer::put(&o, &work.join("keep"), "keep.bin", Partial::Keep).expect("keep.bin");
-        let s = TcpStream::connect(o.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(20)))
-            .expect("timeout");
-        let mut lines = std::io::BufReader::new(s.try_clone().expect("clone"));
-        let mut out = s;
-        let mut say = |out: &mut TcpStream, line: &str| {
-            out.write_all(format!("{line}\n").as_bytes()).expect("send");
-            reply(&mut lines)
-        };
-        assert!(say(&mut out, "HELLO 2").starts_with("HELLO 2"));
-        let too_big = say(&mut out, "PUT huge 5000000");
+        let mut s = RawSession::open(o.addr, 2);
+        let too_big = s.say("PUT huge 5000000");
         assert!(
             too_big.starts_with("ERR 507 not enough free space"),
             "{model}: {too_big}"
         );
         t.faults += 1;
         let body = data(3_000_000, 4);
-        assert_eq!(say(&mut out, "PUT big 3000000"), "READY 0", "{model}");
-        out.write_all(&frames(&body, 0, 1 << 20))
-            .expect("a first MiB");
+        assert_eq!(s.say("PUT big 3000000"), "READY 0", "{model}");
+        s.data(&body[..1 << 20]);
         // Another writer takes 2.5 MiB of the 4: the rest cannot fit.
         std::fs::write(&go, b"!").expect("start the filler");
         let filled = std::fs::read_to_string(&done).expect("the filler is done");
         assert_eq!(filled.trim(), "filled");
         t.faults += 1;
-        out.write_all(&frames(&body, 1 << 20, body.len()))
-            .expect("the rest (read and dropped by the server)");
+        // The rest, read and dropped by the server.
+        s.data(&body[1 << 20..]);
         let digest = Digest::of(&body);
-        let full = say(&mut out, &format!("DONE {digest}"));
+        let full = s.say(&format!("DONE {digest}"));
         assert!(
             full.starts_with("ERR 507 the disk is full: nothing of this upload is kept"),
             "{model}: {full}"
         );
-        assert_eq!(say(&mut out, "STAT big"), "ERR 404 not found", "{model}");
+        assert_eq!(s.say("STAT big"), "ERR 404 not found", "{model}");
         // The session goes on, and the room the partial held is back.
-        assert_eq!(say(&mut out, "PUT small 5"), "READY 0", "{model}");
+        assert_eq!(s.say("PUT small 5"), "READY 0", "{model}");
         let small = Digest::of(b"small");
-        out.write_all(b"DATA 5\nsmall\n").expect("data");
+        s.data(b"small");
         assert_eq!(
-            say(&mut out, &format!("DONE {small}")),
+            s.say(&format!("DONE {small}")),
             format!("STORED 5 {small}"),
             "{model}"
         );
         t.files_checked += 1;
         // The iterative model serves one session at a time.
-        assert_eq!(say(&mut out, "QUIT"), "BYE");
+        assert_eq!(s.say("QUIT"), "BYE");
         let back = work.join("keep.back");
         transfer::get(&o, "keep.bin", &back, Partial::Restart).expect("keep.bin is served");
         t.bytes_lost += exact(&back, &keep);

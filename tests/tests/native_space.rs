@@ -4,8 +4,6 @@
 //! full disk itself (ENOSPC mid-upload) is in `faults.rs`, which can give a
 //! server a small filesystem of its own.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 use wirekit::client::transfer::{self, Partial};
@@ -14,57 +12,20 @@ use wirekit::server::Running;
 use wirekit::services::{Proto, Service};
 use wirekit::store::space::{Limits, free_space};
 use wirekit_core::transfer::ErrorCode;
-use wirekit_tests::native::{addr, data, opts, start_with};
+use wirekit_tests::native::{RawSession, addr, data, opts, start_with};
 
 const TIB: u64 = 1 << 40;
 
-/// A raw session typed as with `nc`, speaking `version`.
-struct Raw {
-    out: TcpStream,
-    lines: BufReader<TcpStream>,
+/// A raw session with the server `r`, speaking `version`.
+fn raw(r: &Running, version: u32) -> RawSession {
+    RawSession::open(addr(r, Service::Transfer, Proto::Tcp), version)
 }
 
-impl Raw {
-    fn open(r: &Running, version: u32) -> Raw {
-        let s = TcpStream::connect(addr(r, Service::Transfer, Proto::Tcp)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(20)))
-            .expect("timeout");
-        let mut raw = Raw {
-            lines: BufReader::new(s.try_clone().expect("clone")),
-            out: s,
-        };
-        let hello = raw.say(&format!("HELLO {version}"));
-        assert!(hello.starts_with(&format!("HELLO {version}")), "{hello}");
-        raw
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.out.write_all(bytes).expect("send");
-    }
-
-    fn line(&mut self) -> String {
-        let mut l = String::new();
-        self.lines.read_line(&mut l).expect("a reply");
-        l.trim_end().to_owned()
-    }
-
-    /// Sends a request line, returns the reply line.
-    fn say(&mut self, request: &str) -> String {
-        self.send(format!("{request}\n").as_bytes());
-        self.line()
-    }
-
-    /// Starts an upload and leaves it after `kept` bytes: the connection
-    /// ends, so the server keeps the partial.
-    fn abandon(mut self, path: &str, size: u64, kept: usize) {
-        assert_eq!(self.say(&format!("PUT {path} {size}")), "READY 0");
-        let mut msg = format!("DATA {kept}\n").into_bytes();
-        msg.extend(data(kept, 1));
-        msg.push(b'\n');
-        self.send(&msg);
-        // A STAT from another session would race the write; the partial's
-        // bytes are not what these tests count, only that it is kept.
-    }
+/// Starts an upload and leaves it after `kept` bytes: the connection ends,
+/// so the server keeps the partial.
+fn abandon(mut s: RawSession, path: &str, size: u64, kept: usize) {
+    assert_eq!(s.say(&format!("PUT {path} {size}")), "READY 0");
+    s.data(&data(kept, 1));
 }
 
 fn root() -> tempfile::TempDir {
@@ -91,13 +52,13 @@ fn a_put_larger_than_the_free_space_is_refused_before_ready() {
     let r = server(dir.path(), Limits::default());
     let free = free_space(dir.path()).expect("statvfs");
     assert!(free < TIB, "this test needs less than 1 TiB free");
-    let mut v11 = Raw::open(&r, 2);
+    let mut v11 = raw(&r, 2);
     let reply = v11.say(&format!("PUT huge {TIB}"));
     assert!(
         reply.starts_with("ERR 507 not enough free space: 1.0 TiB needed"),
         "{reply}"
     );
-    let mut v10 = Raw::open(&r, 1);
+    let mut v10 = raw(&r, 1);
     let reply = v10.say(&format!("PUT huge {TIB}"));
     assert!(
         reply.starts_with("ERR 413 not enough free space"),
@@ -117,7 +78,7 @@ fn partials_are_capped_in_number_and_announced_bytes() {
     let dir = root();
     let r = server(dir.path(), Limits::default());
     for i in 0..300 {
-        let reply = Raw::open(&r, 2).say(&format!("PUT p{i} {TIB}"));
+        let reply = raw(&r, 2).say(&format!("PUT p{i} {TIB}"));
         assert!(reply.starts_with("ERR 507 "), "{i}: {reply}");
     }
     assert!(wirekit_tests::process::names(dir.path()).is_empty());
@@ -130,13 +91,13 @@ fn partials_are_capped_in_number_and_announced_bytes() {
     };
     let r = server(dir.path(), limits);
     for name in ["a", "b", "c"] {
-        Raw::open(&r, 2).abandon(name, 1000, 10);
+        abandon(raw(&r, 2), name, 1000, 10);
     }
     let kept = wirekit_tests::process::eventually(Duration::from_secs(10), || {
         ["a", "b", "c"].iter().all(|n| has_partial(dir.path(), n))
     });
     assert!(kept, "three partials kept");
-    let mut s = Raw::open(&r, 2);
+    let mut s = raw(&r, 2);
     assert_eq!(
         s.say("PUT d 1000"),
         "ERR 507 3 unfinished uploads are kept, the most this server allows; resume or DELETE one"
@@ -149,7 +110,7 @@ fn partials_are_capped_in_number_and_announced_bytes() {
     drop(t);
     settle(&r, "DELETE d", "OK");
     // Announced bytes: a (being resumed) and c, 1000 each; 1 MiB in all.
-    let mut u = Raw::open(&r, 2);
+    let mut u = raw(&r, 2);
     assert_eq!(
         u.say("PUT e 1046577"),
         "ERR 507 unfinished uploads announce 2000 bytes already; at most 1.0 MiB in all"
@@ -160,9 +121,9 @@ fn partials_are_capped_in_number_and_announced_bytes() {
 
 /// Opens sessions until `request` is answered `want` (a path another
 /// session just left is locked for a moment); returns that session.
-fn settle(r: &Running, request: &str, want: &str) -> Raw {
+fn settle(r: &Running, request: &str, want: &str) -> RawSession {
     for _ in 0..200 {
-        let mut s = Raw::open(r, 2);
+        let mut s = raw(r, 2);
         let got = s.say(request);
         if got == want {
             return s;
@@ -252,10 +213,10 @@ fn abandoned_partials_expire_and_one_being_written_does_not() {
         },
     );
     // An upload begins, then pauses for three TTLs before its last bytes.
-    let mut live = Raw::open(&r, 2);
+    let mut live = raw(&r, 2);
     assert_eq!(live.say("PUT live 6"), "READY 0");
-    live.send(b"DATA 3\nabc\n");
-    Raw::open(&r, 2).abandon("left", 9, 4);
+    live.data(b"abc");
+    abandon(raw(&r, 2), "left", 9, 4);
     let gone = wirekit_tests::process::eventually(Duration::from_secs(10), || {
         !d.join(".fresh.wkpart").exists()
     });
@@ -266,7 +227,7 @@ fn abandoned_partials_expire_and_one_being_written_does_not() {
         "an upload in progress keeps its partial"
     );
     assert!(!has_partial(d, "left"), "an abandoned one does not");
-    live.send(b"DATA 3\ndef\n");
+    live.data(b"def");
     let digest = wirekit_core::wire::transfer::Digest::of(b"abcdef");
     assert_eq!(
         live.say(&format!("DONE {digest}")),
