@@ -473,9 +473,14 @@ impl Upload {
     /// Checks the partial holds `size` bytes and renames it into place; a
     /// partial that cannot be committed is removed.
     pub fn commit(self, size: u64) -> Result<(), StoreError> {
+        // The bytes a replacing commit frees, for the quota's count.
+        let replaced = match self.replace {
+            true => fs::metadata(&self.final_path).map_or(0, |m| m.len()),
+            false => 0,
+        };
         let result = self.rename_into_place(size);
         match result {
-            Ok(()) => self.room.committed(size),
+            Ok(()) => self.room.committed(size, replaced),
             Err(_) => {
                 if let Err(e) = fs::remove_file(&self.part) {
                     tracing::warn!(part = %self.part.display(), "could not remove partial: {e}");

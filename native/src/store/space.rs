@@ -93,7 +93,8 @@ struct Books {
     /// Partials by their path on disk.
     partials: BTreeMap<PathBuf, Partial>,
     /// Bytes of complete files: the last sweep's count, plus commits and
-    /// less deletions since.
+    /// less deletions since (a commit during a sweep's walk may be missed
+    /// until the next sweep).
     files: u64,
 }
 
@@ -287,6 +288,10 @@ impl Space {
                 }
                 continue;
             }
+            // Committed or deleted since the walk saw it: not a partial now.
+            if !live && !path.exists() {
+                continue;
+            }
             books.partials.entry(path).or_insert(Partial {
                 announced: len,
                 owner: None,
@@ -366,11 +371,12 @@ impl Reservation {
         }
     }
 
-    /// The partial became a complete file of `size` bytes.
-    pub fn committed(self, size: u64) {
+    /// The partial became a complete file of `size` bytes, in the place of
+    /// one of `replaced` bytes (0: none).
+    pub fn committed(self, size: u64, replaced: u64) {
         if self.open.swap(false, Ordering::Relaxed) {
             let mut books = self.space.books();
-            books.files = books.files.saturating_add(size);
+            books.files = books.files.saturating_add(size).saturating_sub(replaced);
             books.partials.remove(&self.part);
         }
     }
@@ -536,8 +542,16 @@ mod tests {
             "507 over the quota: 400 bytes of 1000 bytes left"
         );
         let a = s.reserve(&part(d, "a"), 300, 0, 1).expect("fits");
-        a.committed(300);
+        a.committed(300, 0);
         assert!(code(s.reserve(&part(d, "b"), 101, 0, 1)).starts_with("507 over the quota"));
+        // A replacing upload needs room beside the file until it commits;
+        // replacing the 300 bytes with 50 then gives 250 back.
+        let a = s.reserve(&part(d, "a"), 50, 0, 1).expect("fits");
+        a.committed(50, 300);
+        assert_eq!(
+            code(s.reserve(&part(d, "b"), 351, 0, 1)),
+            "507 over the quota: 350 bytes of 1000 bytes left"
+        );
         s.removed(&part(d, "f"), 600);
         assert_eq!(code(s.reserve(&part(d, "b"), 101, 0, 1)), "reserved");
     }
