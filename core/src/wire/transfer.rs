@@ -137,6 +137,20 @@ pub struct Stat {
     pub kind: Kind,
     /// Bytes in the file, or kept of a partial; 0 for a directory.
     pub size: u64,
+    /// *(1.1)* A complete file's version, as `FILE` would name it.
+    #[serde(default)]
+    pub version: Option<Version>,
+}
+
+impl Stat {
+    /// What is there, with no version.
+    pub const fn of(kind: Kind, size: u64) -> Stat {
+        Stat {
+            kind,
+            size,
+            version: None,
+        }
+    }
 }
 
 /// One line of a listing.
@@ -183,6 +197,9 @@ pub enum ErrorCode {
     /// 505 (WKFT/1.1): a `HELLO` version this server does not speak; the
     /// session stays open for another `HELLO`.
     VersionNotSupported,
+    /// 507 (WKFT/1.1): the server has no room for the upload (its disk,
+    /// its quota, or its caps on partials); a 1.0 session gets 413.
+    InsufficientStorage,
     /// A code this side does not know, read by its class: 4xx the request
     /// was refused, 5xx the server failed (WKFT/1.1 clients).
     Other(u16),
@@ -191,7 +208,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side knows, in numeric order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
@@ -205,6 +222,7 @@ impl ErrorCode {
         ErrorCode::NotImplemented,
         ErrorCode::Busy,
         ErrorCode::VersionNotSupported,
+        ErrorCode::InsufficientStorage,
     ];
 
     /// The number on the wire.
@@ -223,6 +241,7 @@ impl ErrorCode {
             ErrorCode::NotImplemented => 501,
             ErrorCode::Busy => 503,
             ErrorCode::VersionNotSupported => 505,
+            ErrorCode::InsufficientStorage => 507,
             ErrorCode::Other(n) => n,
         }
     }
@@ -260,6 +279,7 @@ impl ErrorCode {
             ErrorCode::NotImplemented => "not implemented",
             ErrorCode::Busy => "busy",
             ErrorCode::VersionNotSupported => "version not supported",
+            ErrorCode::InsufficientStorage => "insufficient storage",
             ErrorCode::Other(n) if n < 500 => "refused",
             ErrorCode::Other(_) => "server error",
         }
@@ -679,6 +699,7 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
         "STAT" => Reply::Stat(Stat {
             kind: kind(w.required()?)?,
             size: number(w.required()?)?,
+            version: w.next().map(version).transpose()?,
         }),
         "FILE" => Reply::File {
             size: number(w.required()?)?,
@@ -931,7 +952,13 @@ impl Reply {
                     .word(name)
                     .end();
             }
-            Reply::Stat(s) => l.word("STAT").word(s.kind.word()).word(s.size).end(),
+            Reply::Stat(s) => {
+                let l = l.word("STAT").word(s.kind.word()).word(s.size);
+                if let Some(v) = s.version {
+                    l.word(v);
+                }
+                l.end();
+            }
             Reply::File {
                 size,
                 offset,

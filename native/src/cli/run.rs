@@ -12,6 +12,7 @@ use crate::client::{ClientError, Target};
 use crate::client::{echo, nc, time};
 use crate::server::{self, Config};
 use crate::services::Service;
+use crate::store::space::Limits;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wirekit_core::timestamp::Service as Clock;
@@ -572,6 +573,13 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
             .collect();
     }
     config.read_only = a.read_only;
+    config.space = Limits {
+        quota: a.quota,
+        max_partials: a.max_partials,
+        max_partial_bytes: a.max_partial_bytes,
+        partial_ttl: a.partial_ttl,
+        ..Limits::default()
+    };
     config.max_conns = a.max_conns;
     config.idle_timeout = a.idle_timeout;
     config.model = a.model;
