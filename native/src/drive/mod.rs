@@ -60,6 +60,12 @@ pub const BUF_SIZE: usize = 64 * 1024;
 /// How often a waiting loop looks at the stop flag.
 pub const STOP_CHECK: Duration = Duration::from_millis(200);
 
+/// How long a server's finished connection reads and drops what its peer
+/// still sends before it closes (see [`blocking::linger`]): time for a client
+/// mid-upload to read the error that ended it, which it does within a round
+/// trip, and short enough that the iterative model's next client hardly waits.
+pub const LINGER: Duration = Duration::from_secs(2);
+
 /// How many UDP peers a datagram socket remembers at once. A peer's id is
 /// needed only between its request and the reply, so old ones are reused.
 pub const MAX_DATAGRAM_PEERS: usize = 4096;

@@ -1,24 +1,40 @@
 //! The WKFT/1 adapter of the sandboxed store: the core's adapter
 //! ([`wirekit_core::transfer::store::Files`]) over the disk, as the handler
-//! of a server session, with the server's log lines.
+//! of a server session, with the server's log lines. The answers that can
+//! take long (they hash a file) are worked out on the server's
+//! [`Pool`], so that they hold up no other connection.
 
 use crate::endpoint::Handler;
 use crate::store::Store;
+use crate::work::{Answers, Offload, Pool};
+use std::task::{Context, Poll};
 use wirekit_core::Now;
 use wirekit_core::transfer::server::{Command, Event, Server};
 use wirekit_core::transfer::store::Files;
 
-/// One connection's use of the store: the file it reads, the upload it
-/// writes.
+// ANCHOR: is_slow
+/// The events whose answer may read a whole file: a resumed `GET` with no
+/// cached digest hashes the file up to its offset, a resumed `PUT` hashes
+/// the kept prefix for `READY`, a commit hashes the partial as stored.
+pub fn is_slow(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::OpenRead { .. }
+            | Event::BeginUpload {
+                offset: 1..,
+                ..
+            }
+            | Event::CommitUpload { .. }
+    )
+}
+// ANCHOR_END: is_slow
+
+/// The store as one connection uses it: the file it reads, the upload it
+/// writes. It travels to a worker with each slow event.
 #[derive(Debug)]
-pub struct WkftSession(Files<Store>);
+pub struct Use(Files<Store>);
 
-impl WkftSession {
-    /// A session on `store`.
-    pub fn new(store: Store) -> Self {
-        WkftSession(Files::new(store))
-    }
-
+impl Use {
     /// Answers one event; `None` when no answer is due.
     pub fn answer(&mut self, event: Event) -> Option<Command> {
         let committing = match &event {
@@ -48,20 +64,64 @@ impl WkftSession {
     }
 }
 
-impl Handler<Server> for WkftSession {
-    fn on_event(&mut self, _now: Now, event: Event, commands: &mut Vec<Command>) -> Option<String> {
-        commands.extend(self.answer(event));
-        None
+impl Answers<Server> for Use {
+    fn answer(&mut self, event: Event, cmds: &mut Vec<Command>) {
+        cmds.extend(Use::answer(self, event));
     }
 
-    fn on_close(&mut self, _now: Now) {
+    fn is_slow(&self, event: &Event) -> bool {
+        is_slow(event)
+    }
+
+    fn close(&mut self) {
         self.0.close();
     }
 }
 
-impl Drop for WkftSession {
+impl Drop for Use {
     fn drop(&mut self) {
-        // However the session ends, an upload's partial stays for a resume.
+        // However the session ends (on a worker, too), an upload's partial
+        // stays for a resume.
         self.0.close();
+    }
+}
+
+/// One connection's handler: the store's answers, the slow ones late from
+/// a pool.
+#[derive(Debug)]
+pub struct WkftSession(Offload<Use, Command>);
+
+impl WkftSession {
+    /// A session on `store` that answers every event at once.
+    pub fn new(store: Store) -> Self {
+        WkftSession(Offload::new(Use(Files::new(store)), None))
+    }
+
+    /// A session on `store` whose slow answers run on `pool`.
+    pub fn with_pool(store: Store, pool: Pool) -> Self {
+        WkftSession(Offload::new(Use(Files::new(store)), Some(pool)))
+    }
+}
+
+impl Handler<Server> for WkftSession {
+    fn on_event(&mut self, now: Now, event: Event, commands: &mut Vec<Command>) -> Option<String> {
+        self.0.on_event(now, event, commands)
+    }
+
+    fn pending(&self) -> bool {
+        Handler::<Server>::pending(&self.0)
+    }
+
+    fn poll_answer(
+        &mut self,
+        now: Now,
+        cx: &mut Context<'_>,
+        cmds: &mut Vec<Command>,
+    ) -> Poll<Option<String>> {
+        self.0.poll_answer(now, cx, cmds)
+    }
+
+    fn on_close(&mut self, now: Now) {
+        Handler::<Server>::on_close(&mut self.0, now);
     }
 }
