@@ -221,9 +221,9 @@ where
     }
 
     /// Answers every pending event, each one's commands before the next
-    /// event; returns whether there were any. Stops at an event whose
-    /// answer the handler owes (see [`Hosted::waiting`]): later events wait
-    /// in the machine, so that answers stay in order.
+    /// event; returns whether there were any, or a late answer came. Stops
+    /// at an event whose answer the handler owes (see [`Hosted::waiting`]):
+    /// later events wait in the machine, so that answers stay in order.
     pub fn pump(&mut self, now: Now) -> bool {
         let mut any = false;
         // A late answer that is ready already is taken here too. The
@@ -238,6 +238,8 @@ where
             {
                 return false;
             }
+            // The answer may have given the machine output to send.
+            any = true;
         }
         while let Some(ev) = self.machine.poll_event() {
             any = true;
@@ -483,16 +485,17 @@ mod tests {
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         assert!(h.poll_local(now(), &mut cx).is_ready());
         assert_eq!(sent(&mut h), "STAT file 5\n");
-        // The second STAT is owed in turn.
+        // The second STAT is owed in turn. A driver that only asks for
+        // output (the poll loop, woken) gets the late answer's reply too.
+        assert!(h.waiting());
+        h.handler_mut().release = true;
+        let replies = sent(&mut h);
+        assert!(replies.starts_with("ERR 404"), "{replies}");
         assert!(h.waiting());
         h.handler_mut().release = true;
         assert!(h.poll_local(now(), &mut cx).is_ready());
-        h.handler_mut().release = true;
-        assert!(h.poll_local(now(), &mut cx).is_ready());
         assert!(!h.waiting());
-        let replies = sent(&mut h);
-        assert!(replies.starts_with("ERR 404"), "{replies}");
-        assert!(replies.ends_with("STAT file 5\n"), "{replies}");
+        assert_eq!(sent(&mut h), "STAT file 5\n");
         assert_eq!(h.handler().answered, ["stat", "stat", "stat"]);
         let mut notes = Vec::new();
         h.take_notes(&mut notes);

@@ -6,9 +6,15 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wirekit::drive::Model;
+use wirekit::drive::{self, Bound, Limits, Model, Serve, Served};
+use wirekit::endpoint::{Endpoint, Hosted};
 use wirekit::services::{Proto, Service};
-use wirekit_tests::native::{MODELS, addr, start_with};
+use wirekit::work::{Answers, Offload, Pool};
+use wirekit_core::Now;
+use wirekit_core::store::mem::MemStore;
+use wirekit_core::transfer::server::{Command, Event, Server};
+use wirekit_core::transfer::store::Files;
+use wirekit_tests::native::{addr, start_with};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -78,4 +84,136 @@ fn fatal_error_reaches_a_client_still_sending_poll() {
 #[test]
 fn fatal_error_reaches_a_client_still_sending_iterative() {
     fatal_error_reaches_a_client_still_sending(Model::Iterative);
+}
+
+/// How long the synthetic slow answer takes.
+const SLOW: Duration = Duration::from_secs(2);
+
+/// A WKFT session over memory whose `STAT slow` takes [`SLOW`] to answer,
+/// on the pool: a stand-in for hashing a large file.
+#[derive(Debug)]
+struct SlowStat(Files<MemStore>);
+
+impl Answers<Server> for SlowStat {
+    fn answer(&mut self, event: Event, cmds: &mut Vec<Command>) {
+        if self.is_slow(&event) {
+            std::thread::sleep(SLOW);
+        }
+        cmds.extend(self.0.answer(event));
+    }
+
+    fn is_slow(&self, event: &Event) -> bool {
+        matches!(event, Event::Stat { path } if path == "slow")
+    }
+
+    fn close(&mut self) {
+        self.0.close();
+    }
+}
+
+#[derive(Debug)]
+struct SlowService {
+    store: MemStore,
+    pool: Pool,
+}
+
+impl Serve for SlowService {
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+
+    fn stream(&self, _now: Now) -> Box<dyn Endpoint> {
+        let files = SlowStat(Files::new(self.store.clone()));
+        let handler = Offload::new(files, Some(self.pool.clone()));
+        Box::new(Hosted::new(Server::new(), handler))
+    }
+
+    fn datagram(&self) -> Option<Served> {
+        None
+    }
+}
+
+/// Three listeners of the slow service under `model`, on `runtime`.
+fn serve_slow(model: Model, runtime: &str) -> (drive::Serving, Vec<SocketAddr>) {
+    let mut store = MemStore::new();
+    store.insert("slow", bytes::Bytes::from_static(b"late"));
+    store.insert("fast", bytes::Bytes::from_static(b"at once"));
+    let service: Arc<dyn Serve> = Arc::new(SlowService {
+        store,
+        pool: Pool::new(2).expect("pool"),
+    });
+    let mut bound = Bound::default();
+    let mut addrs = Vec::new();
+    for _ in 0..3 {
+        let l = drive::listen(SocketAddr::from(([127, 0, 0, 1], 0))).expect("listen");
+        addrs.push(l.local_addr().expect("addr"));
+        bound.tcp.push((Arc::clone(&service), l));
+    }
+    let limits = Limits {
+        idle: Duration::from_secs(30),
+        max_conns: 64,
+    };
+    let rt = wirekit::runtime::by_name(runtime).expect("a runtime of this build");
+    let serving = drive::serve(model, bound, limits, rt).expect("serve");
+    (serving, addrs)
+}
+
+// ANCHOR: slow_answer
+/// Two sessions each ask a question that takes 2 s to answer (on a pool of
+/// two workers); a third session's `HELLO` and `STAT` are answered before
+/// either slow answer comes. Under `iterative` a listener serves one client
+/// at a time, so each session has a listener of its own there; everywhere
+/// else they share one.
+fn slow_answers_hold_up_no_other_session(model: Model, runtime: &str) {
+    let (_serving, addrs) = serve_slow(model, runtime);
+    let own = |i: usize| addrs[if model == Model::Iterative { i } else { 0 }];
+    let asked = Instant::now();
+    let mut slow = Vec::new();
+    for i in 0..2 {
+        let (mut s, mut rd) = connect(own(i));
+        s.write_all(b"HELLO 1\nSTAT slow\n").expect("write");
+        assert_eq!(line(&mut rd).expect("hello"), "HELLO 1", "{model:?}");
+        slow.push((s, rd));
+    }
+    let (mut s, mut rd) = connect(own(2));
+    s.write_all(b"HELLO 1\nSTAT fast\n").expect("write");
+    assert_eq!(line(&mut rd).expect("hello"), "HELLO 1", "{model:?}");
+    assert_eq!(line(&mut rd).expect("stat"), "STAT file 7", "{model:?}");
+    let fast = asked.elapsed();
+    for (mut s, mut rd) in slow {
+        assert_eq!(line(&mut rd).expect("stat"), "STAT file 4", "{model:?}");
+        // Later requests were held behind the slow one, and answered after it.
+        s.write_all(b"STAT fast\nQUIT\n").expect("write");
+        assert_eq!(line(&mut rd).expect("stat"), "STAT file 7", "{model:?}");
+        assert_eq!(line(&mut rd).expect("bye"), "BYE", "{model:?}");
+    }
+    let slowest = asked.elapsed();
+    assert!(slowest >= SLOW, "{model:?}: the slow answers took {slowest:?}");
+    assert!(
+        fast < SLOW / 2,
+        "{model:?} on {runtime}: the quick session waited {fast:?} behind the slow ones"
+    );
+}
+// ANCHOR_END: slow_answer
+
+#[test]
+fn slow_answers_hold_up_no_other_session_async() {
+    for runtime in wirekit::runtime::available() {
+        slow_answers_hold_up_no_other_session(Model::Async, runtime);
+    }
+}
+
+#[test]
+fn slow_answers_hold_up_no_other_session_threads() {
+    slow_answers_hold_up_no_other_session(Model::Threads, wirekit::runtime::DEFAULT);
+}
+
+#[test]
+fn slow_answers_hold_up_no_other_session_poll() {
+    slow_answers_hold_up_no_other_session(Model::Poll, wirekit::runtime::DEFAULT);
+}
+
+#[test]
+fn slow_answers_hold_up_no_other_session_iterative() {
+    slow_answers_hold_up_no_other_session(Model::Iterative, wirekit::runtime::DEFAULT);
 }
