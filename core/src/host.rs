@@ -474,7 +474,12 @@ mod tests {
             },
         );
         assert_eq!(sent(&mut h), "");
-        assert!(h.handler().waker.as_ref().is_some_and(|w| w.will_wake(&waker)));
+        assert!(
+            h.handler()
+                .waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(&waker))
+        );
 
         // The work ends elsewhere: it wakes the driver, which takes the
         // answer, and the requests held behind it are answered in order.

@@ -8,9 +8,9 @@
 //! driven through [`Endpoint`] without the driver knowing which protocol
 //! runs.
 
+use std::task::{Context, Poll};
 use wirekit_core::host::{Accepted, Listen, Load};
 pub use wirekit_core::host::{Handler, Hosted};
-use std::task::{Context, Poll};
 use wirekit_core::{Input, Instant, Machine, Now, Transmit};
 
 // ANCHOR: endpoint

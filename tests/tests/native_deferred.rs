@@ -188,7 +188,10 @@ fn slow_answers_hold_up_no_other_session(model: Model, runtime: &str) {
         assert_eq!(line(&mut rd).expect("bye"), "BYE", "{model:?}");
     }
     let slowest = asked.elapsed();
-    assert!(slowest >= SLOW, "{model:?}: the slow answers took {slowest:?}");
+    assert!(
+        slowest >= SLOW,
+        "{model:?}: the slow answers took {slowest:?}"
+    );
     assert!(
         fast < SLOW / 2,
         "{model:?} on {runtime}: the quick session waited {fast:?} behind the slow ones"
@@ -217,7 +220,6 @@ fn slow_answers_hold_up_no_other_session_poll() {
 fn slow_answers_hold_up_no_other_session_iterative() {
     slow_answers_hold_up_no_other_session(Model::Iterative, wirekit::runtime::DEFAULT);
 }
-
 
 // ANCHOR: resume_probe
 /// Issue #16's probe: two `GET`s of a large sparse file resumed at its end

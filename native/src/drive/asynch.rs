@@ -223,7 +223,12 @@ async fn read_or_sleep(
             *last = std::time::Instant::now();
             Ok(true)
         }
-        Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+            ) =>
+        {
             Ok(false)
         }
         Err(e) => Err(e),

@@ -206,9 +206,8 @@ impl Loop {
                     self.conn(key, readable, writable, &mut buf);
                 }
             }
-            let woken = std::mem::take(
-                &mut *self.woken.lock().unwrap_or_else(PoisonError::into_inner),
-            );
+            let woken =
+                std::mem::take(&mut *self.woken.lock().unwrap_or_else(PoisonError::into_inner));
             for key in woken {
                 self.conn(key, false, true, &mut buf);
             }

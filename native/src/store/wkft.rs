@@ -20,10 +20,7 @@ pub fn is_slow(event: &Event) -> bool {
     matches!(
         event,
         Event::OpenRead { .. }
-            | Event::BeginUpload {
-                offset: 1..,
-                ..
-            }
+            | Event::BeginUpload { offset: 1.., .. }
             | Event::CommitUpload { .. }
     )
 }
