@@ -29,32 +29,17 @@ pub enum Ending {
 }
 
 /// Runs one connection until the endpoint is done, the peer goes quiet for
-/// `idle`, or `stop` is set. The socket is closed on return.
+/// `idle`, or `stop` is set. The socket is closed on return; a server's
+/// (`lingers`) first lingers (see [`linger`]) when its endpoint is done.
 pub fn run_stream(
     stream: &mut TcpStream,
     ep: &mut dyn Endpoint,
-    clock: &Clock,
-    idle: Duration,
-    stop: &AtomicBool,
+    (clock, idle, stop): (&Clock, Duration, &AtomicBool),
+    lingers: bool,
 ) -> io::Result<Ending> {
     let result = stream_loop(stream, ep, clock, idle, stop);
     ep.close(clock.now());
-    let _ = stream.shutdown(Shutdown::Both);
-    result
-}
-
-/// [`run_stream`] for a server's connection: once the endpoint is done it
-/// lingers (see [`linger`]) before the socket closes.
-pub fn serve_stream(
-    stream: &mut TcpStream,
-    ep: &mut dyn Endpoint,
-    clock: &Clock,
-    idle: Duration,
-    stop: &AtomicBool,
-) -> io::Result<Ending> {
-    let result = stream_loop(stream, ep, clock, idle, stop);
-    ep.close(clock.now());
-    if matches!(result, Ok(Ending::Done)) {
+    if lingers && matches!(result, Ok(Ending::Done)) {
         linger(stream, stop);
     }
     let _ = stream.shutdown(Shutdown::Both);
@@ -86,18 +71,20 @@ pub fn linger(stream: &mut TcpStream, stop: &AtomicBool) {
         match stream.read(&mut buf) {
             Ok(0) => return,
             Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if timed_out(&e) => {}
             Err(_) => return,
         }
     }
 }
 // ANCHOR_END: linger
+
+/// A read with a timeout that only ran out (or was interrupted): wait on.
+fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
 
 /// Wakes a thread parked in [`wait_local`].
 struct Unpark(std::thread::Thread);
@@ -200,13 +187,7 @@ fn stream_loop(
                     );
                     continue;
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if timed_out(&e) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -288,13 +269,7 @@ pub fn datagram_loop<E: Endpoint + ?Sized>(
                 let bytes = buf.get(..n).unwrap_or_default();
                 ep.input(clock.now(), Input::Data { from, bytes });
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if timed_out(&e) => {}
             // Linux reports an earlier send's ICMP error (a peer's port
             // closed) on the next call: keep going, the machine's own retry
             // schedule decides when to give up.

@@ -3,7 +3,7 @@
 //! at once; iteratively, a listener serves one client to the end before it
 //! accepts the next — the classic tutorials' first server, and its weakness on show.
 
-use super::blocking::{Until, run_child, run_datagram, run_per_request, serve_stream};
+use super::blocking::{Until, run_child, run_datagram, run_per_request, run_stream};
 use super::{Bound, Child, PeerTable, STOP_CHECK, Serve, Served, Shared};
 use crate::endpoint::Endpoint;
 use std::io::{self, Write};
@@ -125,13 +125,9 @@ fn serve_one(mut stream: TcpStream, mut ep: Box<dyn Endpoint>, service: &str, sh
         tracing::warn!("socket: {e}");
         return;
     }
-    match serve_stream(
-        &mut stream,
-        ep.as_mut(),
-        &shared.clock,
-        shared.limits.idle,
-        &shared.stop,
-    ) {
+    let limits = (&shared.clock, shared.limits.idle, &shared.stop);
+    // A server's connection lingers: the client may still be sending.
+    match run_stream(&mut stream, ep.as_mut(), limits, true) {
         Ok(ending) => tracing::debug!(service, ?ending, "connection ended"),
         Err(e) => tracing::debug!(service, "connection broke: {e}"),
     }
