@@ -28,7 +28,8 @@ pub trait Endpoint: Send {
     /// Waiting on local work (a store's hash on the [`crate::work::Pool`]):
     /// nothing new to send until [`Endpoint::poll_local`] is ready. A stream
     /// driver then reads no input (TCP holds the client back) and does not
-    /// count the wait as idle time.
+    /// count the wait as idle time. Datagram loops never ask: the handlers
+    /// of datagram services (TFTP, echo, time) answer at once.
     fn waiting(&self) -> bool {
         false
     }
