@@ -221,13 +221,11 @@ impl Loop {
     fn next_wait(&self) -> Duration {
         let clock = &self.shared.clock;
         let far = std::time::Instant::now() + STOP_CHECK;
-        let conns = self.conns.values().map(|c| {
-            let until = match c.linger {
-                Some(end) => end,
-                None if c.ep.waiting() => far,
-                None => c.last + self.shared.limits.idle,
-            };
-            next_wake(clock, c.ep.poll_timeout(), until)
+        let conns = self.conns.values().map(|c| match c.linger {
+            // A finished endpoint's timeouts are no longer fed.
+            Some(end) => next_wake(clock, None, end),
+            None if c.ep.waiting() => next_wake(clock, c.ep.poll_timeout(), far),
+            None => next_wake(clock, c.ep.poll_timeout(), c.last + self.shared.limits.idle),
         });
         let dgrams = self
             .datagrams
