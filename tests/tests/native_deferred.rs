@@ -14,7 +14,7 @@ use wirekit_core::Now;
 use wirekit_core::store::mem::MemStore;
 use wirekit_core::transfer::server::{Command, Event, Server};
 use wirekit_core::transfer::store::Files;
-use wirekit_tests::native::{addr, start_with};
+use wirekit_tests::native::{MODELS, addr, start_with};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -65,6 +65,55 @@ fn fatal_error_reaches_a_client_still_sending(model: Model) {
     );
 }
 // ANCHOR_END: fatal_mid_upload
+
+/// A client that never stops sending after the error is not read forever:
+/// the linger ends (by [`drive::LINGER`]), and its writes start failing.
+fn lingering_is_bounded(model: Model) {
+    let dir = tempfile::tempdir().expect("dir");
+    let r = start_with(dir.path(), |c| {
+        c.model = model;
+        c.services = vec![Service::Transfer];
+    });
+    let (mut s, mut rd) = connect(addr(&r, Service::Transfer, Proto::Tcp));
+    s.write_all(b"HELLO 1\nPUT f 10\nDATA 11\n0123456789X\n")
+        .expect("write");
+    assert_eq!(line(&mut rd).expect("hello"), "HELLO 1", "{model:?}");
+    assert_eq!(line(&mut rd).expect("ready"), "READY 0", "{model:?}");
+    assert!(
+        line(&mut rd).expect("err").starts_with("ERR 400"),
+        "{model:?}"
+    );
+    let started = Instant::now();
+    let chunk = [b'x'; 65536];
+    let cut = loop {
+        if let Err(e) = s.write_all(&chunk) {
+            break e;
+        }
+        assert!(
+            started.elapsed() < drive::LINGER * 5,
+            "{model:?}: still read after {:?}",
+            started.elapsed()
+        );
+    };
+    assert!(
+        matches!(
+            cut.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        ),
+        "{model:?}: {cut}"
+    );
+}
+
+#[test]
+fn lingering_is_bounded_in_every_model() {
+    let runs: Vec<_> = MODELS
+        .into_iter()
+        .map(|m| std::thread::spawn(move || lingering_is_bounded(m)))
+        .collect();
+    for run in runs {
+        run.join().expect("no model failed");
+    }
+}
 
 #[test]
 fn fatal_error_reaches_a_client_still_sending_async() {
