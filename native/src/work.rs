@@ -177,6 +177,15 @@ pub trait Answers<M: Machine>: Send + 'static {
     fn is_slow(&self, event: &M::Event) -> bool;
     /// The connection is going away: release what the events took.
     fn close(&mut self);
+    /// What to tell the machine when a job was lost with the state in it
+    /// (it panicked): without one the session would wait for its answer
+    /// until the client gave up.
+    fn lost(cmds: &mut Vec<M::Command>)
+    where
+        Self: Sized,
+    {
+        let _ = cmds;
+    }
 }
 
 /// A [`Handler`] that answers from `S`, sending the slow events (and `S`
@@ -264,6 +273,7 @@ where
             None => {
                 self.lost = true;
                 tracing::error!("a store job was lost; the session answers no more");
+                S::lost(cmds);
             }
         }
         Poll::Ready(None)
@@ -282,9 +292,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::Hosted;
     use std::sync::atomic::AtomicBool;
     use std::task::Wake;
     use std::time::{Duration, Instant};
+    use wirekit_core::Input;
+    use wirekit_core::transfer::server::{Command, Event, Server};
 
     /// Unparks the test's thread.
     struct Unpark(std::thread::Thread, AtomicBool);
@@ -356,5 +369,46 @@ mod tests {
         assert_eq!(wait(lost), None);
         // The worker survived its job's panic.
         assert_eq!(wait(pool.run(|| 8)), Some(8));
+    }
+
+    /// Answers `STAT` on the pool by panicking.
+    #[derive(Debug)]
+    struct Panics;
+
+    impl Answers<Server> for Panics {
+        fn answer(&mut self, _: Event, _: &mut Vec<Command>) {
+            panic!("a store bug");
+        }
+
+        fn is_slow(&self, event: &Event) -> bool {
+            matches!(event, Event::Stat { .. })
+        }
+
+        fn close(&mut self) {}
+
+        fn lost(cmds: &mut Vec<Command>) {
+            cmds.push(Command::Close);
+        }
+    }
+
+    #[test]
+    fn a_session_whose_job_was_lost_ends_rather_than_waits() {
+        let pool = Pool::new(1).expect("pool");
+        let mut h = Hosted::new(Server::new(), Offload::new(Panics, Some(pool)));
+        let bytes = b"HELLO 1\nSTAT x\n";
+        let from = wirekit_core::PeerId::FIRST;
+        h.input(Now::default(), Input::Data { from, bytes });
+        assert!(h.waiting());
+        let flag = Arc::new(Unpark(std::thread::current(), AtomicBool::new(false)));
+        let waker = Waker::from(flag);
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while h
+            .poll_local(Now::default(), &mut Context::from_waker(&waker))
+            .is_pending()
+        {
+            assert!(Instant::now() < give_up, "never answered");
+            std::thread::park_timeout(Duration::from_millis(100));
+        }
+        assert!(h.is_done(), "the machine was told to close");
     }
 }

@@ -73,6 +73,11 @@ impl Answers<Server> for Use {
     fn close(&mut self) {
         self.0.close();
     }
+
+    fn lost(cmds: &mut Vec<Command>) {
+        // The open file or upload went with the store: end the session.
+        cmds.push(Command::Close);
+    }
 }
 
 impl Drop for Use {
