@@ -13,16 +13,21 @@ use wirekit_core::transfer::server::{Command, Event, Server};
 use wirekit_core::transfer::store::Files;
 
 // ANCHOR: is_slow
+/// Up to this many bytes are hashed on the connection's own driver: about a
+/// millisecond's work, less than the trip to a worker would cost in waiting
+/// behind the hashes of large files there.
+pub const HASH_INLINE: u64 = 1 << 20;
+
 /// The events whose answer may read a whole file: a resumed `GET` with no
 /// cached digest hashes the file up to its offset, a resumed `PUT` hashes
 /// the kept prefix for `READY`, a commit hashes the partial as stored.
 pub fn is_slow(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::OpenRead { .. }
-            | Event::BeginUpload { offset: 1.., .. }
-            | Event::CommitUpload { .. }
-    )
+    match event {
+        Event::OpenRead { .. } => true,
+        Event::BeginUpload { offset, .. } => *offset > HASH_INLINE,
+        Event::CommitUpload { size, .. } => *size > HASH_INLINE,
+        _ => false,
+    }
 }
 // ANCHOR_END: is_slow
 
@@ -125,5 +130,33 @@ impl Handler<Server> for WkftSession {
 
     fn on_close(&mut self, now: Now) {
         Handler::<Server>::on_close(&mut self.0, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_work_that_may_hash_much_is_slow() {
+        let put = |offset| Event::BeginUpload {
+            path: "f".into(),
+            size: 1 << 30,
+            offset,
+            replace: false,
+        };
+        let commit = |size| Event::CommitUpload {
+            path: "f".into(),
+            size,
+            digest: wirekit_core::wire::transfer::Digest([0; 32]),
+        };
+        assert!(is_slow(&Event::OpenRead { path: "f".into() }));
+        assert!(is_slow(&put(HASH_INLINE + 1)));
+        assert!(!is_slow(&put(0)));
+        assert!(!is_slow(&put(HASH_INLINE)));
+        assert!(is_slow(&commit(HASH_INLINE + 1)));
+        assert!(!is_slow(&commit(10)));
+        assert!(!is_slow(&Event::Stat { path: "f".into() }));
+        assert!(!is_slow(&Event::ReadChunk { max: 65536 }));
     }
 }
