@@ -12,7 +12,10 @@
 //!
 //! Every loop does the same three things: send what the endpoint wants
 //! sent, wait for bytes or for the endpoint's next timeout (or the idle
-//! limit), feed what happened. What the models share lives here.
+//! limit), feed what happened. While the endpoint waits on local work (a
+//! hash on [`crate::work::Pool`]) a stream loop waits for that instead, and
+//! reads nothing; a server's finished connection lingers ([`LINGER`]) so that
+//! its last words are read. What the models share lives here.
 //!
 //! Each model has a stream loop, a datagram loop, and the per-request
 //! variant of the datagram loop (a listener whose every accepted request is
