@@ -18,12 +18,15 @@ use wirekit_core::transfer::store::Files;
 /// behind the hashes of large files there.
 pub const HASH_INLINE: u64 = 1 << 20;
 
-/// The events whose answer may read a whole file: a resumed `GET` with no
-/// cached digest hashes the file up to its offset, a resumed `PUT` hashes
-/// the kept prefix for `READY`, a commit hashes the partial as stored.
+/// The events whose answer may read much of a file: a resumed `GET` with
+/// no cached digest hashes the whole file (of a size not known before it
+/// is open), a resumed `PUT` hashes the kept prefix for `READY`, a commit
+/// hashes the partial as stored. (A resumed `GET` whose digest is cached
+/// goes to the pool too: telling would take the cache's lookup, and the
+/// trip costs little.)
 pub fn is_slow(event: &Event) -> bool {
     match event {
-        Event::OpenRead { .. } => true,
+        Event::OpenRead { offset, .. } => *offset > 0,
         Event::BeginUpload { offset, .. } => *offset > HASH_INLINE,
         Event::CommitUpload { size, .. } => *size > HASH_INLINE,
         _ => false,
@@ -144,13 +147,23 @@ mod tests {
             size: 1 << 30,
             offset,
             replace: false,
+            restart: false,
+        };
+        let get = |offset| Event::OpenRead {
+            path: "f".into(),
+            offset,
+            version: None,
         };
         let commit = |size| Event::CommitUpload {
             path: "f".into(),
             size,
             digest: wirekit_core::wire::transfer::Digest([0; 32]),
         };
-        assert!(is_slow(&Event::OpenRead { path: "f".into() }));
+        assert!(is_slow(&get(1)), "the whole file is hashed");
+        assert!(!is_slow(&get(0)));
+        assert!(!is_slow(&Event::CheckRead {
+            digest: wirekit_core::wire::transfer::Digest([0; 32]),
+        }));
         assert!(is_slow(&put(HASH_INLINE + 1)));
         assert!(!is_slow(&put(0)));
         assert!(!is_slow(&put(HASH_INLINE)));
