@@ -40,6 +40,8 @@ pub struct Config {
     pub tftp_write: bool,
     /// Most TFTP transfers at once.
     pub max_tftp: usize,
+    /// Most file hashes at once (the transfer service's worker pool).
+    pub max_hashes: usize,
     /// The async model's runtime.
     pub runtime: Arc<dyn crate::runtime::Runtime>,
 }
@@ -60,6 +62,7 @@ impl Config {
             echo: EchoMode::Plain,
             tftp_write: false,
             max_tftp: wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS,
+            max_hashes: crate::work::default_workers(),
             runtime: crate::runtime::default_runtime(),
         }
     }
@@ -129,6 +132,7 @@ pub fn start(config: &Config) -> io::Result<Running> {
             ..Default::default()
         },
         max_tftp: config.max_tftp,
+        pool: crate::work::Pool::new(config.max_hashes)?,
     });
     let (bound, listening) = bind(config, &factory)?;
     let limits = Limits {

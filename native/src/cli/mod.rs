@@ -373,6 +373,10 @@ struct ServeArgs {
     #[arg(long, default_value_t = wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS,
           value_parser = count)]
     max_transfers: usize,
+    /// Most files hashed at once (resuming a transfer, verifying an upload);
+    /// more wait their turn. Default: one per core.
+    #[arg(long, value_parser = count)]
+    max_hashes: Option<usize>,
     /// Every port 0 (free ports; the banner tells which).
     #[arg(long)]
     any_port: bool,

@@ -589,6 +589,9 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     config.echo = a.echo_mode;
     config.tftp_write = a.tftp_write;
     config.max_tftp = a.max_transfers;
+    if let Some(n) = a.max_hashes {
+        config.max_hashes = n;
+    }
     for (svc, port) in [
         (Service::Echo, a.echo_port),
         (Service::Daytime, a.daytime_port),
