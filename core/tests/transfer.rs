@@ -85,7 +85,7 @@ proptest! {
         // Resume an upload: the server kept the first k bytes of another path.
         s.store.mem_mut().insert_partial("b.bin", data[..k].to_vec());
         let stat = s.request(client::Command::Stat { path: "b.bin".into() }).unwrap();
-        prop_assert_eq!(stat, [client::Event::Status(Stat { kind: Kind::Partial, size: k as u64 })]);
+        prop_assert_eq!(stat, [client::Event::Status(Stat::of(Kind::Partial, k as u64))]);
         prop_assert_eq!(s.request(put("b.bin", len, k)).unwrap(), [done(len, &data)]);
         prop_assert_eq!(s.store.mem().file("b.bin"), Some(&data[..]));
         prop_assert!(s.store.mem().partials().next().is_none());
@@ -122,7 +122,7 @@ proptest! {
         let stat = t.request(client::Command::Stat { path: "big".into() }).unwrap();
         prop_assert_eq!(
             stat,
-            [client::Event::Status(Stat { kind: Kind::Partial, size: kept.len() as u64 })]
+            [client::Event::Status(Stat::of(Kind::Partial, kept.len() as u64))]
         );
         t.local.source = data.clone();
         prop_assert_eq!(t.request(put("big", len, kept.len())).unwrap(), [done(len, &data)]);
@@ -734,9 +734,14 @@ proptest! {
                     match (refused(p), model.get(p)) {
                         (Some(code), _) => prop_assert_eq!(remote_code(&out), Some(code)),
                         (None, None) => prop_assert_eq!(remote_code(&out), Some(ErrorCode::NotFound)),
-                        (None, Some(d)) => prop_assert_eq!(
-                            out,
-                            [client::Event::Status(Stat { kind: Kind::File, size: d.len() as u64 })]
+                        (None, Some(d)) => prop_assert!(
+                            matches!(
+                                out.as_slice(),
+                                [client::Event::Status(st)]
+                                    if (st.kind, st.size) == (Kind::File, d.len() as u64)
+                                        && st.version.is_some()
+                            ),
+                            "{:?}", out
                         ),
                     }
                 }
@@ -921,4 +926,92 @@ fn a_long_listing_comes_in_pages_and_a_1_0_session_gets_413() {
     fill(&mut old);
     let out = old.request(client::Command::List { path: None }).unwrap();
     assert_eq!(remote_code(&out), Some(ErrorCode::TooLarge));
+}
+
+/// No room for an upload is 507 in WKFT/1.1 and 413 (what 1.0 said for a
+/// disk full) in a 1.0 session; a write that finds the store full loses its
+/// partial, so the next upload that fits goes through.
+#[test]
+fn no_room_is_507_in_1_1_and_413_in_1_0() {
+    for (version, want) in [
+        (
+            wirekit_core::wire::transfer::VERSION_1_1,
+            ErrorCode::InsufficientStorage,
+        ),
+        (wirekit_core::wire::transfer::VERSION, ErrorCode::TooLarge),
+    ] {
+        let mut s = session(11, 64);
+        s.pair = wirekit_core::pair::StreamPair::new(
+            Client::speaking(version),
+            Server::new(),
+            Now::default(),
+        );
+        s.connect().unwrap();
+        s.store.mem_mut().insert("have", Bytes::from(file(40, 1)));
+        s.store.mem_mut().set_capacity(Some(100));
+        s.local.source = file(61, 2);
+        let out = s.request(put("big", 61, 0)).unwrap();
+        assert_eq!(remote_code(&out), Some(want), "version {version}: {out:?}");
+        assert!(s.store.mem().partial("big").is_none());
+        // Room for it, then another writer takes the rest of the disk while
+        // it is written: the write fails, and its partial is given back.
+        s.store.mem_mut().set_capacity(Some(200));
+        s.store.fill_at(30);
+        s.local.source = file(60, 3);
+        let out = s.request(put("fills", 60, 0)).unwrap();
+        assert_eq!(remote_code(&out), Some(want), "version {version}: {out:?}");
+        assert!(s.store.mem().partial("fills").is_none(), "given back");
+        assert_eq!(s.store.mem().file("have"), Some(&file(40, 1)[..]));
+        assert_eq!(s.store.mem().held(), 40, "nothing of the upload is left");
+        // Room for exactly five more bytes: no leftover stands in the way.
+        s.store.mem_mut().set_capacity(Some(45));
+        s.local.source = file(5, 4);
+        assert_eq!(
+            s.request(put("small", 5, 0)).unwrap(),
+            [done(5, &file(5, 4))]
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Uploads of any sizes into a store of any capacity, some of them
+    /// meeting a disk that fills under them: each is stored whole or is
+    /// refused with 507 and leaves nothing; the store never holds more
+    /// than its capacity, and no complete file is ever lost.
+    #[test]
+    fn uploads_into_a_small_store_are_whole_or_leave_nothing(
+        capacity in 0u64..4000,
+        uploads in prop::collection::vec((1usize..1500, prop::option::of(0u64..1500)), 1..8),
+        seed in any::<u64>(),
+    ) {
+        let mut s = session(seed, 700);
+        s.store.mem_mut().set_capacity(Some(capacity));
+        let mut stored: Vec<(String, Vec<u8>)> = Vec::new();
+        for (i, (len, fill)) in uploads.into_iter().enumerate() {
+            let name = format!("u{i}");
+            let body = file(len, i as u8);
+            if let Some(at) = fill {
+                s.store.fill_at(at);
+            }
+            s.local.source = body.clone();
+            let out = s.request(put(&name, len, 0)).unwrap();
+            if out == [done(len, &body)] {
+                stored.push((name.clone(), body));
+            } else {
+                prop_assert_eq!(remote_code(&out), Some(ErrorCode::InsufficientStorage), "{:?}", out);
+                prop_assert!(s.store.mem().partial(&name).is_none());
+                prop_assert!(s.store.mem().file(&name).is_none());
+            }
+            prop_assert!(s.store.mem().held() <= capacity);
+            for (n, b) in &stored {
+                prop_assert_eq!(s.store.mem().file(n), Some(&b[..]));
+            }
+            // The other writer leaves again: the next upload meets the
+            // store's own capacity, and no fill left armed.
+            s.store.mem_mut().set_capacity(Some(capacity));
+            s.store.fill_at(u64::MAX);
+        }
+    }
 }

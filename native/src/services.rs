@@ -4,6 +4,7 @@
 use crate::drive::{Serve, Served};
 use crate::endpoint::{Endpoint, Hosted, LogEvents, PerRequest};
 use crate::store::Store;
+use crate::store::wkft::WkftSession;
 use clap::ValueEnum;
 use serde::Serialize;
 use std::sync::Arc;
@@ -123,6 +124,8 @@ pub struct Factory {
     pub tftp: wirekit_core::tftp::server::ServerConfig,
     /// Most TFTP transfers at once.
     pub max_tftp: usize,
+    /// Where the transfer service's slow store work (hashing) runs.
+    pub pool: crate::work::Pool,
 }
 
 impl Factory {
@@ -152,7 +155,8 @@ impl Factory {
                 LogEvents("stamp"),
             )),
             Service::Transfer | Service::Tftp => {
-                Box::new(Hosted::new(TransferServer::new(), self.store.session()))
+                let session = WkftSession::with_pool(self.store.clone(), self.pool.clone());
+                Box::new(Hosted::new(TransferServer::new(), session))
             }
         }
     }

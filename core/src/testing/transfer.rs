@@ -77,6 +77,11 @@ impl MemStore {
         &mut self.files.store_mut().mem
     }
 
+    /// A write past `offset` finds the disk full (see [`Faulty::fill_at`]).
+    pub fn fill_at(&mut self, offset: u64) {
+        self.files.store_mut().fill_at = Some(offset);
+    }
+
     /// Reads return fewer bytes than asked, at random (on by default).
     pub fn set_short_reads(&mut self, on: bool) {
         self.files.store_mut().short_reads = on;

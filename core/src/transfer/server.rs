@@ -252,14 +252,17 @@ impl Server {
     }
 
     /// A store's refusal. WKFT/1.1 tells a path locked by another upload
-    /// (423) from a server too busy (503), and keeps `400` for the fatal
-    /// class: a store's "not a directory" or "is a directory" is `409`,
-    /// a conflict with what is at the path, and the session goes on.
+    /// (423) from a server too busy (503), and no room (507) from a size
+    /// over a limit; a 1.0 session hears the codes 1.0 had (503, 413). And
+    /// 1.1 keeps `400` for the fatal class: a store's "not a directory" or
+    /// "is a directory" is `409`, a conflict with what is at the path, and
+    /// the session goes on.
     fn refuse(&mut self, e: &StoreError) {
         let code = match e.code {
             ErrorCode::Changed => return self.changed(e),
             ErrorCode::Busy if self.version >= VERSION_1_1 => ErrorCode::Locked,
             ErrorCode::BadRequest if self.version >= VERSION_1_1 => ErrorCode::Exists,
+            ErrorCode::InsufficientStorage if self.version < VERSION_1_1 => ErrorCode::TooLarge,
             code => code,
         };
         self.send_error(code, &e.message);
@@ -706,7 +709,10 @@ impl Machine for Server {
             (State::Stating, Command::Status(result)) => {
                 self.state = State::Idle;
                 match result {
-                    Ok(stat) => self.send(&Reply::Stat(stat)),
+                    Ok(stat) => {
+                        let version = stat.version.filter(|_| self.version >= VERSION_1_1);
+                        self.send(&Reply::Stat(Stat { version, ..stat }));
+                    }
                     Err(e) => self.refuse(&e),
                 }
             }

@@ -141,6 +141,20 @@ pub struct Stat {
     pub kind: Kind,
     /// Bytes in the file, or kept of a partial; 0 for a directory.
     pub size: u64,
+    /// *(1.1)* A complete file's version, as `FILE` would name it.
+    #[serde(default)]
+    pub version: Option<Version>,
+}
+
+impl Stat {
+    /// What is there, with no version.
+    pub const fn of(kind: Kind, size: u64) -> Stat {
+        Stat {
+            kind,
+            size,
+            version: None,
+        }
+    }
 }
 
 /// One line of a listing.
@@ -190,6 +204,9 @@ pub enum ErrorCode {
     /// 499 (WKFT/1.1): a `GET` stopped by the client's `CANCEL`; the
     /// session goes on.
     Cancelled,
+    /// 507 (WKFT/1.1): the server has no room for the upload (its disk,
+    /// its quota, or its caps on partials); a 1.0 session gets 413.
+    InsufficientStorage,
     /// A code this side does not know, read by its class: 4xx the request
     /// was refused, 5xx the server failed (WKFT/1.1 clients).
     Other(u16),
@@ -198,7 +215,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side knows, in numeric order.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
@@ -213,6 +230,7 @@ impl ErrorCode {
         ErrorCode::NotImplemented,
         ErrorCode::Busy,
         ErrorCode::VersionNotSupported,
+        ErrorCode::InsufficientStorage,
     ];
 
     /// The number on the wire.
@@ -232,6 +250,7 @@ impl ErrorCode {
             ErrorCode::Busy => 503,
             ErrorCode::VersionNotSupported => 505,
             ErrorCode::Cancelled => 499,
+            ErrorCode::InsufficientStorage => 507,
             ErrorCode::Other(n) => n,
         }
     }
@@ -281,6 +300,7 @@ impl ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::VersionNotSupported => "version not supported",
             ErrorCode::Cancelled => "cancelled",
+            ErrorCode::InsufficientStorage => "insufficient storage",
             ErrorCode::Other(n) if n < 500 => "refused",
             ErrorCode::Other(_) => "server error",
         }
@@ -862,6 +882,7 @@ pub fn reply_in(input: &[u8], revision: u32) -> Res<'_, Reply> {
         "STAT" => Reply::Stat(Stat {
             kind: kind(w.required()?)?,
             size: number(w.required()?)?,
+            version: w.next().map(version).transpose()?,
         }),
         "FILE" => Reply::File {
             size: number(w.required()?)?,
@@ -1152,7 +1173,13 @@ impl Reply {
                     .word(name)
                     .end();
             }
-            Reply::Stat(s) => l.word("STAT").word(s.kind.word()).word(s.size).end(),
+            Reply::Stat(s) => {
+                let l = l.word("STAT").word(s.kind.word()).word(s.size);
+                if let Some(v) = s.version {
+                    l.word(v);
+                }
+                l.end();
+            }
             Reply::File {
                 size,
                 offset,

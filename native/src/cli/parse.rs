@@ -33,6 +33,31 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(n))
 }
 
+/// A number of bytes: digits, then optionally K, M, G or T (powers of
+/// 1024; a trailing `B` or `iB` is allowed), more than zero.
+pub fn size(text: &str) -> Result<u64, String> {
+    let bad = || format!("{text:?} is not a size (bytes, or a number with K, M, G or T)");
+    let t = text.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match t.get(digits.len()..).unwrap_or_default() {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        "T" | "t" => 40,
+        _ => return Err(bad()),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    match n.checked_mul(1 << shift) {
+        Some(v) if v > 0 => Ok(v),
+        _ => Err(bad()),
+    }
+}
+
 /// A count of one or more.
 pub fn count(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -88,6 +113,13 @@ mod tests {
         assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
         for bad in ["0", "-1", "NaN", "inf", "x", "", "1e9"] {
             assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(size("1048576"), Ok(1 << 20));
+        assert_eq!(size("500M"), Ok(500 << 20));
+        assert_eq!(size("20GiB"), Ok(20 << 30));
+        assert_eq!(size("1T"), Ok(1 << 40));
+        for bad in ["0", "", "M", "1X", "-1G", "99999999999T", "1.5G"] {
+            assert!(size(bad).is_err(), "{bad}");
         }
         assert_eq!(count("3"), Ok(3));
         assert!(count("0").is_err());

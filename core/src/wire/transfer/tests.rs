@@ -261,7 +261,16 @@ pub(crate) fn reply_strategy() -> impl Strategy<Value = Reply> {
         (0..=MAX_ENTRIES, any::<bool>()).prop_map(|(count, more)| Reply::Entries { count, more }),
         (name_strategy(), kind_strategy(), any::<u64>())
             .prop_map(|(name, kind, size)| Reply::Entry(Entry { name, kind, size })),
-        (kind_strategy(), any::<u64>()).prop_map(|(kind, size)| Reply::Stat(Stat { kind, size })),
+        (
+            kind_strategy(),
+            any::<u64>(),
+            proptest::option::of(any::<u64>())
+        )
+            .prop_map(|(kind, size, version)| Reply::Stat(Stat {
+                kind,
+                size,
+                version: version.map(Version)
+            })),
         (
             any::<u64>(),
             any::<u64>(),
