@@ -520,6 +520,11 @@ fn cancel_stops_a_download_and_the_session_goes_on() {
         "{out}"
     );
 
+    // Behind another request, it stops nothing: the GET ends, then OK.
+    let (out, _) = serve(&mut store, b"HELLO 2\nGET small\nSTAT small\nCANCEL\n");
+    let want = format!("DONE {}\nSTAT file 3\nOK\n", Digest::of(b"abc"));
+    assert!(unversioned(&out).ends_with(&want), "{out}");
+
     // With a chunk asked for and not yet given: the chunk is dropped.
     let mut srv = Server::new();
     feed(&mut srv, b"HELLO 2\nGET big\n", &[100]);
