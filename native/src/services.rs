@@ -155,7 +155,7 @@ impl Factory {
                 LogEvents("stamp"),
             )),
             Service::Transfer | Service::Tftp => {
-                let session = WkftSession::with_pool(self.store.clone(), self.pool.clone());
+                let session = WkftSession::with_pool(self.store.for_session(), self.pool.clone());
                 Box::new(Hosted::new(TransferServer::new(), session))
             }
         }

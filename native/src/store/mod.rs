@@ -260,9 +260,15 @@ impl Store {
 
     /// A fresh WKFT/1 session's view of the store.
     pub fn session(&self) -> wkft::WkftSession {
+        wkft::WkftSession::new(self.for_session())
+    }
+
+    /// The store as one session uses it: numbered, for the cap on the
+    /// partials a session leaves behind.
+    pub fn for_session(&self) -> Store {
         let mut store = self.clone();
         store.session = SESSIONS.fetch_add(1, Ordering::Relaxed);
-        wkft::WkftSession::new(store)
+        store
     }
 
     /// Turns a protocol path into a path on disk inside the root, refusing
