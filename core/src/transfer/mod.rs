@@ -32,8 +32,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_PENDING_OUTPUT: usize = 4 * (MAX_CHUNK + MAX_LINE);
 
 /// Unparsed input a machine holds: two whole messages. A server holds input
-/// while it waits for its driver; a peer that sends more meanwhile (pipelining
-/// past one request) is refused with [`ProtocolError::InputOverflow`].
+/// while it waits for its driver or for room in its output; this is also
+/// how much a WKFT/1.1 client may pipeline (requests sent and not yet
+/// answered), and a peer that sends more meanwhile is refused with
+/// [`ProtocolError::InputOverflow`].
 pub const MAX_BUFFERED_INPUT: usize = 2 * crate::wire::transfer::MAX_MESSAGE_BYTES;
 // ANCHOR_END: pending
 
@@ -98,6 +100,9 @@ pub enum ProtocolError {
     BadOffer,
     /// `STORED` names another size or digest than the client sent.
     StoredMismatch,
+    /// WKFT/1.1: a client sent more (its `DATA`) after `PUT` before the
+    /// server's `READY`.
+    EarlyData,
 }
 
 impl fmt::Display for ProtocolError {
@@ -111,6 +116,7 @@ impl fmt::Display for ProtocolError {
             ProtocolError::Version { theirs } => write!(f, "peer speaks version {theirs}"),
             ProtocolError::BadOffer => f.write_str("size or offset not as requested"),
             ProtocolError::StoredMismatch => f.write_str("server stored another size or digest"),
+            ProtocolError::EarlyData => f.write_str("data before READY"),
         }
     }
 }

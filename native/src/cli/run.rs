@@ -104,7 +104,11 @@ pub fn run(command: Command, quiet: bool) -> Result<(), ClientError> {
                     wirekit_core::transfer::Kind::Dir => "dir",
                     wirekit_core::transfer::Kind::Partial => "partial",
                 };
-                outln!("{kind:<8}{:>14}  {}", e.size, e.name);
+                outln!(
+                    "{kind:<8}{:>14}  {}",
+                    e.size,
+                    super::parse::shown_name(&e.name)
+                );
             }
             Ok(())
         }

@@ -28,10 +28,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use wirekit_core::store::{Begin, partial_differs, partial_waits};
 use wirekit_core::transfer::store::wkft_error;
 use wirekit_core::transfer::{Digest, Entry, ErrorCode, Kind, Stat, StoreError};
-use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH, Version};
+use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH, MAX_PUT_NAME, Version};
 
 /// The suffix of a kept, unfinished upload.
 pub const PARTIAL_SUFFIX: &str = ".wkpart";
+
+// The protocol's limit on uploadable names is this store's partial naming.
+const _: () = assert!(MAX_NAME - 1 - PARTIAL_SUFFIX.len() == MAX_PUT_NAME);
 
 /// The sandbox. Cheap to clone: sessions share the set of uploads in
 /// flight and the digests already worked out.
@@ -432,7 +435,9 @@ impl Store {
                     _ => continue,
                 }
             };
-            if entry.name.contains(' ') || check_path(&entry.name).is_err() {
+            // Names with spaces are the protocol's to carry (WKFT/1.1
+            // escapes them) or leave out (a 1.0 listing): the machine decides.
+            if check_path(&entry.name).is_err() {
                 continue;
             }
             entries.push(entry);
