@@ -879,7 +879,7 @@ fn a_1_1_session_replaces_deletes_and_skips_unknown_verbs() {
     feed(&mut srv, b"HELLO 2\nNOOP\nFETCH x\nNOOP\n", &[5]);
     assert_eq!(
         transmitted(&mut srv),
-        "HELLO 2 cancel delete escape noop pipeline replace\nOK\nERR 501 unknown request\nOK\n"
+        "HELLO 2 cancel delete escape noop pipeline replace restart versions\nOK\nERR 501 unknown request\nOK\n"
     );
     assert!(!srv.is_done());
 }

@@ -82,7 +82,7 @@ fn stray_blanks_and_blank_lines_are_read_as_typed() {
     );
     assert_eq!(
         unversioned(&out),
-        "HELLO 2 cancel delete escape noop pipeline replace\nOK\nSTAT file 3\n"
+        "HELLO 2 cancel delete escape noop pipeline replace restart versions\nOK\nSTAT file 3\n"
     );
     assert!(!closed);
     // The same in a 1.0 session: blank lines were always ignored.
@@ -413,7 +413,8 @@ fn pipelined_requests_are_answered_in_order() {
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), &d[..])).collect();
     let mut store = store_with(&refs);
     let mut input = String::from("HELLO 2\n");
-    let mut want = String::from("HELLO 2 cancel delete escape noop pipeline replace\n");
+    let mut want =
+        String::from("HELLO 2 cancel delete escape noop pipeline replace restart versions\n");
     for round in 0..40 {
         for i in (0..50).rev() {
             if (i + round) % 7 == 0 {

@@ -199,8 +199,11 @@ enum State {
 
 /// What a WKFT/1.1 server announces in its `HELLO`: its requests beyond
 /// 1.0's (`cancel`, `delete`, `noop`, `replace`), percent-encoded paths
-/// (`escape`) and pipelined requests (`pipeline`).
-pub const FEATURES: [&str; 6] = ["cancel", "delete", "escape", "noop", "pipeline", "replace"];
+/// (`escape`), pipelined requests (`pipeline`), partials that only
+/// `PUT … restart` takes over (`restart`) and version tokens (`versions`).
+pub const FEATURES: [&str; 8] = [
+    "cancel", "delete", "escape", "noop", "pipeline", "replace", "restart", "versions",
+];
 
 /// One WKFT/1 session, server side.
 #[derive(Debug)]

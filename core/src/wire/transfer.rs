@@ -981,6 +981,13 @@ impl Line<'_> {
         let _ = write!(Writer(self.0), "{w}");
         self
     }
+    /// A trailing argument that only some messages carry (WKFT/1.1's).
+    fn word_if(&mut self, w: Option<impl fmt::Display>) -> &mut Self {
+        match w {
+            Some(w) => self.word(w),
+            None => self,
+        }
+    }
     fn end(&mut self) {
         self.0.put_u8(b'\n');
     }
@@ -1091,11 +1098,8 @@ impl Request {
                 offset,
                 version,
             } => {
-                let l = l.word("GET").word(checked(path)?).word(offset);
-                if let Some(v) = version {
-                    l.word(v);
-                }
-                l.end();
+                l.word("GET").word(checked(path)?).word(offset);
+                l.word_if(*version).end();
             }
             Request::Put {
                 path,
@@ -1174,32 +1178,25 @@ impl Reply {
                     .end();
             }
             Reply::Stat(s) => {
-                let l = l.word("STAT").word(s.kind.word()).word(s.size);
-                if let Some(v) = s.version {
-                    l.word(v);
-                }
-                l.end();
+                l.word("STAT").word(s.kind.word()).word(s.size);
+                l.word_if(s.version).end();
             }
             Reply::File {
                 size,
                 offset,
                 version,
             } => {
-                let l = l.word("FILE").word(size).word(offset);
-                if let Some(v) = version {
-                    l.word(v);
-                }
-                l.end();
+                l.word("FILE")
+                    .word(size)
+                    .word(offset)
+                    .word_if(*version)
+                    .end();
             }
             // Encoded above, without the line buffer.
             Reply::Data(_) => {}
             Reply::Done { digest } => l.word("DONE").word(digest).end(),
             Reply::Ready { offset, prefix } => {
-                let l = l.word("READY").word(offset);
-                if let Some(d) = prefix {
-                    l.word(d);
-                }
-                l.end();
+                l.word("READY").word(offset).word_if(*prefix).end();
             }
             Reply::Stored { size, digest } => l.word("STORED").word(size).word(digest).end(),
             Reply::Error { code, message } => {
