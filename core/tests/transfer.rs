@@ -905,3 +905,162 @@ fn a_long_listing_comes_in_pages_and_a_1_0_session_gets_413() {
     let out = old.request(client::Command::List { path: None }).unwrap();
     assert_eq!(remote_code(&out), Some(ErrorCode::TooLarge));
 }
+
+/// A client's bytes, marked: the header lines (whose first byte to line end
+/// the header deadline bounds) and the `DATA` bodies (which it does not).
+fn session_with_bodies(body: &[u8]) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let mut bytes = Vec::new();
+    let mut lines = Vec::new();
+    let mut line = |bytes: &mut Vec<u8>, text: &str| {
+        lines.push((bytes.len(), bytes.len() + text.len() - 1));
+        bytes.extend_from_slice(text.as_bytes());
+    };
+    line(&mut bytes, "HELLO 2\n");
+    line(&mut bytes, "NOOP\n");
+    line(&mut bytes, &format!("PUT up.bin {}\n", body.len()));
+    line(&mut bytes, &format!("DATA {}\n", body.len()));
+    bytes.extend_from_slice(body);
+    bytes.push(b'\n');
+    line(&mut bytes, &format!("DONE {}\n", Digest::of(body)));
+    line(&mut bytes, "QUIT\n");
+    (bytes, lines)
+}
+
+/// Drives a server as a driver honouring `poll_timeout` would: before a
+/// chunk due at `t`, any timeout due by then is fed first. Store questions
+/// are answered at once. Returns what it sent.
+fn trickle(srv: &mut Server, bytes: &[u8], chunks: &[(usize, u64)]) -> String {
+    let mut out = String::new();
+    let (mut at, mut pos) = (0u64, 0usize);
+    let now = |ms: u64| Now {
+        mono: wirekit_core::time::Instant::from_millis(ms),
+        ..Now::default()
+    };
+    for &(len, gap) in chunks.iter().cycle() {
+        if pos >= bytes.len() || srv.is_done() {
+            break;
+        }
+        at += gap;
+        while let Some(t) = srv.poll_timeout().filter(|t| t.as_micros() <= at * 1000) {
+            let fired = Now {
+                mono: t,
+                ..Now::default()
+            };
+            srv.handle_input(fired, Input::Timeout).unwrap();
+            let next = srv.poll_timeout();
+            assert!(next.is_none_or(|n| n > t), "timeout at {t:?} left {next:?}");
+        }
+        if srv.is_done() {
+            break;
+        }
+        let end = (pos + len).min(bytes.len());
+        let input = Input::Data {
+            from: PeerId::FIRST,
+            bytes: &bytes[pos..end],
+        };
+        srv.handle_input(now(at), input).unwrap();
+        pos = end;
+        while let Some(e) = srv.poll_event() {
+            let answer = match e {
+                server::Event::BeginUpload { .. } => server::Command::UploadReady(Ok(())),
+                server::Event::CommitUpload { .. } => server::Command::Committed(Ok(())),
+                _ => continue,
+            };
+            srv.handle_command(now(at), answer).unwrap();
+        }
+        out.push_str(&transmitted(srv));
+    }
+    out.push_str(&transmitted(srv));
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A session cut into chunks that arrive with gaps: the server answers
+    /// `ERR 408` and closes exactly when some header line took the deadline
+    /// or longer from its first byte to its line end, however slowly the
+    /// `DATA` body came.
+    #[test]
+    fn the_header_deadline_bounds_lines_not_bodies(
+        body in prop::collection::vec(any::<u8>(), 1..200),
+        chunks in prop::collection::vec((1usize..40, 0u64..1500), 1..20),
+    ) {
+        let deadline = std::time::Duration::from_secs(2);
+        let (bytes, lines) = session_with_bodies(&body);
+        // When each byte arrives.
+        let mut arrival = Vec::new();
+        let mut at = 0;
+        for &(len, gap) in chunks.iter().cycle() {
+            if arrival.len() >= bytes.len() {
+                break;
+            }
+            at += gap;
+            arrival.extend(std::iter::repeat_n(at, len));
+        }
+        let too_slow = lines
+            .iter()
+            .any(|&(start, end)| arrival[end] - arrival[start] >= 2000);
+        let mut srv = Server::new().with_header_deadline(deadline);
+        let out = trickle(&mut srv, &bytes, &chunks);
+        prop_assert_eq!(out.contains("ERR 408 "), too_slow, "{}", out);
+        prop_assert!(srv.is_done());
+        if !too_slow {
+            prop_assert!(out.contains("\nSTORED "), "{}", out);
+            prop_assert!(out.ends_with("BYE\n"), "{}", out);
+        }
+    }
+}
+
+#[test]
+fn a_trickled_request_line_gets_408_at_the_deadline() {
+    let at = |ms| Now {
+        mono: wirekit_core::time::Instant::from_millis(ms),
+        ..Now::default()
+    };
+    let mut srv = Server::new();
+    let data = |b: &'static [u8]| Input::Data {
+        from: PeerId::FIRST,
+        bytes: b,
+    };
+    assert_eq!(srv.poll_timeout(), None);
+    srv.handle_input(at(0), data(b"HELLO 1\n")).unwrap();
+    assert_eq!(srv.poll_timeout(), None, "a whole line starts no clock");
+    // One byte every half second, faster than any idle limit.
+    for (i, b) in b"STAT f.txt".chunks(1).enumerate() {
+        let input = Input::Data {
+            from: PeerId::FIRST,
+            bytes: b,
+        };
+        srv.handle_input(at(1000 + 500 * i as u64), input).unwrap();
+    }
+    let due = wirekit_core::time::Instant::from_millis(1000) + server::HEADER_DEADLINE;
+    assert_eq!(srv.poll_timeout(), Some(due));
+    // An early wake changes nothing.
+    srv.handle_input(at(9000), Input::Timeout).unwrap();
+    assert!(!srv.is_done());
+    assert_eq!(srv.poll_timeout(), Some(due));
+    srv.handle_input(
+        Now {
+            mono: due,
+            ..Now::default()
+        },
+        Input::Timeout,
+    )
+    .unwrap();
+    assert!(srv.is_done());
+    assert_eq!(srv.poll_timeout(), None);
+    assert_eq!(
+        transmitted(&mut srv),
+        "HELLO 1\nERR 408 request line not complete in time\n"
+    );
+    let evs: Vec<_> = std::iter::from_fn(|| srv.poll_event()).collect();
+    assert_eq!(evs, [server::Event::Protocol(ProtocolError::SlowRequest)]);
+
+    // A half-sent HELLO is a header too, and a late byte is not let in.
+    let mut srv = Server::new().with_header_deadline(std::time::Duration::from_secs(2));
+    srv.handle_input(at(0), data(b"HEL")).unwrap();
+    srv.handle_input(at(2000), data(b"LO 1\n")).unwrap();
+    assert!(srv.is_done());
+    assert!(transmitted(&mut srv).starts_with("ERR 408 "));
+}

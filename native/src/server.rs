@@ -29,6 +29,8 @@ pub struct Config {
     pub max_conns: usize,
     /// Close connections quiet for this long.
     pub idle_timeout: Duration,
+    /// A WKFT/1 request line begun must be whole within this (`ERR 408`).
+    pub header_deadline: Duration,
     /// The IO model.
     pub model: Model,
     /// The echo variant.
@@ -52,6 +54,7 @@ impl Config {
             read_only: false,
             max_conns: 1024,
             idle_timeout: Duration::from_secs(60),
+            header_deadline: wirekit_core::transfer::server::HEADER_DEADLINE,
             model: Model::Async,
             echo: EchoMode::Plain,
             tftp_write: false,
@@ -109,6 +112,7 @@ pub fn start(config: &Config) -> io::Result<Running> {
             ..Default::default()
         },
         max_tftp: config.max_tftp,
+        header_deadline: config.header_deadline,
     });
     let (bound, listening) = bind(config, &factory)?;
     let limits = Limits {

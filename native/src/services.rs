@@ -123,6 +123,8 @@ pub struct Factory {
     pub tftp: wirekit_core::tftp::server::ServerConfig,
     /// Most TFTP transfers at once.
     pub max_tftp: usize,
+    /// How long a WKFT/1 request line may take to arrive whole.
+    pub header_deadline: std::time::Duration,
 }
 
 impl Factory {
@@ -152,7 +154,8 @@ impl Factory {
                 LogEvents("stamp"),
             )),
             Service::Transfer | Service::Tftp => {
-                Box::new(Hosted::new(TransferServer::new(), self.store.session()))
+                let server = TransferServer::new().with_header_deadline(self.header_deadline);
+                Box::new(Hosted::new(server, self.store.session()))
             }
         }
     }

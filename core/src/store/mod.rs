@@ -147,7 +147,7 @@ impl From<crate::transfer::StoreError> for Error {
             ErrorCode::TooLarge => K::Full,
             ErrorCode::Mismatch => K::Mismatch,
             ErrorCode::Busy | ErrorCode::Locked => K::Busy,
-            ErrorCode::BadOffset => K::Invalid,
+            ErrorCode::BadOffset | ErrorCode::RequestTimeout => K::Invalid,
             ErrorCode::Other(n) if n < 500 => K::Invalid,
             ErrorCode::Internal
             | ErrorCode::NotImplemented

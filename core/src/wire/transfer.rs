@@ -159,6 +159,9 @@ pub enum ErrorCode {
     /// 501 (WKFT/1.1): a request this server does not implement; the
     /// session goes on.
     NotImplemented,
+    /// 408: a request line not complete within the server's deadline;
+    /// the session closes.
+    RequestTimeout,
     /// 505 (WKFT/1.1): a `HELLO` version this server does not speak; the
     /// session stays open for another `HELLO`.
     VersionNotSupported,
@@ -170,10 +173,11 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side knows, in numeric order.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
+        ErrorCode::RequestTimeout,
         ErrorCode::Exists,
         ErrorCode::TooLarge,
         ErrorCode::BadOffset,
@@ -191,6 +195,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::Denied => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::Exists => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::Mismatch => 422,
@@ -227,6 +232,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad request",
             ErrorCode::Denied => "denied",
             ErrorCode::NotFound => "not found",
+            ErrorCode::RequestTimeout => "request timeout",
             ErrorCode::Exists => "exists",
             ErrorCode::TooLarge => "too large",
             ErrorCode::Mismatch => "mismatch",
