@@ -76,7 +76,9 @@ pub fn run(args: FuzzArgs) -> Result<()> {
     for target in &targets {
         tools::run(
             cargo_fuzz()
-                .args(["run", "-s", "none", target, "--"])
+                .args(["run", "-s", "none", target])
+                .args(corpus_dirs(target)?)
+                .arg("--")
                 .args(&budget),
         )?;
     }
@@ -86,6 +88,19 @@ pub fn run(args: FuzzArgs) -> Result<()> {
         budget.join(" ")
     );
     Ok(())
+}
+
+/// The folders libFuzzer reads a target's inputs from: its working corpus
+/// (`fuzz/corpus/TARGET`, not committed; what it finds is written there),
+/// then the seeds from real traffic (`fuzz/seeds/TARGET`, committed, written
+/// by `cargo xtask corpus`), which it only reads.
+fn corpus_dirs(target: &str) -> Result<Vec<PathBuf>> {
+    let corpus = crate::root().join("fuzz/corpus").join(target);
+    std::fs::create_dir_all(&corpus).context("create the corpus folder")?;
+    let seeds = crate::corpus::seeds(target);
+    Ok(std::iter::once(corpus)
+        .chain(seeds.is_dir().then_some(seeds))
+        .collect())
 }
 
 /// The targets named, or every target in fuzz/.
@@ -189,14 +204,14 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
             eprintln!("==> {target}: {so_far} executions, the goal is reached");
             continue;
         }
-        let corpus = crate::root().join("fuzz/corpus").join(target);
-        std::fs::create_dir_all(&corpus).context("create the corpus folder")?;
+        let dirs = corpus_dirs(target)?;
+        let corpus = &dirs[0];
         // The machines this runs on are shared: the search yields to others.
         let mut cmd = Command::new("nice");
         cmd.args(["-n", "10"])
             .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args(["fuzz", "run", "-s", "none", target])
-            .arg(&corpus)
+            .args(&dirs)
             .arg("--")
             .arg(format!("-max_total_time={budget}"))
             .arg(format!("-runs={left}"))
@@ -222,7 +237,7 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
         }
         let artifacts = crate::root().join("fuzz/artifacts").join(target);
         let (crashes, _) = dir_size(&artifacts, &["crash-", "oom-", "timeout-", "leak-"]);
-        let (files, bytes) = dir_size(&corpus, &[]);
+        let (files, bytes) = dir_size(corpus, &[]);
         // A run that had only a few inputs left to the goal ends before
         // libFuzzer measures a rate: keep the last one measured.
         if reached.exec_per_sec == 0 {
