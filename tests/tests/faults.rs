@@ -472,6 +472,20 @@ fn full_disk() -> Tally {
     t
 }
 
+/// A server of `model` whose root holds `f.txt` (6 bytes), tuned by `tune`.
+fn serving_f_txt(
+    model: Model,
+    tune: impl FnOnce(&mut wirekit::server::Config),
+) -> (tempfile::TempDir, wirekit::server::Running) {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("file");
+    let r = start_with(dir.path(), |c| {
+        c.model = model;
+        tune(c);
+    });
+    (dir, r)
+}
+
 /// Slowloris: hundreds of connections that send half a request line and
 /// then a byte every few seconds are closed by the idle deadline, while a
 /// normal client's requests succeed all along.
@@ -481,12 +495,7 @@ fn slowloris() -> Tally {
     // The iterative model serves one client at a time by design: a
     // trickling peer holds it until the deadline (see the IO models chapter).
     for model in [Model::Async, Model::Threads, Model::Poll] {
-        let dir = tempfile::tempdir().expect("tmp");
-        std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("file");
-        let r = start_with(dir.path(), |c| {
-            c.model = model;
-            c.idle_timeout = Duration::from_millis(700);
-        });
+        let (_dir, r) = serving_f_txt(model, |c| c.idle_timeout = Duration::from_millis(700));
         let a = addr(&r, Service::Transfer, Proto::Tcp);
         let mut slow: Vec<TcpStream> = (0..conns)
             .map(|i| {
@@ -588,10 +597,7 @@ fn trickled_headers() -> Tally {
     // The iterative model serves one client at a time by design: each
     // trickler would hold it for the whole deadline in turn.
     for model in [Model::Async, Model::Threads, Model::Poll] {
-        let dir = tempfile::tempdir().expect("tmp");
-        std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("file");
-        let r = start_with(dir.path(), |c| {
-            c.model = model;
+        let (dir, r) = serving_f_txt(model, |c| {
             // Longer than a tick: the idle limit alone never closes them.
             c.idle_timeout = Duration::from_secs(5);
             c.header_deadline = deadline;
@@ -1077,15 +1083,7 @@ fn greet(a: SocketAddr) -> Result<TcpStream, String> {
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
     let _ = s.write_all(b"HELLO 1\r\n");
-    let mut line = Vec::new();
-    let mut b = [0u8; 1];
-    while !line.ends_with(b"\n") {
-        match s.read(&mut b) {
-            Ok(1) => line.push(b[0]),
-            _ => break,
-        }
-    }
-    let line = String::from_utf8_lossy(&line).into_owned();
+    let line = reply_line(&mut s);
     match line.starts_with("HELLO 1") {
         true => Ok(s),
         false => Err(line),

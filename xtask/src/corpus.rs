@@ -231,15 +231,6 @@ struct Session {
 }
 
 impl Session {
-    fn new(tool: &'static str, args: &[&str]) -> Self {
-        Session {
-            label: format!("{tool} {}", args.join(" ")),
-            tool,
-            args: args.iter().map(|a| a.to_string()).collect(),
-            script: Vec::new(),
-        }
-    }
-
     fn typing(mut self, pieces: &[&[u8]]) -> Self {
         self.script = pieces.iter().map(|p| p.to_vec()).collect();
         self
@@ -283,29 +274,32 @@ impl Session {
 }
 
 /// The interop tests' peers, each doing what the interop tests have it do.
+/// Arguments are written `", "`-separated (an option's value may hold a
+/// space), and `{t}`, `{out}`, `{up}` stand for the TFTP port and the
+/// client's files.
 fn sessions(p: &Ports, local: &Path) -> Vec<Session> {
-    let (t, out) = (p.tftp.to_string(), local.join("out"));
-    let (up, out) = (
-        local.join("up.bin").display().to_string(),
-        out.display().to_string(),
-    );
-    let url = |name: &str| format!("tftp://127.0.0.1:{t}/{name}");
-    let nc = |port: u16| {
-        vec![
-            "-N".to_owned(),
-            "-w3".into(),
-            "127.0.0.1".into(),
-            port.to_string(),
-        ]
+    let t = p.tftp.to_string();
+    let out = local.join("out").display().to_string();
+    let up = local.join("up.bin").display().to_string();
+    let vars = [("{t}", t.as_str()), ("{out}", &out), ("{up}", &up)];
+    let peer = |tool: &'static str, args: &str| {
+        let args: Vec<String> = args
+            .split(", ")
+            .map(|a| a.replace("{url}", &format!("tftp://127.0.0.1:{t}/")))
+            .map(|a| vars.iter().fold(a, |a, (k, v)| a.replace(k, v)))
+            .collect();
+        Session {
+            label: format!("{tool} {}", args.join(" ")),
+            tool,
+            args,
+            script: Vec::new(),
+        }
     };
-    let line_client = |port: u16, pieces: &[&[u8]]| {
-        let mut s = Session::new("nc", &[]).typing(pieces);
-        s.args = nc(port);
-        s.label = format!("nc {port}");
-        s
+    let typed = |port: u16, pieces: &[&[u8]]| {
+        peer("nc", &format!("-N, -w3, 127.0.0.1, {port}")).typing(pieces)
     };
     let udp = |port: u16, what: &[u8]| {
-        Session::new("socat", &["-t1", "-", &format!("UDP:127.0.0.1:{port}")]).typing(&[what])
+        peer("socat", &format!("-t1, -, UDP:127.0.0.1:{port}")).typing(&[what])
     };
     let upload = b"hello, wkft!";
     let done = format!(
@@ -313,110 +307,46 @@ fn sessions(p: &Ports, local: &Path) -> Vec<Session> {
         wirekit_core::wire::transfer::Digest::of(upload)
     );
     vec![
-        Session::new("curl", &["-sS", "-o", &out, &url("block.bin")]),
-        Session::new(
+        peer("curl", "-sS, -o, {out}, {url}block.bin"),
+        peer(
             "curl",
-            &[
-                "-sS",
-                "--tftp-blksize",
-                "1468",
-                "-o",
-                &out,
-                &url("block.bin"),
-            ],
+            "-sS, --tftp-blksize, 1468, -o, {out}, {url}block.bin",
         ),
-        Session::new("curl", &["-sS", "-T", &up, &url("up-curl.bin")]),
-        Session::new("curl", &["-sS", "-o", &out, &url("missing.txt")]),
-        Session::new(
+        peer("curl", "-sS, -T, {up}, {url}up-curl.bin"),
+        peer("curl", "-sS, -o, {out}, {url}missing.txt"),
+        peer(
             "tftp",
-            &[
-                "127.0.0.1",
-                &t,
-                "-m",
-                "binary",
-                "-c",
-                "get",
-                "block.bin",
-                &out,
-            ],
+            "127.0.0.1, {t}, -m, binary, -c, get, block.bin, {out}",
         ),
-        Session::new(
+        peer(
             "tftp",
-            &[
-                "127.0.0.1",
-                &t,
-                "-m",
-                "netascii",
-                "-c",
-                "get",
-                "small.txt",
-                &out,
-            ],
+            "127.0.0.1, {t}, -m, netascii, -c, get, small.txt, {out}",
         ),
-        Session::new(
+        peer(
             "tftp",
-            &[
-                "127.0.0.1",
-                &t,
-                "-m",
-                "binary",
-                "-c",
-                "put",
-                &up,
-                "up-hpa.bin",
-            ],
+            "127.0.0.1, {t}, -m, binary, -c, put, {up}, up-hpa.bin",
         ),
-        Session::new(
+        peer(
             "atftp",
-            &[
-                "--option",
-                "blksize 1468",
-                "--option",
-                "windowsize 16",
-                "--option",
-                "tsize 0",
-                "-g",
-                "-r",
-                "block.bin",
-                "-l",
-                &out,
-                "127.0.0.1",
-                &t,
-            ],
+            "--option, blksize 1468, --option, windowsize 16, --option, tsize 0, \
+             -g, -r, block.bin, -l, {out}, 127.0.0.1, {t}",
         ),
-        Session::new(
-            "atftp",
-            &["-p", "-l", &up, "-r", "up-atftp.bin", "127.0.0.1", &t],
-        ),
-        Session::new(
+        peer("atftp", "-p, -l, {up}, -r, up-atftp.bin, 127.0.0.1, {t}"),
+        peer(
             "busybox",
-            &[
-                "tftp",
-                "-b",
-                "1468",
-                "-g",
-                "-r",
-                "block.bin",
-                "-l",
-                &out,
-                "127.0.0.1",
-                &t,
-            ],
+            "tftp, -b, 1468, -g, -r, block.bin, -l, {out}, 127.0.0.1, {t}",
         ),
-        Session::new("rdate", &["-p", "-o", &p.time.to_string(), "127.0.0.1"]),
-        Session::new(
-            "rdate",
-            &["-p", "-u", "-o", &p.time_u.to_string(), "127.0.0.1"],
-        ),
-        line_client(p.echo, &[b"hello\n", b"wirekit\r\n", b"no line end"]),
-        line_client(p.daytime, &[]),
-        line_client(p.stamp, &[b"hello\n", b"stamped echo\n"]),
+        peer("rdate", &format!("-p, -o, {}, 127.0.0.1", p.time)),
+        peer("rdate", &format!("-p, -u, -o, {}, 127.0.0.1", p.time_u)),
+        typed(p.echo, &[b"hello\n", b"wirekit\r\n", b"no line end"]),
+        typed(p.daytime, &[]),
+        typed(p.stamp, &[b"hello\n", b"stamped echo\n"]),
         udp(p.echo_u, b"a datagram"),
         udp(p.daytime_u, b"\n"),
         udp(p.time_u, b"\n"),
         udp(p.stamp_u, b"stamp me"),
         // WKFT/1 typed with nc, as the book's examples do.
-        line_client(
+        typed(
             p.wkft,
             &[
                 b"HELLO 1\r\n",
@@ -427,7 +357,7 @@ fn sessions(p: &Ports, local: &Path) -> Vec<Session> {
                 b"QUIT\r\n",
             ],
         ),
-        line_client(
+        typed(
             p.wkft,
             &[
                 b"HELLO 2\r\n",
@@ -441,7 +371,7 @@ fn sessions(p: &Ports, local: &Path) -> Vec<Session> {
                 b"QUIT\r\n",
             ],
         ),
-        line_client(
+        typed(
             p.wkft,
             &[
                 b"HELLO 1\r\n",
