@@ -8,12 +8,15 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
+use wirekit_core::store::mem::MemStore as Memory;
 use wirekit_core::testing::contract::{Op, exercise};
 use wirekit_core::testing::transfer::{MemStore, Session, remote_code, special};
 use wirekit_core::transfer::client::{self, Client, Failure};
+
 use wirekit_core::transfer::server::{self, Server};
+use wirekit_core::transfer::store::Files;
 use wirekit_core::transfer::{ErrorCode, Kind, MAX_PENDING_OUTPUT, ProtocolError, Stat};
-use wirekit_core::wire::transfer::{Digest, MAX_CHUNK, MAX_FILE_SIZE, Reply, Request};
+use wirekit_core::wire::transfer::{Digest, MAX_CHUNK, MAX_FILE_SIZE, Reply, Request, Version};
 use wirekit_core::{Input, Machine, Now, PeerId};
 
 fn file(len: usize, seed: u8) -> Vec<u8> {
@@ -41,6 +44,7 @@ fn put(path: &str, size: usize, offset: usize) -> client::Command {
         size: size as u64,
         offset: offset as u64,
         replace: false,
+        restart: false,
     }
 }
 
@@ -48,6 +52,7 @@ fn get(path: &str, offset: usize) -> client::Command {
     client::Command::Get {
         path: path.into(),
         offset: offset as u64,
+        version: None,
     }
 }
 
@@ -146,15 +151,20 @@ proptest! {
             "{:?}", out
         );
 
+        // WKFT/1.1's READY shows the kept prefix's digest: the client sees
+        // it is not its file's start and sends nothing.
         s.store.mem_mut().insert_partial("g", bad.clone());
         s.local.source = data.clone();
         let out = s.request(put("g", len, bad.len())).unwrap();
-        prop_assert_eq!(remote_code(&out), Some(ErrorCode::Mismatch));
+        prop_assert_eq!(out, [client::Event::Failed(Failure::PrefixDiffers)]);
         prop_assert!(s.store.mem().file("g").is_none());
-        prop_assert!(s.store.mem().partial("g").is_none(), "a mismatched partial is discarded");
+        prop_assert_eq!(s.store.mem().partial("g"), Some(&bad[..]), "another's partial is kept");
         prop_assert!(s.store.mem().committed().is_empty());
-        // The session goes on.
-        prop_assert_eq!(s.request(get("f", 0)).unwrap(), [done(len, &data)]);
+        // The store serves the next session.
+        let (store, _) = s.cut();
+        let mut t = Session::new(store, seed ^ 1, 4096);
+        t.connect().unwrap();
+        prop_assert_eq!(t.request(get("f", 0)).unwrap(), [done(len, &data)]);
     }
 
     /// A byte flipped in transit, in a body or a digest, is refused by the
@@ -173,7 +183,7 @@ proptest! {
             b.to_vec()
         };
         let mut pre = enc(Request::Hello { version: 1 });
-        pre.extend(enc(Request::Put { path: "x".into(), size: len as u64, offset: 0, replace: false }));
+        pre.extend(enc(Request::Put { path: "x".into(), size: len as u64, offset: 0, replace: false, restart: false }));
         let mut body = enc(Request::Data(Bytes::from(data.clone())));
         let mut done = enc(Request::Done { digest: Digest::of(&data) });
         // Flip a body bit, or turn one digest hex digit into another.
@@ -188,11 +198,11 @@ proptest! {
         let stream = [pre, body, done].concat();
         let mut srv = Server::new();
         let mut events = Vec::new();
-        feed_server(&mut srv, &stream, &cuts, &mut events);
-        let committed = events.iter().any(|e| matches!(e, server::Event::CommitUpload { .. }));
-        prop_assert!(!committed, "committed: {:?}", events);
-        let discarded = events.contains(&server::Event::AbortUpload { keep_partial: false });
-        prop_assert!(discarded, "not discarded: {:?}", events);
+        let mut files = Files::new(Memory::new());
+        feed_store(&mut srv, &stream, &cuts, &mut events, &mut files);
+        // The machine passes the claim on; the bytes as stored refute it.
+        prop_assert!(files.store().file("x").is_none(), "committed: {:?}", events);
+        prop_assert!(files.store().partial("x").is_none(), "not discarded: {:?}", events);
         let out = transmitted(&mut srv);
         prop_assert!(out.ends_with("ERR 422 digest mismatch: nothing stored\n"), "{}", out);
 
@@ -206,7 +216,7 @@ proptest! {
         let at = body.len() - 1 - len + flip.index(len);
         body[at] ^= 1 << bit;
         let stream = [
-            enc(Reply::File { size: len as u64, offset: 0 }),
+            enc(Reply::File { size: len as u64, offset: 0, version: None }),
             body,
             enc(Reply::Done { digest: Digest::of(&data) }),
         ]
@@ -276,7 +286,18 @@ fn feed<M: Machine>(m: &mut M, bytes: &[u8], cuts: &[usize]) {
 
 /// Feeds a server, answering its store events as an accepting store that
 /// keeps nothing would.
+/// Feeds `bytes` in pieces of `cuts`, answering events from a memory store.
 fn feed_server(srv: &mut Server, bytes: &[u8], cuts: &[usize], events: &mut Vec<server::Event>) {
+    feed_store(srv, bytes, cuts, events, &mut Files::new(Memory::new()));
+}
+
+fn feed_store(
+    srv: &mut Server,
+    bytes: &[u8],
+    cuts: &[usize],
+    events: &mut Vec<server::Event>,
+    files: &mut Files<Memory>,
+) {
     let mut rest = bytes;
     let mut i = 0;
     while !rest.is_empty() {
@@ -289,11 +310,10 @@ fn feed_server(srv: &mut Server, bytes: &[u8], cuts: &[usize], events: &mut Vec<
         srv.handle_input(Now::default(), input).unwrap();
         rest = &rest[n..];
         while let Some(e) = srv.poll_event() {
-            if matches!(e, server::Event::BeginUpload { .. }) {
-                srv.handle_command(Now::default(), server::Command::UploadReady(Ok(())))
-                    .unwrap();
+            events.push(e.clone());
+            if let Some(answer) = files.answer(e) {
+                srv.handle_command(Now::default(), answer).unwrap();
             }
-            events.push(e);
         }
     }
 }
@@ -330,11 +350,12 @@ fn every_error_code_is_reachable() {
         let out = s.request(cmd.clone()).unwrap();
         assert_eq!(remote_code(&out), Some(want), "{cmd:?} gave {out:?}");
     }
-    // 422 needs a lie about the data: a partial whose bytes differ.
-    s.store.mem_mut().insert_partial("p", vec![0; 5]);
-    s.local.source = file(10, 2);
-    let out = s.request(put("p", 10, 5)).unwrap();
-    assert_eq!(remote_code(&out), Some(ErrorCode::Mismatch));
+    // 422 needs a lie about the data: a digest of other bytes.
+    let mut srv2 = Server::new();
+    let mut events = Vec::new();
+    let stream = format!("HELLO 2\nPUT p 1\nDATA 1\nx\nDONE {}\n", Digest::of(b"y"));
+    feed_server(&mut srv2, stream.as_bytes(), &[100], &mut events);
+    assert!(transmitted(&mut srv2).ends_with("ERR 422 digest mismatch: nothing stored\n"));
     // 413 from the machine itself, for a size over the protocol limit.
     let mut srv = Server::new();
     feed(
@@ -429,13 +450,19 @@ fn the_server_asks_for_chunks_only_while_output_is_small() {
     feed(&mut srv, b"HELLO 1\nGET big\n", &[100]);
     assert_eq!(
         srv.poll_event(),
-        Some(server::Event::OpenRead { path: "big".into() })
+        Some(server::Event::OpenRead {
+            path: "big".into(),
+            offset: 0,
+            version: None
+        })
     );
-    srv.handle_command(
-        Now::default(),
-        server::Command::Opened(Ok(100 * MAX_CHUNK as u64)),
-    )
-    .unwrap();
+    let opened = server::Opened {
+        size: 100 * MAX_CHUNK as u64,
+        version: Version(1),
+        digest: None,
+    };
+    srv.handle_command(Now::default(), server::Command::Opened(Ok(opened)))
+        .unwrap();
     let mut asked = 0;
     while let Some(e) = srv.poll_event() {
         let server::Event::ReadChunk { max } = e else {
@@ -768,6 +795,7 @@ fn a_1_1_client_falls_back_to_a_1_0_server() {
         size: 1,
         offset: 0,
         replace: true,
+        restart: false,
     };
     c.handle_command(now, replace).unwrap();
     assert_eq!(
@@ -824,6 +852,7 @@ fn a_1_1_session_replaces_deletes_and_skips_unknown_verbs() {
         size: 4,
         offset: 0,
         replace: true,
+        restart: false,
     };
     s.store.mem_mut().set_quota(2);
     assert_eq!(

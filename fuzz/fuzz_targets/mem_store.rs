@@ -3,14 +3,16 @@
 //! agrees with a plain model of files and partials, refusals carry the
 //! kind the contract names, nothing grows past the quota, and a file
 //! appears (or is replaced, by an upload that asked to) only through a
-//! commit of exactly its announced size.
+//! commit of exactly its announced size, and a partial with bytes in it is
+//! only ever taken over by a resume of the same size or an upload that
+//! asked to restart.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
 use wirekit_core::store::mem::MemStore;
-use wirekit_core::store::{ErrorKind, Store};
+use wirekit_core::store::{Begin, ErrorKind, Store};
 use wirekit_core::transfer::Kind;
 
 const QUOTA: u64 = 4096;
@@ -18,16 +20,18 @@ const NAMES: [&str; 3] = ["a", "b", "c"];
 
 #[derive(Arbitrary, Debug)]
 enum Op {
+    /// `replace`: WKFT/1.1's `PUT … replace`, whose commit may take a
+    /// file's place; `restart`: `PUT … restart`.
     Create {
         name: u8,
         size: u16,
         offset: u16,
+        replace: bool,
+        restart: bool,
     },
-    /// WKFT/1.1's `PUT … replace`: its commit may take a file's place.
-    CreateReplacing {
+    Truncate {
         name: u8,
-        size: u16,
-        offset: u16,
+        len: u16,
     },
     /// WKFT/1.1's `DELETE`.
     Remove {
@@ -70,6 +74,7 @@ struct Model {
     files: BTreeMap<&'static str, Vec<u8>>,
     partials: BTreeMap<&'static str, Vec<u8>>,
     replacing: std::collections::BTreeSet<&'static str>,
+    announced: BTreeMap<&'static str, u64>,
 }
 
 fn window(d: &[u8], offset: u16, len: u16) -> &[u8] {
@@ -86,49 +91,60 @@ fuzz_target!(|ops: Vec<Op>| {
                 name: n,
                 size,
                 offset,
+                replace,
+                restart,
             } => {
                 let n = name(n);
-                let got = s.create_partial(n, size.into(), offset.into());
-                let kept = m.partials.get(n).map_or(0, Vec::len);
-                let want = if m.files.contains_key(n) {
+                let how = Begin {
+                    size: size.into(),
+                    offset: offset.into(),
+                    replace,
+                    restart,
+                };
+                let got = s.create_partial(n, how);
+                let kept = m.partials.get(n).map(Vec::len);
+                let announced = m.announced.get(n).copied();
+                let want = if m.files.contains_key(n) && !replace {
                     Err(ErrorKind::Exists)
                 } else if u64::from(size) > QUOTA {
                     Err(ErrorKind::Full)
-                } else if usize::from(offset) > kept {
+                } else if offset == 0 && kept.is_some_and(|k| k > 0) && !restart {
+                    Err(ErrorKind::Exists)
+                } else if offset > 0 && announced.is_some_and(|a| a != u64::from(size)) && kept.is_some() {
+                    Err(ErrorKind::Exists)
+                } else if usize::from(offset) > kept.unwrap_or(0) {
                     Err(ErrorKind::NotFound)
                 } else {
                     Ok(())
                 };
                 assert_eq!(got.as_ref().map(|_| ()).map_err(|e| e.kind), want);
                 if got.is_ok() {
-                    m.partials.entry(n).or_default().truncate(offset.into());
+                    let d = m.partials.entry(n).or_default();
+                    if offset == 0 {
+                        d.clear();
+                    }
+                    m.announced.insert(n, size.into());
+                    if replace {
+                        m.replacing.insert(n);
+                    }
                 }
             }
-            Op::CreateReplacing {
-                name: n,
-                size,
-                offset,
-            } => {
+            Op::Truncate { name: n, len } => {
                 let n = name(n);
-                let got = s.create_replacing(n, size.into(), offset.into());
-                let kept = m.partials.get(n).map_or(0, Vec::len);
-                let want = if u64::from(size) > QUOTA {
-                    Err(ErrorKind::Full)
-                } else if usize::from(offset) > kept {
-                    Err(ErrorKind::NotFound)
-                } else {
-                    Ok(())
-                };
-                assert_eq!(got.as_ref().map(|_| ()).map_err(|e| e.kind), want);
-                if got.is_ok() {
-                    m.partials.entry(n).or_default().truncate(offset.into());
-                    m.replacing.insert(n);
+                let got = s.truncate_partial(&mut n.to_owned(), len.into());
+                match m.partials.get_mut(n) {
+                    Some(d) => {
+                        assert!(got.is_ok(), "{got:?}");
+                        d.truncate(len.into());
+                    }
+                    None => assert!(got.is_err(), "truncated no partial"),
                 }
             }
             Op::Remove { name: n } => {
                 let n = name(n);
                 let got = s.remove(n).map_err(|e| e.kind);
                 let had = m.files.remove(n).is_some() | m.partials.remove(n).is_some();
+                m.announced.remove(n);
                 assert_eq!(
                     got,
                     if had {
@@ -174,7 +190,8 @@ fuzz_target!(|ops: Vec<Op>| {
             }
             Op::Commit { name: n, size } => {
                 let n = name(n);
-                let got = s.commit(n.to_owned(), size.into());
+                let got = s.commit(n.to_owned(), size.into(), None);
+                m.announced.remove(n);
                 match m.partials.remove(n) {
                     None => assert!(got.is_err(), "committed no partial"),
                     Some(d) if d.len() != usize::from(size) => {
@@ -195,6 +212,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 s.discard(n.to_owned());
                 m.partials.remove(n);
                 m.replacing.remove(n);
+                m.announced.remove(n);
             }
             Op::Read {
                 name: n,

@@ -24,12 +24,14 @@ fuzz_target!(|input: (Vec<u8>, u16, u64, u16)| {
         size: data.len() as u64,
         offset: 0,
         replace: false,
+        restart: false,
     };
     assert_eq!(s.request(put).expect("put"), std::slice::from_ref(&done));
     s.local.dest = data[..k].to_vec();
     let get = Command::Get {
         path: "f".into(),
         offset: k as u64,
+        version: None,
     };
     assert_eq!(s.request(get).expect("get"), [done]);
     assert_eq!(s.local.dest, data);
@@ -41,6 +43,7 @@ fuzz_target!(|input: (Vec<u8>, u16, u64, u16)| {
         size: other.len() as u64,
         offset: 0,
         replace: true,
+        restart: false,
     };
     let stored = Event::Done {
         size: other.len() as u64,

@@ -45,7 +45,7 @@ fn judge(outcomes: &[Event], size: usize) -> Ended {
             assert_eq!(*n, size as u64, "done with a wrong size");
             Ended::Done
         }
-        [Event::Failed(Failure::DigestMismatch { .. })]
+        [Event::Failed(Failure::DigestMismatch { .. } | Failure::PrefixDiffers)]
         | [
             Event::Failed(Failure::Remote {
                 code: ErrorCode::Mismatch,
@@ -121,6 +121,7 @@ fuzz_target!(|run: Run| {
                 size: data.len() as u64,
                 offset,
                 replace: false,
+                restart,
             }
         } else {
             if restart {
@@ -129,6 +130,7 @@ fuzz_target!(|run: Run| {
             Command::Get {
                 path: "f".into(),
                 offset: s.local.dest.len() as u64,
+                version: None,
             }
         };
         if restart {

@@ -52,6 +52,7 @@ fn wkft(c: &mut Criterion) {
                 .request(client::Command::Get {
                     path: "f".into(),
                     offset: 0,
+                    version: None,
                 })
                 .expect("download");
             black_box(out);

@@ -1,7 +1,8 @@
 //! The native servers started in-process on free loopback ports, for tests
 //! of every IO model, and small helpers around them.
 
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 use wirekit::client::transfer::Options;
@@ -62,4 +63,71 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// A raw WKFT/1 session, typed by hand as a person with `nc` would.
+#[derive(Debug)]
+pub struct Raw {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Raw {
+    /// A WKFT/1.0 session.
+    pub fn open(addr: SocketAddr) -> Raw {
+        Raw::speaking(addr, 1)
+    }
+
+    /// A session that said `HELLO version` and got it.
+    pub fn speaking(addr: SocketAddr, version: u32) -> Raw {
+        let s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut raw = Raw {
+            reader: BufReader::new(s.try_clone().expect("clone")),
+            writer: s,
+        };
+        raw.send(format!("HELLO {version}\r\n").as_bytes());
+        let hello = raw.line();
+        assert!(hello.starts_with(&format!("HELLO {version}")), "{hello}");
+        raw
+    }
+
+    /// Sends bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("send");
+    }
+
+    /// The next line, without its end.
+    pub fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.reader.read_line(&mut l).expect("read a line");
+        l.trim_end().to_owned()
+    }
+
+    /// Sends `body` as `DATA` messages.
+    pub fn data(&mut self, body: &[u8]) {
+        for chunk in body.chunks(60_000) {
+            self.send(format!("DATA {}\r\n", chunk.len()).as_bytes());
+            self.send(chunk);
+            self.send(b"\r\n");
+        }
+    }
+
+    /// Reads one `DATA` message's body, or returns the line that came instead.
+    pub fn read_data(&mut self) -> Result<Vec<u8>, String> {
+        use std::io::Read;
+        let line = self.line();
+        let Some(len) = line
+            .strip_prefix("DATA ")
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            return Err(line);
+        };
+        let mut body = vec![0; len];
+        self.reader.read_exact(&mut body).expect("a body");
+        let end = self.line();
+        assert!(end.is_empty(), "a body ends with a line end, not {end:?}");
+        Ok(body)
+    }
 }

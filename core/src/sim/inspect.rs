@@ -586,19 +586,34 @@ fn describe_request(r: &transfer::Request) -> String {
             after: Some(a),
         } => format!("LIST {p} {a}: the next page of that directory, after {a}"),
         R::Stat { path } => format!("STAT {path}: what is it, how big?"),
-        R::Get { path, offset } => format!("GET {path} from byte {offset}"),
+        R::Get {
+            path,
+            offset,
+            version: None,
+        } => format!("GET {path} from byte {offset}"),
+        R::Get {
+            path,
+            offset,
+            version: Some(v),
+        } => format!("GET {path} from byte {offset}, if it is still version {v}"),
         R::Put {
             path,
             size,
             offset,
             replace,
+            restart,
         } => {
             let replacing = if *replace {
                 ", to replace the file"
             } else {
                 ""
             };
-            format!("PUT {path}: {size} bytes, sending from byte {offset}{replacing}")
+            let restarting = if *restart {
+                ", discarding an unfinished upload"
+            } else {
+                ""
+            };
+            format!("PUT {path}: {size} bytes, sending from byte {offset}{replacing}{restarting}")
         }
         R::Delete { path } => format!("DELETE {path}: remove it"),
         R::Noop => "NOOP: still here".into(),
@@ -628,10 +643,26 @@ fn describe_reply(r: &transfer::Reply) -> String {
         ),
         R::Entry(e) => format!("ENTRY {:?} {} {}", e.kind, e.size, e.name),
         R::Stat(s) => format!("STAT {:?} {}", s.kind, s.size),
-        R::File { size, offset } => format!("FILE {size} {offset}: a download starts"),
+        R::File {
+            size,
+            offset,
+            version: None,
+        } => format!("FILE {size} {offset}: a download starts"),
+        R::File {
+            size,
+            offset,
+            version: Some(v),
+        } => format!("FILE {size} {offset} {v}: a download of version {v} starts"),
         R::Data(b) => format!("DATA {}: a piece of the download", b.len()),
         R::Done { digest } => format!("DONE {digest}: check the file against this digest"),
-        R::Ready { offset } => format!("READY {offset}: send from byte {offset}"),
+        R::Ready {
+            offset,
+            prefix: None,
+        } => format!("READY {offset}: send from byte {offset}"),
+        R::Ready {
+            offset,
+            prefix: Some(d),
+        } => format!("READY {offset} {d}: the kept bytes hash to this; send from byte {offset}"),
         R::Stored { size, digest } => {
             format!("STORED {size} {digest}: verified and committed")
         }

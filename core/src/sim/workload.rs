@@ -39,7 +39,7 @@ impl Handler<server::Server> for StoreResponder {
         cmds: &mut Vec<server::Command>,
     ) -> Option<String> {
         let note = match &event {
-            server::Event::OpenRead { path } => Some(format!("open {path}")),
+            server::Event::OpenRead { path, .. } => Some(format!("open {path}")),
             server::Event::BeginUpload { path, size, .. } => {
                 Some(format!("upload of {path} ({size} bytes)"))
             }
@@ -81,6 +81,7 @@ impl Handler<client::Client> for GetResponder {
                 cmds.push(client::Command::Get {
                     path: self.path.clone(),
                     offset: 0,
+                    version: None,
                 });
                 Some(format!("ready; GET {}", self.path))
             }
@@ -159,6 +160,7 @@ impl Handler<client::Client> for PutResponder {
                     size: self.data.len() as u64,
                     offset: 0,
                     replace: false,
+                    restart: false,
                 });
                 Some(format!(
                     "ready; PUT {} ({} bytes)",

@@ -2,8 +2,9 @@
 //! from, and what the tests run the machines against. There are no
 //! directories; names are kept sorted so that listings are deterministic.
 
-use super::{Error, ErrorKind, Store};
-use crate::transfer::{Entry, Kind, Stat};
+use super::{Begin, Error, ErrorKind, Store, partial_differs, partial_waits};
+use crate::transfer::{Digest, Entry, Kind, Stat};
+use crate::wire::transfer::Version;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::Bytes;
@@ -20,6 +21,9 @@ pub struct MemStore {
     committed: Vec<String>,
     /// Partials whose commit may replace a complete file.
     replacing: Vec<String>,
+    /// The size each partial was announced with (none for one put in by
+    /// [`MemStore::insert_partial`]).
+    announced: Vec<(String, u64)>,
     quota: u64,
 }
 
@@ -30,6 +34,7 @@ impl Default for MemStore {
             partials: Vec::new(),
             committed: Vec::new(),
             replacing: Vec::new(),
+            announced: Vec::new(),
             quota: DEFAULT_QUOTA,
         }
     }
@@ -60,22 +65,52 @@ impl MemStore {
     }
 
     /// Starts or resumes the partial of `path` (not checking for a file).
-    fn start_partial(&mut self, path: &str, size: u64, offset: u64) -> Result<String, Error> {
+    fn start_partial(&mut self, path: &str, how: Begin) -> Result<String, Error> {
+        let Begin {
+            size,
+            offset,
+            restart,
+            ..
+        } = how;
         if size > self.quota {
             return Err(Error::new(ErrorKind::Full, "over the store's quota"));
         }
+        let announced = self.announced_size(path);
         match position(&self.partials, path) {
             Ok(i) => {
                 let kept = self.partials.get_mut(i).map(|(_, d)| d);
                 match kept {
-                    Some(d) if d.len() as u64 >= offset => d.truncate(offset as usize),
+                    // A partial with nothing in it has nothing to lose.
+                    Some(d) if offset == 0 && (restart || d.is_empty()) => d.clear(),
+                    Some(d) if offset == 0 => return Err(partial_waits(d.len() as u64, announced)),
+                    Some(_) if announced.is_some_and(|n| n != size) => {
+                        return Err(partial_differs(announced.unwrap_or(0), size));
+                    }
+                    Some(d) if d.len() as u64 >= offset => {}
                     _ => return Err(Error::new(ErrorKind::NotFound, "no partial that long")),
                 }
             }
             Err(_) if offset > 0 => return Err(Error::new(ErrorKind::NotFound, "no partial")),
             Err(i) => self.partials.insert(i, (String::from(path), Vec::new())),
         }
+        self.announced.retain(|(n, _)| n != path);
+        self.announced.push((String::from(path), size));
         Ok(String::from(path))
+    }
+
+    fn announced_size(&self, path: &str) -> Option<u64> {
+        self.announced
+            .iter()
+            .find(|(n, _)| n == path)
+            .map(|&(_, size)| size)
+    }
+
+    fn forget_partial(&mut self, path: &str) {
+        if let Ok(i) = position(&self.partials, path) {
+            self.partials.remove(i);
+        }
+        self.replacing.retain(|p| p != path);
+        self.announced.retain(|(n, _)| n != path);
     }
 
     /// Puts a complete file under `name` (replacing one there).
@@ -184,6 +219,15 @@ impl Store for MemStore {
         }
     }
 
+    /// A file's bytes never change under a reader (it holds them), so its
+    /// version is what they hash to: deterministic, as the simulator needs.
+    fn version(&mut self, file: &Bytes) -> Result<Version, Error> {
+        let hash = blake3::hash(file);
+        let mut first = [0u8; 8];
+        first.copy_from_slice(hash.as_bytes().get(..8).unwrap_or(&[0; 8]));
+        Ok(Version(u64::from_be_bytes(first)))
+    }
+
     fn open_read(&mut self, path: &str) -> Result<(Bytes, u64), Error> {
         let i = position(&self.files, path)
             .map_err(|_| Error::new(ErrorKind::NotFound, "not found"))?;
@@ -201,24 +245,27 @@ impl Store for MemStore {
         Ok(file.slice_ref(part))
     }
 
-    fn create_partial(&mut self, path: &str, size: u64, offset: u64) -> Result<String, Error> {
-        if self.file(path).is_some() {
+    fn create_partial(&mut self, path: &str, how: Begin) -> Result<String, Error> {
+        if !how.replace && self.file(path).is_some() {
             return Err(Error::new(ErrorKind::Exists, "exists"));
         }
-        self.start_partial(path, size, offset)
-    }
-
-    fn create_replacing(&mut self, path: &str, size: u64, offset: u64) -> Result<String, Error> {
-        let partial = self.start_partial(path, size, offset)?;
-        if !self.replacing.contains(&partial) {
+        let partial = self.start_partial(path, how)?;
+        if how.replace && !self.replacing.contains(&partial) {
             self.replacing.push(partial.clone());
         }
         Ok(partial)
     }
 
+    fn truncate_partial(&mut self, partial: &mut String, len: u64) -> Result<(), Error> {
+        let d = self.partial_mut(partial)?;
+        d.truncate(usize::try_from(len).unwrap_or(usize::MAX));
+        Ok(())
+    }
+
     fn remove(&mut self, path: &str) -> Result<(), Error> {
         let file = position(&self.files, path).map(|i| self.files.remove(i));
         let partial = position(&self.partials, path).map(|i| self.partials.remove(i));
+        self.announced.retain(|(n, _)| n != path);
         match (file, partial) {
             (Err(_), Err(_)) => Err(Error::new(ErrorKind::NotFound, "not found")),
             _ => Ok(()),
@@ -251,10 +298,11 @@ impl Store for MemStore {
         Ok(Bytes::copy_from_slice(slice_of(d, offset, len)))
     }
 
-    fn commit(&mut self, partial: String, size: u64) -> Result<(), Error> {
+    fn commit(&mut self, partial: String, size: u64, _: Option<Digest>) -> Result<(), Error> {
         let i = position(&self.partials, &partial)
             .map_err(|_| Error::new(ErrorKind::Internal, "no partial to commit"))?;
         let (name, data) = self.partials.remove(i);
+        self.announced.retain(|(n, _)| *n != name);
         if data.len() as u64 != size {
             return Err(Error::new(
                 ErrorKind::Mismatch,
@@ -273,10 +321,7 @@ impl Store for MemStore {
     }
 
     fn discard(&mut self, partial: String) {
-        if let Ok(i) = position(&self.partials, &partial) {
-            self.partials.remove(i);
-        }
-        self.replacing.retain(|p| *p != partial);
+        self.forget_partial(&partial);
     }
 }
 
@@ -287,42 +332,88 @@ mod tests {
     #[test]
     fn an_upload_becomes_a_file_only_on_commit_and_resumes_from_its_prefix() {
         let mut s = MemStore::new();
-        let mut p = s.create_partial("up", 6, 0).unwrap();
+        let mut p = s.create_partial("up", Begin::fresh(6)).unwrap();
         s.append(&mut p, 0, b"abc").unwrap();
         assert_eq!(s.file("up"), None);
         assert_eq!(s.stat("up").unwrap().kind, Kind::Partial);
         s.keep(p);
-        // Resume at 2: the third byte is dropped and rewritten.
-        let mut p = s.create_partial("up", 6, 2).unwrap();
+        // Resume at 2: nothing is cut until the resume writes, then the
+        // third byte is dropped and rewritten.
+        let resume = Begin {
+            offset: 2,
+            restart: false,
+            ..Begin::fresh(6)
+        };
+        let mut p = s.create_partial("up", resume).unwrap();
+        assert_eq!(&s.read_partial(&mut p, 0, 10).unwrap()[..], b"abc");
+        s.truncate_partial(&mut p, 2).unwrap();
         assert_eq!(&s.read_partial(&mut p, 0, 10).unwrap()[..], b"ab");
         s.append(&mut p, 2, b"cdef").unwrap();
-        s.commit(p, 6).unwrap();
+        s.commit(p, 6, None).unwrap();
         assert_eq!(s.file("up"), Some(&b"abcdef"[..]));
         assert_eq!(s.committed(), ["up"]);
         assert_eq!(
-            s.create_partial("up", 1, 0).unwrap_err().kind,
+            s.create_partial("up", Begin::fresh(1)).unwrap_err().kind,
             ErrorKind::Exists
         );
+    }
+
+    #[test]
+    fn a_partial_belongs_to_its_upload() {
+        let mut s = MemStore::new();
+        let mut p = s.create_partial("wip", Begin::fresh(5)).unwrap();
+        s.append(&mut p, 0, b"abc").unwrap();
+        s.keep(p);
+        let new = Begin {
+            restart: false,
+            ..Begin::fresh(3)
+        };
+        let e = s.create_partial("wip", new).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Exists, "{e:?}");
+        assert!(e.message.contains("holds 3 of 5 bytes"), "{e:?}");
+        let other_size = Begin {
+            offset: 3,
+            restart: false,
+            ..Begin::fresh(9)
+        };
+        let e = s.create_partial("wip", other_size).unwrap_err();
+        assert!(e.message.contains("announced as 5 bytes"), "{e:?}");
+        assert_eq!(
+            s.partial("wip"),
+            Some(&b"abc"[..]),
+            "refusals touch nothing"
+        );
+        let p = s.create_partial("wip", Begin::fresh(3)).unwrap();
+        assert_eq!(s.partial("wip"), Some(&b""[..]), "restart starts over");
+        s.discard(p);
     }
 
     #[test]
     fn refusals_have_their_kinds() {
         let mut s = MemStore::new().with_quota(4);
         assert_eq!(
-            s.create_partial("big", 5, 0).unwrap_err().kind,
+            s.create_partial("big", Begin::fresh(5)).unwrap_err().kind,
             ErrorKind::Full
         );
         assert_eq!(
-            s.create_partial("x", 1, 3).unwrap_err().kind,
+            s.create_partial(
+                "x",
+                Begin {
+                    offset: 3,
+                    ..Begin::fresh(1)
+                }
+            )
+            .unwrap_err()
+            .kind,
             ErrorKind::NotFound
         );
-        let mut p = s.create_partial("x", 4, 0).unwrap();
+        let mut p = s.create_partial("x", Begin::fresh(4)).unwrap();
         assert_eq!(
             s.append(&mut p, 3, b"yy").unwrap_err().kind,
             ErrorKind::Full
         );
         s.append(&mut p, 0, b"yy").unwrap();
-        assert_eq!(s.commit(p, 4).unwrap_err().kind, ErrorKind::Mismatch);
+        assert_eq!(s.commit(p, 4, None).unwrap_err().kind, ErrorKind::Mismatch);
         assert_eq!(s.partial("x"), None, "a partial that cannot commit is gone");
         assert_eq!(s.list(Some("d")).unwrap_err().kind, ErrorKind::NotFound);
     }

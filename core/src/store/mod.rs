@@ -6,13 +6,17 @@
 //! (WKFT/1's: [`crate::transfer::store::Files`]; TFTP's:
 //! [`crate::tftp::store::Files`]).
 //!
-//! Verification is the machines' job (a WKFT/1 digest, a TFTP byte count);
-//! the store only promises that nothing appears under its final name until
-//! [`Store::commit`] says the partial holds exactly the verified size.
+//! What is verified is the machines' and adapters' business (a WKFT/1
+//! digest of the bytes *as stored*, read back through
+//! [`Store::read_partial`]; a TFTP byte count); the store promises that
+//! nothing appears under its final name until [`Store::commit`] says the
+//! partial holds exactly the verified size, and that a partial is only
+//! ever written by the one upload that holds it.
 
 pub mod mem;
 
-use crate::transfer::{Entry, Stat};
+use crate::transfer::{Digest, Entry, Stat};
+use crate::wire::transfer::Version;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::Bytes;
@@ -36,6 +40,8 @@ pub enum ErrorKind {
     Mismatch,
     /// The name is in use by another upload; try later.
     Busy,
+    /// The file is not the version asked for, or changed while it was read.
+    Changed,
     /// The store itself failed.
     Internal,
 }
@@ -59,6 +65,61 @@ impl Error {
     }
 }
 
+/// How an upload begins ([`Store::create_partial`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Begin {
+    /// The size announced for the whole file.
+    pub size: u64,
+    /// Where this session's bytes start: 0 for a new upload, more to resume
+    /// a kept partial, which must hold at least that many bytes and have
+    /// been announced with the same `size` ([`ErrorKind::Exists`] if not:
+    /// it belongs to another upload).
+    pub offset: u64,
+    /// A complete file at the path is no refusal: the commit takes its
+    /// place in one step, so a failed upload loses nothing (WKFT/1.1's
+    /// `PUT … replace`). Stores that cannot replace refuse.
+    pub replace: bool,
+    /// With `offset == 0`, a kept partial of that name holding any bytes is
+    /// discarded rather than refused (WKFT/1.1's `PUT … restart`; WKFT/1.0
+    /// and TFTP always start over).
+    pub restart: bool,
+}
+
+impl Begin {
+    /// A new upload of `size` bytes that may discard an old partial, as
+    /// TFTP's and WKFT/1.0's writes do.
+    pub const fn fresh(size: u64) -> Self {
+        Begin {
+            size,
+            offset: 0,
+            replace: false,
+            restart: true,
+        }
+    }
+}
+
+/// The refusal of an upload from byte 0 when a partial of that name waits
+/// for its resume.
+pub fn partial_waits(kept: u64, announced: Option<u64>) -> Error {
+    let of = announced.map_or(String::new(), |n| alloc::format!(" of {n}"));
+    Error::new(
+        ErrorKind::Exists,
+        alloc::format!(
+            "an unfinished upload of this name holds {kept}{of} bytes: resume it from {kept}, or restart it"
+        ),
+    )
+}
+
+/// The refusal of a resume that announces another size than the partial's.
+pub fn partial_differs(announced: u64, size: u64) -> Error {
+    Error::new(
+        ErrorKind::Exists,
+        alloc::format!(
+            "the unfinished upload of this name was announced as {announced} bytes, not {size}: restart it"
+        ),
+    )
+}
+
 /// The files behind a server.
 pub trait Store {
     /// A file open for reading.
@@ -74,14 +135,26 @@ pub trait Store {
     /// `len` bytes at `offset`, fewer only at the end of the file.
     fn read_at(&mut self, file: &mut Self::Reader, offset: u64, len: usize)
     -> Result<Bytes, Error>;
-    /// Starts (or, with `offset > 0`, resumes) a partial for `path`,
-    /// announced as `size` bytes.
-    fn create_partial(
-        &mut self,
-        path: &str,
-        size: u64,
-        offset: u64,
-    ) -> Result<Self::Partial, Error>;
+    /// The version of the open file now: a token that changes whenever its
+    /// bytes may have.
+    fn version(&mut self, file: &Self::Reader) -> Result<Version, Error>;
+    /// The whole file's digest, if the store knows it for this version.
+    fn known_digest(&mut self, file: &Self::Reader, version: Version) -> Option<Digest> {
+        let _ = (file, version);
+        None
+    }
+    /// The digest of this version of the file, worked out by a reader that
+    /// read all of it, for [`Store::known_digest`] to answer later.
+    fn learn_digest(&mut self, file: &Self::Reader, version: Version, digest: Digest) {
+        let _ = (file, version, digest);
+    }
+    /// Starts (or, with `offset > 0`, resumes) a partial for `path`. The
+    /// partial is not cut to `offset` here: a resume that goes no further
+    /// loses nothing (see [`Store::truncate_partial`]).
+    fn create_partial(&mut self, path: &str, how: Begin) -> Result<Self::Partial, Error>;
+    /// Cuts the partial to `len` bytes (a resume's first write, or a failed
+    /// resume put back as it was).
+    fn truncate_partial(&mut self, partial: &mut Self::Partial, len: u64) -> Result<(), Error>;
     /// Writes `data` at `offset` of the partial.
     fn append(
         &mut self,
@@ -97,27 +170,19 @@ pub trait Store {
         offset: u64,
         len: usize,
     ) -> Result<Bytes, Error>;
-    /// Renames the partial into place if it holds exactly `size` bytes. A
-    /// partial that cannot be committed is removed: it could never be.
-    fn commit(&mut self, partial: Self::Partial, size: u64) -> Result<(), Error>;
+    /// Renames the partial into place if it holds exactly `size` bytes (and,
+    /// unless it was begun with `replace`, no file took the name meanwhile),
+    /// durably. A partial that cannot be committed is removed: it could
+    /// never be. `digest`, when the caller verified one, is the new file's,
+    /// for [`Store::known_digest`].
+    fn commit(
+        &mut self,
+        partial: Self::Partial,
+        size: u64,
+        digest: Option<Digest>,
+    ) -> Result<(), Error>;
     /// Deletes the partial.
     fn discard(&mut self, partial: Self::Partial);
-    /// As [`Store::create_partial`], for an upload that may take the place
-    /// of a complete file at `path` (WKFT/1.1's `PUT … replace`): its commit
-    /// replaces the file in one step, so a failed upload loses nothing.
-    /// Stores that cannot replace refuse.
-    fn create_replacing(
-        &mut self,
-        path: &str,
-        size: u64,
-        offset: u64,
-    ) -> Result<Self::Partial, Error> {
-        let _ = (path, size, offset);
-        Err(Error::new(
-            ErrorKind::Denied,
-            "this store cannot replace files",
-        ))
-    }
     /// Removes the complete file at `path`, and any partial of that name
     /// (WKFT/1.1's `DELETE`). Stores that cannot delete refuse.
     fn remove(&mut self, path: &str) -> Result<(), Error> {
@@ -148,6 +213,7 @@ impl From<crate::transfer::StoreError> for Error {
             ErrorCode::Mismatch => K::Mismatch,
             ErrorCode::Busy | ErrorCode::Locked => K::Busy,
             ErrorCode::BadOffset | ErrorCode::RequestTimeout => K::Invalid,
+            ErrorCode::Changed => K::Changed,
             ErrorCode::Other(n) if n < 500 => K::Invalid,
             ErrorCode::Internal
             | ErrorCode::NotImplemented

@@ -5,8 +5,9 @@
 
 // The harnesses need std (the crate is no_std without `testing`).
 use super::transfer::Rng;
-use crate::store::{self, ErrorKind, Store, mem};
-use crate::transfer::{Entry, Stat};
+use crate::store::{self, Begin, ErrorKind, Store, mem};
+use crate::transfer::{Digest, Entry, Stat};
+use crate::wire::transfer::Version;
 use bytes::Bytes;
 #[allow(unused_imports)]
 use std::prelude::rust_2024::*;
@@ -112,14 +113,17 @@ impl Store for Faulty {
         Ok(self.shorten(b))
     }
 
-    fn create_partial(
-        &mut self,
-        path: &str,
-        size: u64,
-        offset: u64,
-    ) -> Result<String, store::Error> {
+    fn version(&mut self, (file, _): &Self::Reader) -> Result<Version, store::Error> {
+        self.mem.version(file)
+    }
+
+    fn create_partial(&mut self, path: &str, how: Begin) -> Result<String, store::Error> {
         gate(path)?;
-        self.mem.create_partial(path, size, offset)
+        self.mem.create_partial(path, how)
+    }
+
+    fn truncate_partial(&mut self, partial: &mut String, len: u64) -> Result<(), store::Error> {
+        self.mem.truncate_partial(partial, len)
     }
 
     fn append(
@@ -142,22 +146,17 @@ impl Store for Faulty {
         Ok(self.shorten(b))
     }
 
-    fn commit(&mut self, partial: String, size: u64) -> Result<(), store::Error> {
-        self.mem.commit(partial, size)
+    fn commit(
+        &mut self,
+        partial: String,
+        size: u64,
+        digest: Option<Digest>,
+    ) -> Result<(), store::Error> {
+        self.mem.commit(partial, size, digest)
     }
 
     fn discard(&mut self, partial: String) {
         self.mem.discard(partial);
-    }
-
-    fn create_replacing(
-        &mut self,
-        path: &str,
-        size: u64,
-        offset: u64,
-    ) -> Result<String, store::Error> {
-        gate(path)?;
-        self.mem.create_replacing(path, size, offset)
     }
 
     fn remove(&mut self, path: &str) -> Result<(), store::Error> {

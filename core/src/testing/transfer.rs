@@ -92,18 +92,26 @@ impl MemStore {
     /// of short reads.
     pub fn answer(&mut self, ev: server::Event, rng: &mut Rng) -> Option<server::Command> {
         self.files.store_mut().reseed(rng.next_u64());
-        match &ev {
+        let committing = match &ev {
             server::Event::CommitUpload { path, size, digest } => {
-                // The machine promised: size and digest verified before this.
-                if let Some(data) = self.mem().partial(path) {
-                    assert_eq!(data.len() as u64, *size, "committed with a wrong size");
-                    assert_eq!(Digest::of(data), *digest, "committed with a wrong digest");
-                }
+                Some((path.clone(), *size, *digest))
             }
-            server::Event::Protocol(e) => self.protocol_errors.push(e.clone()),
-            _ => {}
+            server::Event::Protocol(e) => {
+                self.protocol_errors.push(e.clone());
+                None
+            }
+            _ => None,
+        };
+        let answer = self.files.answer(ev);
+        if let (Some((path, size, digest)), Some(server::Command::Committed(Ok(())))) =
+            (committing, &answer)
+        {
+            // What STORED will name is what the store holds.
+            let data = self.mem().file(&path).unwrap_or_default();
+            assert_eq!(data.len() as u64, size, "committed with a wrong size");
+            assert_eq!(Digest::of(data), digest, "committed with a wrong digest");
         }
-        self.files.answer(ev)
+        answer
     }
 }
 

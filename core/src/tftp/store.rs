@@ -69,7 +69,7 @@ impl<S: Store> Files<S> {
             },
             Event::OpenWrite { filename, size } => Command::Created(
                 self.store
-                    .create_partial(&filename, size.unwrap_or(0), 0)
+                    .create_partial(&filename, crate::store::Begin::fresh(size.unwrap_or(0)))
                     .map(|up| {
                         self.upload = Some(up);
                     })
@@ -84,7 +84,9 @@ impl<S: Store> Files<S> {
                     .map(|e| Command::WriteFailed(tftp_error(e)));
             }
             Event::Commit { size } => match self.upload.take() {
-                Some(up) => Command::Committed(self.store.commit(up, size).map_err(tftp_error)),
+                Some(up) => {
+                    Command::Committed(self.store.commit(up, size, None).map_err(tftp_error))
+                }
                 None => {
                     Command::Committed(Err(StoreError::new(ErrorCode::NotDefined, "no upload")))
                 }

@@ -15,7 +15,7 @@ use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
     self, Digest, Entry, ErrorCode, MAX_FILE_SIZE, MAX_PATH, Reply, Request, Stat, VERSION,
-    VERSION_1_1,
+    VERSION_1_1, Version,
 };
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -34,8 +34,15 @@ pub enum Command {
     Stat { path: String },
     /// Download `path`. `offset > 0` resumes: the local file holds the first
     /// `offset` bytes, which the machine reads back ([`Event::ReadPrefix`])
-    /// to hash them. Ends in [`Event::Done`] or [`Event::Failed`].
-    Get { path: String, offset: u64 },
+    /// to hash them. With a `version` (from the [`Event::Download`] that
+    /// began the kept bytes; WKFT/1.1) the server refuses a file that
+    /// changed since with [`ErrorCode::Changed`] before sending anything.
+    /// Ends in [`Event::Done`] or [`Event::Failed`].
+    Get {
+        path: String,
+        offset: u64,
+        version: Option<Version>,
+    },
     /// Upload a local file of `size` bytes as `path`, sending from `offset`
     /// (a resume; learn it with `Stat`, which reports the server's partial).
     /// The machine reads the local file from byte 0 ([`Event::ReadChunk`]).
@@ -47,6 +54,9 @@ pub enum Command {
         /// Take the place of a complete file of that name once verified
         /// (WKFT/1.1; a 1.0 server cannot, and the request fails unsent).
         replace: bool,
+        /// With `offset == 0`, discard a partial of that name the server
+        /// keeps (WKFT/1.1 refuses to, otherwise; a 1.0 server always does).
+        restart: bool,
     },
     /// Remove a file, or a partial of that name (WKFT/1.1). Ends in
     /// [`Event::Deleted`] or [`Event::Failed`].
@@ -73,8 +83,13 @@ pub enum Event {
     /// file, from byte 0. Answer: [`Command::Chunk`].
     ReadPrefix { max: usize },
     /// `Get` accepted: the remote file has `size` bytes; keep the first
-    /// `offset` local bytes and append what follows.
-    Download { size: u64, offset: u64 },
+    /// `offset` local bytes and append what follows. A WKFT/1.1 server
+    /// names the file's `version`, for a later resume to ask for.
+    Download {
+        size: u64,
+        offset: u64,
+        version: Option<Version>,
+    },
     /// `Get` data: append it to the local file.
     WriteChunk(Bytes),
     /// `Put`: read the next at most `max` bytes of the local file, from
@@ -108,6 +123,10 @@ pub enum Failure {
     ConnectionClosed,
     /// The request needs WKFT/1.1 and the server speaks 1.0; nothing was sent.
     Unsupported,
+    /// A resumed upload's `READY` named a kept prefix that is not the
+    /// start of the local file: another file's upload. The machine closes
+    /// without sending a byte, so the server keeps that partial.
+    PrefixDiffers,
 }
 
 impl fmt::Display for Failure {
@@ -123,6 +142,9 @@ impl fmt::Display for Failure {
             Failure::Unsupported => {
                 f.write_str("the server speaks WKFT/1.0, which cannot replace or delete files")
             }
+            Failure::PrefixDiffers => f.write_str(
+                "the server's unfinished upload of this name does not begin like this file",
+            ),
         }
     }
 }
@@ -162,7 +184,12 @@ enum State {
         size: u64,
         offset: u64,
     },
-    Uploading(Reader),
+    /// Sending; on a WKFT/1.1 resume, the kept prefix's digest to check
+    /// before the first byte goes.
+    Uploading {
+        reader: Reader,
+        prefix: Option<Digest>,
+    },
     Finishing {
         size: u64,
         digest: Digest,
@@ -188,6 +215,8 @@ pub struct Client {
     version: u32,
     /// What a WKFT/1.1 server announced.
     features: Vec<String>,
+    /// The version a resumed `Get` asks for, while its prefix is hashed.
+    resume_version: Option<Version>,
 }
 
 impl Default for Client {
@@ -215,6 +244,7 @@ impl Client {
             swallow_chunk: false,
             version,
             features: Vec::new(),
+            resume_version: None,
         };
         c.send(&Request::Hello { version });
         c
@@ -273,7 +303,7 @@ impl Client {
     }
 
     fn finish(&mut self, event: Event) {
-        if let State::Uploading(r) | State::Prefix { reader: r, .. } = &self.state {
+        if let State::Uploading { reader: r, .. } | State::Prefix { reader: r, .. } = &self.state {
             self.swallow_chunk = r.is_waiting();
         }
         self.state = State::Idle;
@@ -341,6 +371,7 @@ impl Client {
                 Reply::File {
                     size,
                     offset: theirs,
+                    version,
                 },
             ) => {
                 if theirs != offset || size < offset || size > MAX_FILE_SIZE {
@@ -356,7 +387,11 @@ impl Client {
                     left: size - offset,
                     hasher,
                 };
-                self.events.push_back(Event::Download { size, offset });
+                self.events.push_back(Event::Download {
+                    size,
+                    offset,
+                    version,
+                });
             }
             (State::Receiving { left, hasher, .. }, Reply::Data(bytes)) => {
                 let len = bytes.len() as u64;
@@ -386,11 +421,20 @@ impl Client {
                     }));
                 }
             }
-            (&mut State::Offering { size, offset }, Reply::Ready { offset: theirs }) => {
+            (
+                &mut State::Offering { size, offset },
+                Reply::Ready {
+                    offset: theirs,
+                    prefix,
+                },
+            ) => {
                 if theirs != offset {
                     return self.protocol_error(ProtocolError::BadOffer);
                 }
-                self.state = State::Uploading(Reader::new(size, offset));
+                self.state = State::Uploading {
+                    reader: Reader::new(size, offset),
+                    prefix,
+                };
                 self.upload_step();
             }
             (&mut State::Finishing { size, digest }, Reply::Stored { size: s, digest: d }) => {
@@ -441,12 +485,20 @@ impl Client {
     fn upload_step(&mut self) {
         let room = output_room(&self.outbox);
         match &mut self.state {
-            State::Uploading(r) if r.is_done() => {
+            State::Uploading { reader: r, prefix } if r.past_prefix() && prefix.is_some() => {
+                // The kept prefix is read and hashed; nothing is sent yet.
+                if prefix.take() != Some(r.digest()) {
+                    self.finish(Event::Failed(Failure::PrefixDiffers));
+                    return self.close();
+                }
+                self.upload_step();
+            }
+            State::Uploading { reader: r, .. } if r.is_done() => {
                 let (size, digest) = (r.total(), r.digest());
                 self.send(&Request::Done { digest });
                 self.state = State::Finishing { size, digest };
             }
-            State::Uploading(r) => {
+            State::Uploading { reader: r, .. } => {
                 if let Some(max) = r.ask(room) {
                     self.events.push_back(Event::ReadChunk { max });
                 }
@@ -458,7 +510,12 @@ impl Client {
                     return;
                 };
                 let offset = reader.total();
-                self.send(&Request::Get { path, offset });
+                let version = self.resume_version.take().filter(|_| offset > 0);
+                self.send(&Request::Get {
+                    path,
+                    offset,
+                    version,
+                });
                 self.state = State::Requested {
                     offset,
                     hasher: reader.into_hasher(),
@@ -479,7 +536,9 @@ impl Client {
             return Ok(());
         }
         let taken = match &mut self.state {
-            State::Uploading(r) | State::Prefix { reader: r, .. } => r.take(chunk)?,
+            State::Uploading { reader: r, .. } | State::Prefix { reader: r, .. } => {
+                r.take(chunk)?
+            }
             State::Closed => return Ok(()),
             _ => return Err(Misuse::Unexpected),
         };
@@ -491,7 +550,7 @@ impl Client {
                 self.upload_step();
             }
             Taken::Short => {
-                let uploading = matches!(self.state, State::Uploading(_));
+                let uploading = matches!(self.state, State::Uploading { .. });
                 self.finish(Event::Failed(Failure::LocalShort));
                 if uploading {
                     // The server expects more bytes than we have: only
@@ -572,12 +631,17 @@ impl Machine for Client {
                 self.send(&Request::Stat { path });
                 self.state = State::Stating;
             }
-            Command::Get { path, offset } => {
+            Command::Get {
+                path,
+                offset,
+                version,
+            } => {
                 self.start()?;
                 check(&path)?;
                 if offset > MAX_FILE_SIZE {
                     return Err(Misuse::TooLarge);
                 }
+                self.resume_version = version.filter(|_| self.version >= VERSION_1_1);
                 self.state = State::Prefix {
                     path,
                     reader: Reader::new(offset, offset),
@@ -589,6 +653,7 @@ impl Machine for Client {
                 size,
                 offset,
                 replace,
+                restart,
             } => {
                 self.start()?;
                 check(&path)?;
@@ -607,6 +672,8 @@ impl Machine for Client {
                     size,
                     offset,
                     replace,
+                    // A 1.0 server restarts anyway and knows no such flag.
+                    restart: restart && offset == 0 && self.version >= VERSION_1_1,
                 });
                 self.state = State::Offering { size, offset };
             }
@@ -654,7 +721,7 @@ impl Machine for Client {
             State::Requested { .. } => "GET sent",
             State::Receiving { .. } => "receiving",
             State::Offering { .. } => "PUT sent",
-            State::Uploading(_) => "uploading",
+            State::Uploading { .. } => "uploading",
             State::Finishing { .. } => "waiting for STORED",
             State::Quitting => "quitting",
             State::Closed => "closed",

@@ -43,14 +43,22 @@ pub(crate) enum Taken {
 }
 
 /// Pulls `total` bytes of a file from byte 0; bytes before `send_from` are
-/// only hashed.
+/// only hashed. Or, when the file's digest is known already, pulls only the
+/// bytes from `send_from` and hashes nothing.
 #[derive(Debug, Clone)]
 pub(crate) struct Reader {
     total: u64,
     send_from: u64,
     pos: u64,
-    hasher: blake3::Hasher,
+    hash: Hash,
     asked: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum Hash {
+    // Boxed: a hasher is 1.9 KB, and most readers hash nothing.
+    Reading(alloc::boxed::Box<blake3::Hasher>),
+    Known(Digest),
 }
 
 impl Reader {
@@ -59,7 +67,19 @@ impl Reader {
             total,
             send_from,
             pos: 0,
-            hasher: blake3::Hasher::new(),
+            hash: Hash::Reading(alloc::boxed::Box::default()),
+            asked: None,
+        }
+    }
+
+    /// A reader of a file whose digest is known: nothing before
+    /// `send_from` is read.
+    pub(crate) fn known(total: u64, send_from: u64, digest: Digest) -> Self {
+        Reader {
+            total,
+            send_from,
+            pos: send_from,
+            hash: Hash::Known(digest),
             asked: None,
         }
     }
@@ -111,17 +131,31 @@ impl Reader {
             return Ok(Taken::Short);
         }
         let skipped = self.pos < self.send_from;
-        self.hasher.update(&chunk);
+        if let Hash::Reading(h) = &mut self.hash {
+            h.update(&chunk);
+        }
         self.pos += chunk.len() as u64;
         Ok(Taken::Send(if skipped { Bytes::new() } else { chunk }))
     }
 
     pub(crate) fn digest(&self) -> Digest {
-        self.hasher.finalize().into()
+        match &self.hash {
+            Hash::Reading(h) => h.finalize().into(),
+            Hash::Known(d) => *d,
+        }
+    }
+
+    /// True once every byte before `send_from` is read (and hashed).
+    pub(crate) fn past_prefix(&self) -> bool {
+        self.pos >= self.send_from
     }
 
     /// The hash so far, to go on hashing what arrives after a kept prefix.
     pub(crate) fn into_hasher(self) -> blake3::Hasher {
-        self.hasher
+        match self.hash {
+            Hash::Reading(h) => *h,
+            // Only readers made by `new` are turned into hashers.
+            Hash::Known(_) => blake3::Hasher::new(),
+        }
     }
 }

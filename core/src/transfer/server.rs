@@ -7,7 +7,7 @@
 //! A driver's checklist:
 //!
 //! - At most one question is outstanding at a time (`List`, `Stat`,
-//!   `OpenRead`, `ReadChunk`, `BeginUpload`, `ReadPrefix`, `CommitUpload`,
+//!   `OpenRead`, `ReadChunk`, `CheckRead`, `BeginUpload`, `CommitUpload`,
 //!   `Delete`);
 //!   answer it with the command its docs name. `WriteChunk`, `CloseRead`,
 //!   `AbortUpload` and `Protocol` need no answer.
@@ -29,7 +29,7 @@ use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
     self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_LINE, MAX_NAME, Reply, Request,
-    Stat, VERSION, VERSION_1_1, WireError,
+    Stat, VERSION, VERSION_1_1, Version, WireError,
 };
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -48,20 +48,31 @@ pub enum Event {
     List { path: Option<String> },
     /// Look at a path. Answer: [`Command::Status`].
     Stat { path: String },
-    /// Open a complete file for reading from byte 0.
-    /// Answer: [`Command::Opened`] with its size.
-    OpenRead { path: String },
-    /// Read the next at most `max` bytes of the open file.
+    /// Open a complete file, to be sent from `offset`. With a `version`
+    /// (a WKFT/1.1 resume), refuse with [`ErrorCode::Changed`] if the file
+    /// is another one now. Answer: [`Command::Opened`]; with `offset > 0` it
+    /// must carry the file's digest (the kept prefix is not sent, so the
+    /// machine cannot hash it).
+    OpenRead {
+        path: String,
+        offset: u64,
+        version: Option<Version>,
+    },
+    /// Read the next at most `max` bytes of the open file, in order from
+    /// the offset it was opened at.
     /// Answer: [`Command::Chunk`] (empty if the file ended early) or
     /// [`Command::ReadFailed`].
     ReadChunk { max: usize },
+    /// Every byte was sent, and `digest` is the whole file's: check the
+    /// file is still the version it was opened at (a file written during
+    /// the download would give the client a torn copy that this digest
+    /// vouches for). Answer: [`Command::Checked`].
+    CheckRead { digest: Digest },
     /// The open file is no longer needed.
     CloseRead,
-    /// An upload of a file of `size` bytes, data from `offset`.
-    /// `offset == 0`: start a new partial (drop any old one); `Exists` if a
-    /// complete file is there. `offset > 0`: resume the kept partial, which
-    /// must hold at least `offset` bytes (`NotFound` otherwise); cut it to
-    /// `offset` bytes. Answer: [`Command::UploadReady`].
+    /// An upload of a file of `size` bytes, data from `offset`, as the
+    /// store contract's [`crate::store::Begin`] describes. Answer:
+    /// [`Command::UploadReady`], with the kept prefix's digest on a resume.
     BeginUpload {
         path: String,
         size: u64,
@@ -69,19 +80,21 @@ pub enum Event {
         /// WKFT/1.1's `PUT … replace`: a complete file at `path` is no
         /// refusal; the commit takes its place atomically.
         replace: bool,
+        /// From byte 0, a kept partial of the name is discarded, not
+        /// refused (WKFT/1.1's `PUT … restart`, and every 1.0 upload).
+        restart: bool,
     },
     /// WKFT/1.1's `DELETE`: remove the file at `path`, or a partial of
     /// that name. Answer: [`Command::Deleted`].
     Delete { path: String },
-    /// Read the next at most `max` bytes of the kept partial, from byte 0
-    /// (only when resuming: the machine hashes the prefix).
-    /// Answer: [`Command::Chunk`] or [`Command::ReadFailed`].
-    ReadPrefix { max: usize },
     /// Append these bytes to the partial. No answer, unless the write fails:
     /// then [`Command::WriteFailed`], and ignore the rest of this upload's events.
     WriteChunk(Bytes),
-    /// Size and digest are verified: make the partial the file at `path`.
-    /// Answer: [`Command::Committed`].
+    /// The size is right and the client says the file hashes to `digest`:
+    /// check the bytes *as stored* hash to it, then make the partial the
+    /// file at `path` (the machine does not hash what it receives: bytes
+    /// can go astray between the socket and the disk). Answer:
+    /// [`Command::Committed`]; [`ErrorCode::Mismatch`] if they differ.
     CommitUpload {
         path: String,
         size: u64,
@@ -106,15 +119,18 @@ pub enum Command {
     Listing(Result<Vec<Entry>, StoreError>),
     /// Answers [`Event::Stat`].
     Status(Result<Stat, StoreError>),
-    /// Answers [`Event::OpenRead`] with the file's size.
-    Opened(Result<u64, StoreError>),
-    /// Answers [`Event::ReadChunk`] and [`Event::ReadPrefix`]: at most `max`
-    /// bytes; fewer is fine, none means the file ended early.
+    /// Answers [`Event::OpenRead`].
+    Opened(Result<Opened, StoreError>),
+    /// Answers [`Event::ReadChunk`]: at most `max` bytes; fewer is fine,
+    /// none means the file ended early.
     Chunk(Bytes),
-    /// Answers [`Event::ReadChunk`] or [`Event::ReadPrefix`]: reading failed.
+    /// Answers [`Event::ReadChunk`]: reading failed.
     ReadFailed(StoreError),
-    /// Answers [`Event::BeginUpload`].
-    UploadReady(Result<(), StoreError>),
+    /// Answers [`Event::CheckRead`].
+    Checked(Result<(), StoreError>),
+    /// Answers [`Event::BeginUpload`]: on a resume, the digest of the kept
+    /// prefix (bytes `0..offset`).
+    UploadReady(Result<Option<Digest>, StoreError>),
     /// A [`Event::WriteChunk`] failed. The rest of the upload is read and
     /// dropped, and the error answers its `DONE` (a client still sending
     /// cannot be stopped mid-stream, and one that is cut off with unread
@@ -128,6 +144,18 @@ pub enum Command {
     Close,
 }
 // ANCHOR_END: server_command
+
+/// A file opened for a download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opened {
+    /// Its size.
+    pub size: u64,
+    /// Its version now.
+    pub version: Version,
+    /// Its digest, if the store knows it for this version (required when
+    /// the download starts past byte 0).
+    pub digest: Option<Digest>,
+}
 
 #[derive(Debug)]
 enum State {
@@ -144,22 +172,19 @@ enum State {
         offset: u64,
     },
     Sending(Reader),
+    /// Every byte sent; the store checks the file did not change.
+    Checking {
+        digest: Digest,
+    },
     Accepting {
         path: String,
         size: u64,
         offset: u64,
     },
-    /// Hashing the kept prefix of a resumed upload.
-    Prefix {
-        path: String,
-        size: u64,
-        reader: Reader,
-    },
     Receiving {
         path: String,
         size: u64,
         left: u64,
-        hasher: blake3::Hasher,
     },
     Committing {
         size: u64,
@@ -269,8 +294,19 @@ impl Server {
     /// (423) from a server too busy (503).
     fn refuse(&mut self, e: &StoreError) {
         let code = match e.code {
+            ErrorCode::Changed => return self.changed(e),
             ErrorCode::Busy if self.version >= VERSION_1_1 => ErrorCode::Locked,
             code => code,
+        };
+        self.send_error(code, &e.message);
+    }
+
+    /// The file changed: WKFT/1.1's own code; 1.0's nearest is 422.
+    fn changed(&mut self, e: &StoreError) {
+        let code = if self.version >= VERSION_1_1 {
+            ErrorCode::Changed
+        } else {
+            ErrorCode::Mismatch
         };
         self.send_error(code, &e.message);
     }
@@ -349,7 +385,10 @@ impl Server {
             // WKFT/1.0 sessions know none of WKFT/1.1's requests.
             (
                 State::Idle,
-                Request::Delete { .. } | Request::Noop | Request::Put { replace: true, .. },
+                Request::Delete { .. }
+                | Request::Noop
+                | Request::Put { replace: true, .. }
+                | Request::Put { restart: true, .. },
             ) if self.version < VERSION_1_1 => {
                 self.protocol_error(ProtocolError::Wire(WireError::UnknownKeyword));
             }
@@ -358,7 +397,13 @@ impl Server {
                 self.state = State::Deleting;
                 self.events.push_back(Event::Delete { path });
             }
-            (State::Idle, Request::List { after: Some(_), .. }) if self.version < VERSION_1_1 => {
+            (
+                State::Idle,
+                Request::List { after: Some(_), .. }
+                | Request::Get {
+                    version: Some(_), ..
+                },
+            ) if self.version < VERSION_1_1 => {
                 self.protocol_error(ProtocolError::Wire(WireError::BadArguments));
             }
             (State::Idle, Request::List { path, after }) => {
@@ -371,12 +416,23 @@ impl Server {
                 self.state = State::Stating;
                 self.events.push_back(Event::Stat { path });
             }
-            (State::Idle, Request::Get { path, offset }) => {
+            (
+                State::Idle,
+                Request::Get {
+                    path,
+                    offset,
+                    version,
+                },
+            ) => {
                 if offset > MAX_FILE_SIZE {
                     self.bad_offset("offset past the end");
                 } else {
                     self.state = State::Opening { offset };
-                    self.events.push_back(Event::OpenRead { path });
+                    self.events.push_back(Event::OpenRead {
+                        path,
+                        offset,
+                        version,
+                    });
                 }
             }
             (
@@ -386,6 +442,7 @@ impl Server {
                     size,
                     offset,
                     replace,
+                    restart,
                 },
             ) => {
                 if size > MAX_FILE_SIZE {
@@ -398,6 +455,8 @@ impl Server {
                         size,
                         offset,
                         replace,
+                        // WKFT/1.0 had no partials of others to protect.
+                        restart: restart || self.version < VERSION_1_1,
                     });
                     self.state = State::Accepting { path, size, offset };
                 }
@@ -406,13 +465,12 @@ impl Server {
                 self.send(&Reply::Bye);
                 self.state = State::Closed;
             }
-            (State::Receiving { left, hasher, .. }, Request::Data(bytes)) => {
+            (State::Receiving { left, .. }, Request::Data(bytes)) => {
                 let len = bytes.len() as u64;
                 if len > *left {
                     return self.protocol_error(ProtocolError::TooMuchData);
                 }
                 *left -= len;
-                hasher.update(&bytes);
                 self.events.push_back(Event::WriteChunk(bytes));
             }
             (State::Receiving { .. }, Request::Done { digest }) => self.on_done(digest),
@@ -435,52 +493,39 @@ impl Server {
     }
 
     fn on_done(&mut self, claimed: Digest) {
-        let State::Receiving {
-            path,
-            size,
-            left,
-            hasher,
-        } = core::mem::replace(&mut self.state, State::Idle)
+        let State::Receiving { path, size, left } =
+            core::mem::replace(&mut self.state, State::Idle)
         else {
             return;
         };
-        let actual: Digest = hasher.finalize().into();
-        let problem = if left > 0 {
-            Some(String::from("fewer bytes than the size: nothing stored"))
-        } else if actual != claimed {
-            Some(String::from("digest mismatch: nothing stored"))
-        } else {
-            None
-        };
-        match problem {
-            Some(text) => {
-                self.events.push_back(Event::AbortUpload {
-                    keep_partial: false,
-                });
-                self.send_error(ErrorCode::Mismatch, &text);
-            }
-            None => {
-                self.events.push_back(Event::CommitUpload {
-                    path,
-                    size,
-                    digest: actual,
-                });
-                self.state = State::Committing {
-                    size,
-                    digest: actual,
-                };
-            }
+        if left > 0 {
+            self.events.push_back(Event::AbortUpload {
+                keep_partial: false,
+            });
+            return self.send_error(
+                ErrorCode::Mismatch,
+                "fewer bytes than the size: nothing stored",
+            );
         }
+        self.events.push_back(Event::CommitUpload {
+            path,
+            size,
+            digest: claimed,
+        });
+        self.state = State::Committing {
+            size,
+            digest: claimed,
+        };
     }
 
     /// Tells the driver what to drop when the session ends mid-operation.
     fn release(&mut self) {
         match self.state {
-            State::Accepting { .. } | State::Prefix { .. } | State::Receiving { .. } => {
+            State::Accepting { .. } | State::Receiving { .. } => {
                 self.events
                     .push_back(Event::AbortUpload { keep_partial: true });
             }
-            State::Sending(_) => self.events.push_back(Event::CloseRead),
+            State::Sending(_) | State::Checking { .. } => self.events.push_back(Event::CloseRead),
             _ => {}
         }
         self.state = State::Closed;
@@ -502,33 +547,36 @@ impl Server {
     /// Asks for the next chunk when it is time.
     fn ask(&mut self) {
         let room = output_room(&self.outbox);
-        match &mut self.state {
-            State::Sending(r) => {
-                if let Some(max) = r.ask(room) {
-                    self.events.push_back(Event::ReadChunk { max });
-                }
-            }
-            State::Prefix { reader, .. } => {
-                if let Some(max) = reader.ask(true) {
-                    self.events.push_back(Event::ReadPrefix { max });
-                }
-            }
-            _ => {}
+        if let State::Sending(r) = &mut self.state
+            && let Some(max) = r.ask(room)
+        {
+            self.events.push_back(Event::ReadChunk { max });
         }
     }
 
-    fn start_sending(&mut self, size: u64, offset: u64) {
-        self.send(&Reply::File { size, offset });
-        self.state = State::Sending(Reader::new(size, offset));
-        self.finish_or_ask();
-    }
-
-    fn start_prefix(&mut self, path: String, size: u64, offset: u64) {
-        self.state = State::Prefix {
-            path,
+    fn start_sending(&mut self, offset: u64, file: Opened) {
+        let Opened {
             size,
-            reader: Reader::new(offset, offset),
+            version,
+            digest,
+        } = file;
+        let reader = match digest {
+            Some(digest) => Reader::known(size, offset, digest),
+            None if offset == 0 => Reader::new(size, 0),
+            None => {
+                self.events.push_back(Event::CloseRead);
+                self.state = State::Idle;
+                let e = StoreError::new(ErrorCode::Internal, "the store gave no digest to resume");
+                return self.refuse(&e);
+            }
         };
+        let version = (self.version >= VERSION_1_1).then_some(version);
+        self.send(&Reply::File {
+            size,
+            offset,
+            version,
+        });
+        self.state = State::Sending(reader);
         self.finish_or_ask();
     }
 
@@ -537,24 +585,8 @@ impl Server {
         match &self.state {
             State::Sending(r) if r.is_done() => {
                 let digest = r.digest();
-                self.send(&Reply::Done { digest });
-                self.events.push_back(Event::CloseRead);
-                self.state = State::Idle;
-            }
-            State::Prefix { reader, .. } if reader.is_done() => {
-                let State::Prefix { path, size, reader } =
-                    core::mem::replace(&mut self.state, State::Idle)
-                else {
-                    return;
-                };
-                let offset = reader.total();
-                self.send(&Reply::Ready { offset });
-                self.state = State::Receiving {
-                    path,
-                    size,
-                    left: size - offset,
-                    hasher: reader.into_hasher(),
-                };
+                self.events.push_back(Event::CheckRead { digest });
+                self.state = State::Checking { digest };
             }
             _ => self.ask(),
         }
@@ -563,7 +595,6 @@ impl Server {
     fn on_chunk(&mut self, chunk: Bytes) -> Result<(), Misuse> {
         let taken = match &mut self.state {
             State::Sending(r) => r.take(chunk)?,
-            State::Prefix { reader, .. } => reader.take(chunk)?,
             _ => return Err(Misuse::Unexpected),
         };
         match taken {
@@ -582,12 +613,8 @@ impl Server {
     }
 
     fn read_failed(&mut self, e: &StoreError) {
-        match self.state {
-            State::Sending(_) => self.events.push_back(Event::CloseRead),
-            State::Prefix { .. } => self
-                .events
-                .push_back(Event::AbortUpload { keep_partial: true }),
-            _ => {}
+        if let State::Sending(_) = self.state {
+            self.events.push_back(Event::CloseRead);
         }
         self.state = State::Idle;
         self.refuse(e);
@@ -662,28 +689,31 @@ impl Machine for Server {
                 }
             }
             (&State::Opening { offset }, Command::Opened(result)) => match result {
-                Ok(size) if size > MAX_FILE_SIZE => {
+                Ok(file) if file.size > MAX_FILE_SIZE => {
                     self.state = State::Idle;
                     self.events.push_back(Event::CloseRead);
                     self.send_error(ErrorCode::TooLarge, "file over MAX_FILE_SIZE");
                 }
-                Ok(size) if offset > size => {
+                Ok(file) if offset > file.size => {
                     self.state = State::Idle;
                     self.events.push_back(Event::CloseRead);
                     self.bad_offset("offset past the end");
                 }
-                Ok(size) => self.start_sending(size, offset),
+                Ok(file) => self.start_sending(offset, file),
                 Err(e) => {
                     self.state = State::Idle;
                     self.refuse(&e);
                 }
             },
-            (State::Sending(_) | State::Prefix { .. }, Command::Chunk(chunk)) => {
-                self.on_chunk(chunk)?;
-            }
+            (State::Sending(_), Command::Chunk(chunk)) => self.on_chunk(chunk)?,
             (State::Sending(r), Command::ReadFailed(e)) if r.is_waiting() => self.read_failed(&e),
-            (State::Prefix { reader, .. }, Command::ReadFailed(e)) if reader.is_waiting() => {
-                self.read_failed(&e);
+            (&State::Checking { digest }, Command::Checked(result)) => {
+                self.events.push_back(Event::CloseRead);
+                self.state = State::Idle;
+                match result {
+                    Ok(()) => self.send(&Reply::Done { digest }),
+                    Err(e) => self.refuse(&e),
+                }
             }
             (State::Accepting { .. }, Command::UploadReady(result)) => {
                 let State::Accepting { path, size, offset } =
@@ -692,7 +722,17 @@ impl Machine for Server {
                     return Ok(());
                 };
                 match result {
-                    Ok(()) => self.start_prefix(path, size, offset),
+                    Ok(prefix) => {
+                        // 1.0 has no digest in READY; its clients find a
+                        // prefix that differs only from STORED's 422.
+                        let prefix = prefix.filter(|_| self.version >= VERSION_1_1 && offset > 0);
+                        self.send(&Reply::Ready { offset, prefix });
+                        self.state = State::Receiving {
+                            path,
+                            size,
+                            left: size - offset,
+                        };
+                    }
                     Err(e) => self.refuse(&e),
                 }
             }
@@ -746,8 +786,8 @@ impl Machine for Server {
             State::Deleting => "deleting",
             State::Opening { .. } => "opening a file",
             State::Sending(_) => "sending",
+            State::Checking { .. } => "checking the file did not change",
             State::Accepting { .. } => "accepting an upload",
-            State::Prefix { .. } => "hashing the kept prefix",
             State::Receiving { .. } => "receiving",
             State::Committing { .. } => "committing",
             State::Draining { .. } => "dropping a failed upload",

@@ -85,6 +85,24 @@ impl fmt::Debug for Digest {
     }
 }
 
+/// A file's version token (WKFT/1.1): it changes whenever the file's bytes
+/// may have, so a client can tell the file it resumes or verifies is still
+/// the one it began with. Opaque: sixteen hex digits on the wire.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Version(pub u64);
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Debug for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Version({self})")
+    }
+}
+
 /// What a path names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
@@ -156,6 +174,9 @@ pub enum ErrorCode {
     BadOffset,
     /// 423 (WKFT/1.1): the path is locked by another session's upload.
     Locked,
+    /// 412 (WKFT/1.1): the file is not the version asked for, or changed
+    /// while it was being sent; nothing it sent can be trusted.
+    Changed,
     /// 501 (WKFT/1.1): a request this server does not implement; the
     /// session goes on.
     NotImplemented,
@@ -173,12 +194,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side knows, in numeric order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
         ErrorCode::RequestTimeout,
         ErrorCode::Exists,
+        ErrorCode::Changed,
         ErrorCode::TooLarge,
         ErrorCode::BadOffset,
         ErrorCode::Mismatch,
@@ -197,6 +219,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::RequestTimeout => 408,
             ErrorCode::Exists => 409,
+            ErrorCode::Changed => 412,
             ErrorCode::TooLarge => 413,
             ErrorCode::Mismatch => 422,
             ErrorCode::BadOffset => 416,
@@ -234,6 +257,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not found",
             ErrorCode::RequestTimeout => "request timeout",
             ErrorCode::Exists => "exists",
+            ErrorCode::Changed => "file changed",
             ErrorCode::TooLarge => "too large",
             ErrorCode::Mismatch => "mismatch",
             ErrorCode::Internal => "internal error",
@@ -269,16 +293,23 @@ pub enum Request {
     },
     /// `STAT <path>`.
     Stat { path: String },
-    /// `GET <path> [<offset>]`: download, sending from `offset`.
-    Get { path: String, offset: u64 },
-    /// `PUT <path> <size> [<offset> [replace]]`: upload `size` bytes,
-    /// sending from `offset`; `replace` (WKFT/1.1) lets the verified upload
-    /// take the place of a complete file of that name.
+    /// `GET <path> [<offset> [<version>]]`: download, sending from
+    /// `offset`; *(1.1)* only if the file is still `version` (a resume).
+    Get {
+        path: String,
+        offset: u64,
+        version: Option<Version>,
+    },
+    /// `PUT <path> <size> [<offset> [replace] [restart]]`: upload `size`
+    /// bytes, sending from `offset`. WKFT/1.1's flags: `replace` lets the
+    /// verified upload take the place of a complete file of that name;
+    /// `restart` lets an upload from byte 0 discard another's partial.
     Put {
         path: String,
         size: u64,
         offset: u64,
         replace: bool,
+        restart: bool,
     },
     /// `DELETE <path>` (WKFT/1.1): remove a file, or a partial of that name.
     Delete { path: String },
@@ -306,14 +337,21 @@ pub enum Reply {
     Entry(Entry),
     /// `STAT <kind> <size>`.
     Stat(Stat),
-    /// `FILE <size> <offset>`: a download starts.
-    File { size: u64, offset: u64 },
+    /// `FILE <size> <offset> [<version>]`: a download starts; *(1.1)* the
+    /// file's version token.
+    File {
+        size: u64,
+        offset: u64,
+        version: Option<Version>,
+    },
     /// `DATA <length>` and a body: the next bytes of a download.
     Data(Bytes),
     /// `DONE <digest>`: a download is complete.
     Done { digest: Digest },
-    /// `READY <offset>`: send upload data from `offset`.
-    Ready { offset: u64 },
+    /// `READY <offset> [<digest>]`: send upload data from `offset`;
+    /// *(1.1)* a resume gets the digest of the kept prefix, to check before
+    /// sending more.
+    Ready { offset: u64, prefix: Option<Digest> },
     /// `STORED <size> <digest>`: the upload is verified and committed.
     Stored { size: u64, digest: Digest },
     /// `ERR <code> <message>`.
@@ -512,6 +550,15 @@ fn digest(word: &[u8]) -> Result<Digest, Err<WireError>> {
     Digest::from_hex(word).ok_or(Err::Failure(WireError::BadDigest))
 }
 
+fn version(word: &[u8]) -> Result<Version, Err<WireError>> {
+    let hex = core::str::from_utf8(word)
+        .ok()
+        .filter(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    hex.and_then(|h| u64::from_str_radix(h, 16).ok())
+        .map(Version)
+        .ok_or(Err::Failure(WireError::BadArguments))
+}
+
 fn chunk_len(word: &[u8]) -> Result<usize, Err<WireError>> {
     match small::<usize>(word)? {
         n @ 1..=MAX_CHUNK => Ok(n),
@@ -552,17 +599,34 @@ pub fn request(input: &[u8]) -> Res<'_, Request> {
         "GET" => Request::Get {
             path: path(w.required()?)?,
             offset: w.next().map(number).transpose()?.unwrap_or(0),
+            version: w.next().map(version).transpose()?,
         },
-        "PUT" => Request::Put {
-            path: path(w.required()?)?,
-            size: number(w.required()?)?,
-            offset: w.next().map(number).transpose()?.unwrap_or(0),
-            replace: match w.next() {
-                None => false,
-                Some(word) if word.eq_ignore_ascii_case(b"replace") => true,
-                Some(_) => return fail(WireError::BadArguments),
-            },
-        },
+        "PUT" => {
+            let path = path(w.required()?)?;
+            let size = number(w.required()?)?;
+            let offset = w.next().map(number).transpose()?.unwrap_or(0);
+            let (mut replace, mut restart) = (false, false);
+            // Each flag at most once, in this order.
+            let mut flag = w.next();
+            if flag.is_some_and(|f| f.eq_ignore_ascii_case(b"replace")) {
+                replace = true;
+                flag = w.next();
+            }
+            if flag.is_some_and(|f| f.eq_ignore_ascii_case(b"restart")) {
+                restart = true;
+                flag = w.next();
+            }
+            if flag.is_some() {
+                return fail(WireError::BadArguments);
+            }
+            Request::Put {
+                path,
+                size,
+                offset,
+                replace,
+                restart,
+            }
+        }
         "DELETE" => Request::Delete {
             path: path(w.required()?)?,
         },
@@ -625,6 +689,7 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
         "FILE" => Reply::File {
             size: number(w.required()?)?,
             offset: number(w.required()?)?,
+            version: w.next().map(version).transpose()?,
         },
         "DATA" => {
             let len = chunk_len(w.required()?)?;
@@ -637,6 +702,7 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
         },
         "READY" => Reply::Ready {
             offset: number(w.required()?)?,
+            prefix: w.next().map(digest).transpose()?,
         },
         "STORED" => Reply::Stored {
             size: number(w.required()?)?,
@@ -792,21 +858,33 @@ impl Request {
                 l.end();
             }
             Request::Stat { path } => l.word("STAT").word(checked(path)?).end(),
-            Request::Get { path, offset } => {
-                l.word("GET").word(checked(path)?).word(offset).end();
+            Request::Get {
+                path,
+                offset,
+                version,
+            } => {
+                let l = l.word("GET").word(checked(path)?).word(offset);
+                if let Some(v) = version {
+                    l.word(v);
+                }
+                l.end();
             }
             Request::Put {
                 path,
                 size,
                 offset,
                 replace,
+                restart,
             } => {
                 let l = l.word("PUT").word(checked(path)?).word(size);
-                if *offset > 0 || *replace {
+                if *offset > 0 || *replace || *restart {
                     l.word(offset);
                 }
                 if *replace {
                     l.word("replace");
+                }
+                if *restart {
+                    l.word("restart");
                 }
                 l.end();
             }
@@ -860,11 +938,27 @@ impl Reply {
                     .end();
             }
             Reply::Stat(s) => l.word("STAT").word(s.kind.word()).word(s.size).end(),
-            Reply::File { size, offset } => l.word("FILE").word(size).word(offset).end(),
+            Reply::File {
+                size,
+                offset,
+                version,
+            } => {
+                let l = l.word("FILE").word(size).word(offset);
+                if let Some(v) = version {
+                    l.word(v);
+                }
+                l.end();
+            }
             // Encoded above, without the line buffer.
             Reply::Data(_) => {}
             Reply::Done { digest } => l.word("DONE").word(digest).end(),
-            Reply::Ready { offset } => l.word("READY").word(offset).end(),
+            Reply::Ready { offset, prefix } => {
+                let l = l.word("READY").word(offset);
+                if let Some(d) = prefix {
+                    l.word(d);
+                }
+                l.end();
+            }
             Reply::Stored { size, digest } => l.word("STORED").word(size).word(digest).end(),
             Reply::Error { code, message } => {
                 let l = l.word("ERR").word(code.code());

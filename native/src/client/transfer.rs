@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::endpoint::{Handler, Hosted};
 use bytes::Bytes;
 use indicatif::ProgressBar;
+use rustix::fs::XattrFlags;
 use serde::Serialize;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -23,7 +24,7 @@ use std::time::Duration;
 use wirekit_core::Now;
 use wirekit_core::transfer::client::{Client, Command, Event, Failure};
 use wirekit_core::transfer::{Entry, ErrorCode, Kind, Stat};
-use wirekit_core::wire::transfer::Digest;
+use wirekit_core::wire::transfer::{Digest, Version};
 
 /// How a client talks to the server.
 #[derive(Clone, Debug)]
@@ -61,6 +62,14 @@ fn local_err(what: &str, path: &Path, e: io::Error) -> ClientError {
 
 fn remote_failure(f: Failure, path: &str) -> ClientError {
     match f {
+        // The bytes that came, or were kept, are of another version of the
+        // file: as worthless as bytes that failed their digest.
+        Failure::Remote {
+            code: ErrorCode::Changed,
+            message,
+        } => ClientError::Verify(format!(
+            "412 {message} ({path}); what was downloaded is removed: get it again"
+        )),
         Failure::Remote { code, message } => {
             ClientError::Refused(format!("{} {message} ({path})", code.code()))
         }
@@ -71,7 +80,32 @@ fn remote_failure(f: Failure, path: &str) -> ClientError {
             "the server closed the connection in the middle of the request".into(),
         ),
         Failure::Unsupported => ClientError::Refused(format!("{f} ({path})")),
+        Failure::PrefixDiffers => ClientError::Refused(format!(
+            "409 {f} ({path}): another upload's bytes; nothing was sent. \
+             Add --restart to start over (their bytes are lost)"
+        )),
     }
+}
+
+/// The version of the remote file a local partial began with, kept on the
+/// partial so that a resume asks the server for that version and no other
+/// (WKFT/1.1). Filesystems without extended attributes keep none; the
+/// whole-file digest still catches a changed file, at the end.
+const VERSION_ATTR: &str = "user.wirekit.version";
+
+fn remember_version(file: &File, version: Version) {
+    let text = version.to_string();
+    if let Err(e) = rustix::fs::fsetxattr(file, VERSION_ATTR, text.as_bytes(), XattrFlags::empty())
+    {
+        tracing::debug!("cannot keep the remote version on the partial: {e}");
+    }
+}
+
+fn remembered_version(file: &File) -> Option<Version> {
+    let mut buf = [0u8; 16];
+    let n = rustix::fs::fgetxattr(file, VERSION_ATTR, &mut buf).ok()?;
+    let text = std::str::from_utf8(buf.get(..n)?).ok()?;
+    u64::from_str_radix(text, 16).ok().map(Version)
 }
 
 /// What to do with what an earlier, interrupted transfer kept.
@@ -93,6 +127,8 @@ enum Plan {
     Get {
         remote: String,
         resume_from: u64,
+        /// The remote file's version the kept bytes came from.
+        version: Option<Version>,
     },
     /// Unless restarting, `STAT` first: to learn how much an earlier
     /// attempt left on the server, and never to discard it unasked.
@@ -111,7 +147,9 @@ enum Plan {
 #[derive(Debug)]
 enum Sink {
     /// Nothing yet: a fresh download opens its partial once bytes come.
-    Unopened(PathBuf),
+    /// Nothing yet: a fresh download opens its partial once bytes come,
+    /// and keeps on it the remote version it began with.
+    Unopened(PathBuf, Option<Version>),
     File(File),
     Stdout(io::Stdout),
     /// Checked, then thrown away (`wirekit bench get`).
@@ -170,12 +208,15 @@ fn read_up_to(file: Option<&mut File>, max: usize) -> Bytes {
 
 impl Sink {
     fn write(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
-        if let Sink::Unopened(part) = self {
+        if let Sink::Unopened(part, version) = self {
             let file = OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(&*part)
                 .map_err(|e| local_err("cannot write", part, e))?;
+            if let Some(v) = version {
+                remember_version(&file, *v);
+            }
             *self = Sink::File(file);
         }
         match self {
@@ -188,7 +229,7 @@ impl Sink {
                     ClientError::Local(format!("cannot write to standard output: {e}"))
                 }),
             },
-            Sink::Discard | Sink::Unopened(_) => Ok(()),
+            Sink::Discard | Sink::Unopened(..) => Ok(()),
         }
     }
 }
@@ -215,9 +256,10 @@ impl Local {
         size: u64,
         offset: u64,
         replace: bool,
+        restart: bool,
         commands: &mut Vec<Command>,
     ) {
-        tracing::debug!(%remote, size, offset, replace, "upload starts");
+        tracing::debug!(%remote, size, offset, replace, restart, "upload starts");
         self.offset = offset;
         self.progress = Some(bar(
             self.show_progress,
@@ -231,6 +273,7 @@ impl Local {
             size,
             offset,
             replace,
+            restart,
         });
     }
 }
@@ -255,9 +298,11 @@ impl Local {
                     Some(Plan::Get {
                         remote,
                         resume_from,
+                        version,
                     }) => commands.push(Command::Get {
                         path: remote,
                         offset: resume_from,
+                        version,
                     }),
                     Some(Plan::Put {
                         remote,
@@ -265,7 +310,7 @@ impl Local {
                         partial: Partial::Restart,
                         replace,
                         ..
-                    }) => self.start_put(remote, size, 0, replace, commands),
+                    }) => self.start_put(remote, size, 0, replace, true, commands),
                     Some(Plan::Put {
                         remote,
                         size,
@@ -340,17 +385,27 @@ impl Local {
                             );
                         }
                     };
-                    self.start_put(remote, size, offset, replace, commands);
+                    self.start_put(remote, size, offset, replace, false, commands);
                 }
                 _ => self.finish(Ok(Outcome::Status(stat)), commands, true),
             },
             Event::ReadPrefix { max } => {
                 commands.push(Command::Chunk(read_up_to(self.prefix.as_mut(), max)))
             }
-            Event::Download { size, offset } => {
-                tracing::debug!(size, offset, "download accepted");
+            Event::Download {
+                size,
+                offset,
+                version,
+            } => {
+                tracing::debug!(size, offset, ?version, "download accepted");
                 self.offset = offset;
                 self.prefix = None;
+                if let Sink::Unopened(_, v) = &mut self.sink {
+                    *v = version;
+                }
+                if let (Sink::File(dest), Some(v)) = (&self.sink, version) {
+                    remember_version(dest, v);
+                }
                 if let Sink::File(dest) = &mut self.sink {
                     let cut = dest
                         .set_len(offset)
@@ -407,7 +462,7 @@ impl Local {
                     ..
                 }) = self.plan.take()
                 {
-                    self.start_put(remote, size, 0, replace, commands);
+                    self.start_put(remote, size, 0, replace, false, commands);
                 }
             }
             Event::Failed(f) => {
@@ -546,15 +601,20 @@ pub fn get(
                 }
                 (Some(_), Partial::Restart) => {
                     fs::remove_file(&part).map_err(|e| local_err("cannot remove", &part, e))?;
-                    (Sink::Unopened(part.clone()), None, 0, Some(part))
+                    (Sink::Unopened(part.clone(), None), None, 0, Some(part))
                 }
-                (None, _) => (Sink::Unopened(part.clone()), None, 0, Some(part)),
+                (None, _) => (Sink::Unopened(part.clone(), None), None, 0, Some(part)),
             }
         }
+    };
+    let version = match &sink {
+        Sink::File(f) => remembered_version(f),
+        _ => None,
     };
     let plan = Plan::Get {
         remote: remote.to_owned(),
         resume_from: kept,
+        version,
     };
     let mut state = new_local(plan, opts.progress, sink);
     state.prefix = prefix;
@@ -597,7 +657,7 @@ pub fn get(
         file.sync_all()
             .map_err(|e| local_err("cannot write", part, e))?;
         fs::rename(part, local).map_err(|e| local_err("cannot rename into", local, e))?;
-    } else if let (Sink::Unopened(_), Dest::File(local)) = (&state.sink, dest) {
+    } else if let (Sink::Unopened(..), Dest::File(local)) = (&state.sink, dest) {
         // An empty file: no byte ever opened the partial.
         File::create(local).map_err(|e| local_err("cannot write", local, e))?;
     }
@@ -686,6 +746,7 @@ pub fn get_to_sink(opts: &Options, remote: &str) -> Result<u64, ClientError> {
     let plan = Plan::Get {
         remote: remote.to_owned(),
         resume_from: 0,
+        version: None,
     };
     let mut state = session(opts, new_local(plan, false, Sink::Discard))?;
     match state.outcome.take() {

@@ -16,24 +16,29 @@ pub mod tftp;
 pub mod wkft;
 
 use bytes::Bytes;
-use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags, XattrFlags};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use wirekit_core::transfer::{Entry, ErrorCode, Kind, Stat, StoreError};
-use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH};
+use wirekit_core::store::{Begin, partial_differs, partial_waits};
+use wirekit_core::transfer::store::wkft_error;
+use wirekit_core::transfer::{Digest, Entry, ErrorCode, Kind, Stat, StoreError};
+use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH, Version};
 
 /// The suffix of a kept, unfinished upload.
 pub const PARTIAL_SUFFIX: &str = ".wkpart";
 
-/// The sandbox. Cheap to clone: sessions share the set of uploads in flight.
+/// The sandbox. Cheap to clone: sessions share the set of uploads in
+/// flight and the digests already worked out.
 #[derive(Clone, Debug)]
 pub struct Store {
     root: PathBuf,
     read_only: bool,
-    uploading: Arc<Mutex<BTreeSet<PathBuf>>>,
+    uploading: Arc<Mutex<BTreeSet<LockKey>>>,
+    digests: Arc<Mutex<DigestCache>>,
 }
 
 fn denied(why: &str) -> StoreError {
@@ -102,6 +107,102 @@ pub fn check_path(path: &str) -> Result<Vec<&str>, StoreError> {
 }
 
 // ANCHOR_END: check_path
+
+/// A name in a directory held open: every operation on the name goes
+/// through the handle, so a link swapped into the path after it was
+/// checked is never followed.
+#[derive(Debug)]
+struct Place {
+    dir: File,
+    name: String,
+}
+
+/// What identifies a file or a directory whatever path reaches it.
+type FileId = (u64, u64);
+
+/// The name of an upload's lock: the directory's identity and the name in
+/// it, so that two paths through links to one directory are one lock.
+type LockKey = (FileId, String);
+
+fn id_of(meta: &fs::Metadata) -> FileId {
+    (meta.dev(), meta.ino())
+}
+
+/// A file's version token: its identity, size and modification time, which
+/// every write moves. Not its ctime: that moves on a rename or a chmod too,
+/// which change no byte (a file renamed away while it is sent is still sent
+/// whole). A local user who writes into the store and sets the mtime back
+/// is not a peer the protocol defends against.
+fn version_of(meta: &fs::Metadata) -> Version {
+    let mut h = blake3::Hasher::new();
+    for n in [meta.dev(), meta.ino(), meta.size()] {
+        h.update(&n.to_le_bytes());
+    }
+    h.update(&meta.mtime().to_le_bytes());
+    h.update(&meta.mtime_nsec().to_le_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(h.finalize().as_bytes().get(..8).unwrap_or(&[0; 8]));
+    Version(u64::from_le_bytes(first))
+}
+
+/// Digests of files already hashed, by file identity and version: a resumed
+/// `GET` of a file served before costs no re-read, and an upload's commit
+/// leaves its digest here for the first download.
+#[derive(Debug, Default)]
+struct DigestCache {
+    known: HashMap<FileId, (Version, Digest)>,
+    order: VecDeque<FileId>,
+}
+
+impl DigestCache {
+    /// Enough for a big tree; a digest and its keys are under 100 bytes.
+    const MAX: usize = 16_384;
+
+    fn get(&self, id: FileId, version: Version) -> Option<Digest> {
+        self.known
+            .get(&id)
+            .filter(|(v, _)| *v == version)
+            .map(|&(_, d)| d)
+    }
+
+    fn put(&mut self, id: FileId, version: Version, digest: Digest) {
+        if self.known.insert(id, (version, digest)).is_none() {
+            self.order.push_back(id);
+        }
+        while self.order.len() > Self::MAX {
+            if let Some(old) = self.order.pop_front() {
+                self.known.remove(&old);
+            }
+        }
+    }
+}
+
+const ANNOUNCED: &str = "user.wirekit.size";
+
+/// The size an upload announced, kept with its partial so that a resume
+/// announcing another size is told it resumes another file's bytes. Where
+/// the filesystem keeps no extended attributes, no size is known and only
+/// the prefix digest in `READY` protects the partial.
+fn announce(file: &File, size: u64) {
+    let text = size.to_string();
+    if let Err(e) = rustix::fs::fsetxattr(file, ANNOUNCED, text.as_bytes(), XattrFlags::empty()) {
+        tracing::debug!("cannot record the announced size: {e}");
+    }
+}
+
+fn announced(file: &File) -> Option<u64> {
+    let mut buf = [0u8; 24];
+    let n = rustix::fs::fgetxattr(file, ANNOUNCED, &mut buf).ok()?;
+    std::str::from_utf8(buf.get(..n)?).ok()?.parse().ok()
+}
+
+fn rustix_error(e: rustix::io::Errno) -> StoreError {
+    if e == rustix::io::Errno::LOOP {
+        return denied("the path changed while it was resolved");
+    }
+    store_error(&io::Error::from(e))
+}
+
 impl Store {
     /// A store rooted at `root`, which must be a directory.
     pub fn open(root: &Path, read_only: bool) -> io::Result<Store> {
@@ -116,6 +217,7 @@ impl Store {
             root,
             read_only,
             uploading: Arc::default(),
+            digests: Arc::default(),
         })
     }
 
@@ -157,9 +259,72 @@ impl Store {
         Ok(full)
     }
 
+    /// Opens the directory at `dir` (canonical, inside the root) one
+    /// component at a time from the root, following no link.
+    fn open_dir(&self, dir: &Path) -> Result<File, StoreError> {
+        let rel = dir
+            .strip_prefix(&self.root)
+            .map_err(|_| denied("link points outside the root"))?;
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut here = File::open(&self.root).map_err(|e| store_error(&e))?;
+        for part in rel.components() {
+            let Component::Normal(part) = part else {
+                return Err(denied("bad path"));
+            };
+            let next = rustix::fs::openat(&here, part, flags, Mode::empty()).map_err(|e| {
+                if e == rustix::io::Errno::NOTDIR {
+                    StoreError::new(ErrorCode::BadRequest, "not a directory")
+                } else {
+                    rustix_error(e)
+                }
+            })?;
+            here = File::from(next);
+        }
+        Ok(here)
+    }
+
+    /// Where `path` is: its directory held open and its name there. With
+    /// `follow`, a final link (inside the root) is followed to its target;
+    /// without, the name is the link itself (an upload replaces a link, it
+    /// never writes through one).
+    fn place(&self, path: &str, follow: bool) -> Result<Place, StoreError> {
+        let full = self.resolve(path)?;
+        let full = match full.canonicalize() {
+            Ok(target) if follow => target,
+            _ => full,
+        };
+        let name = full
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| denied("bad name"))?
+            .to_owned();
+        let parent = full.parent().ok_or_else(|| denied("bad path"))?;
+        let parent = match parent.canonicalize() {
+            Ok(p) => p,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::new(ErrorCode::NotFound, "no such directory"));
+            }
+            Err(e) => return Err(store_error(&e)),
+        };
+        if !parent.starts_with(&self.root) {
+            return Err(denied("link points outside the root"));
+        }
+        let dir = self.open_dir(&parent)?;
+        Ok(Place { dir, name })
+    }
+
+    fn lock_key(place: &Place) -> Result<LockKey, StoreError> {
+        let meta = place.dir.metadata().map_err(|e| store_error(&e))?;
+        Ok((id_of(&meta), place.name.clone()))
+    }
+
+    fn partial_name(name: &str) -> String {
+        format!(".{name}{PARTIAL_SUFFIX}")
+    }
+
     fn partial_of(final_path: &Path) -> Option<PathBuf> {
         let name = final_path.file_name()?.to_str()?;
-        Some(final_path.with_file_name(format!(".{name}{PARTIAL_SUFFIX}")))
+        Some(final_path.with_file_name(Self::partial_name(name)))
     }
 
     /// What is at `path`: a file, a directory, or a kept partial upload.
@@ -247,8 +412,13 @@ impl Store {
 
     /// Opens a complete regular file for reading; returns it and its size.
     pub fn open_read(&self, path: &str) -> Result<(File, u64), StoreError> {
-        let full = self.resolve(path)?;
-        let meta = fs::metadata(&full).map_err(|e| store_error(&e))?;
+        let place = self.place(path, true)?;
+        // Non-blocking: opening a FIFO must not wait for a writer.
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let file = rustix::fs::openat(&place.dir, place.name.as_str(), flags, Mode::empty())
+            .map(File::from)
+            .map_err(rustix_error)?;
+        let meta = file.metadata().map_err(|e| store_error(&e))?;
         if meta.is_dir() {
             return Err(StoreError::new(ErrorCode::BadRequest, "is a directory"));
         }
@@ -256,7 +426,6 @@ impl Store {
             // Devices, pipes, sockets: reading them could block or never end.
             return Err(denied("not a regular file"));
         }
-        let file = File::open(&full).map_err(|e| store_error(&e))?;
         Ok((file, meta.len()))
     }
 
@@ -266,21 +435,16 @@ impl Store {
         if self.read_only {
             return Err(denied("the server is read-only"));
         }
-        let full = self.resolve(path)?;
-        let _lock = UploadLock::take(&self.uploading, full.clone())?;
-        let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
-        let file = match fs::symlink_metadata(&full) {
-            Ok(m) if m.is_dir() => return Err(denied("a directory is not deleted")),
-            Ok(_) => fs::remove_file(&full).map(|()| true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
-        .map_err(|e| store_error(&e))?;
-        let partial = match fs::remove_file(&part) {
-            Ok(()) => true,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-            Err(e) => return Err(store_error(&e)),
+        let place = self.place(path, false)?;
+        let _lock = UploadLock::take(&self.uploading, Self::lock_key(&place)?)?;
+        let unlink = |name: &str| match rustix::fs::unlinkat(&place.dir, name, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(rustix::io::Errno::NOENT) => Ok(false),
+            Err(rustix::io::Errno::ISDIR) => Err(denied("a directory is not deleted")),
+            Err(e) => Err(rustix_error(e)),
         };
+        let file = unlink(&place.name)?;
+        let partial = unlink(&Self::partial_name(&place.name))?;
         if !(file || partial) {
             return Err(StoreError::from_code(ErrorCode::NotFound));
         }
@@ -288,29 +452,25 @@ impl Store {
         Ok(())
     }
 
-    /// Starts (or, with `offset > 0`, resumes) an upload to `path` into its
-    /// partial; nothing appears under `path` before [`Upload::commit`]. With
-    /// `replace`, a complete file there is no refusal: the commit takes its
-    /// place in one rename, so a failed upload leaves it as it was.
-    pub fn begin_upload(
-        &self,
-        path: &str,
-        size: u64,
-        offset: u64,
-        replace: bool,
-    ) -> Result<Upload, StoreError> {
+    /// Starts (or, with an offset, resumes) an upload to `path` into its
+    /// partial; nothing appears under `path` before [`Upload::commit`]. The
+    /// rules are the store contract's ([`Begin`]): a partial belongs to the
+    /// upload that announced its size, and with `replace` the commit takes
+    /// the place of a complete file in one rename.
+    pub fn begin_upload(&self, path: &str, how: Begin) -> Result<Upload, StoreError> {
+        let Begin {
+            size,
+            offset,
+            replace,
+            restart,
+        } = how;
         if self.read_only {
             return Err(denied("the server is read-only"));
         }
-        let full = self.resolve(path)?;
-        let parent = full.parent().ok_or_else(|| denied("bad path"))?;
-        if !parent.is_dir() {
-            return Err(StoreError::new(ErrorCode::NotFound, "no such directory"));
-        }
+        let place = self.place(path, false)?;
         // The partial's name is the final one and 8 bytes more, and the
         // disk's limit is 255: say so rather than fail at the open.
-        let name_len = full.file_name().map_or(0, |n| n.len());
-        if name_len + 1 + PARTIAL_SUFFIX.len() > MAX_NAME {
+        if place.name.len() + 1 + PARTIAL_SUFFIX.len() > MAX_NAME {
             return Err(StoreError::new(
                 ErrorCode::TooLarge,
                 format!(
@@ -319,68 +479,92 @@ impl Store {
                 ),
             ));
         }
-        match fs::symlink_metadata(&full) {
-            Ok(m) if m.is_file() && replace => {}
-            Ok(m) if m.is_dir() => {
+        match rustix::fs::statat(&place.dir, place.name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
                 return Err(StoreError::new(
                     ErrorCode::Exists,
                     "a directory has that name",
                 ));
             }
+            Ok(st) if replace && FileType::from_raw_mode(st.st_mode) == FileType::RegularFile => {}
             Ok(_) => return Err(StoreError::from_code(ErrorCode::Exists)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(store_error(&e)),
+            Err(rustix::io::Errno::NOENT) => {}
+            Err(e) => return Err(rustix_error(e)),
         }
-        let lock = UploadLock::take(&self.uploading, full.clone())?;
-        let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
-        // Read as well as written: a resume reads its kept prefix back.
-        let file = if offset == 0 {
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&part)
-                .map_err(|e| store_error(&e))?
-        } else {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&part)
-                .map_err(|_| StoreError::new(ErrorCode::NotFound, "no partial upload to resume"))?;
-            let kept = file.metadata().map_err(|e| store_error(&e))?.len();
-            if kept < offset {
+        let lock = UploadLock::take(&self.uploading, Self::lock_key(&place)?)?;
+        let part = Self::partial_name(&place.name);
+        // Read as well as written: the adapter reads the partial back to
+        // hash it (a resume's prefix, and every upload as stored).
+        let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let existing = match rustix::fs::openat(&place.dir, part.as_str(), flags, Mode::empty()) {
+            Ok(fd) => Some(File::from(fd)),
+            Err(rustix::io::Errno::NOENT) => None,
+            Err(e) => return Err(rustix_error(e)),
+        };
+        let file = match existing {
+            Some(file) => {
+                let kept = file.metadata().map_err(|e| store_error(&e))?.len();
+                let theirs = announced(&file);
+                if offset == 0 && kept > 0 && !restart {
+                    return Err(wkft_error(partial_waits(kept, theirs)));
+                }
+                if offset > 0 && kept < offset {
+                    return Err(StoreError::new(
+                        ErrorCode::NotFound,
+                        format!("the partial holds only {kept} bytes"),
+                    ));
+                }
+                if offset > 0
+                    && let Some(theirs) = theirs.filter(|&n| n != size)
+                {
+                    return Err(wkft_error(partial_differs(theirs, size)));
+                }
+                if offset == 0 {
+                    file.set_len(0).map_err(|e| store_error(&e))?;
+                }
+                file
+            }
+            None if offset > 0 => {
                 return Err(StoreError::new(
                     ErrorCode::NotFound,
-                    format!("the partial holds only {kept} bytes"),
+                    "no partial upload to resume",
                 ));
             }
-            file.set_len(offset).map_err(|e| store_error(&e))?;
-            file
+            None => {
+                let create = flags | OFlags::CREATE | OFlags::EXCL;
+                let mode = Mode::from_raw_mode(0o644);
+                rustix::fs::openat(&place.dir, part.as_str(), create, mode)
+                    .map(File::from)
+                    .map_err(rustix_error)?
+            }
         };
-        tracing::info!(path, size, offset, replace, "upload begins");
+        announce(&file, size);
+        tracing::info!(path, size, offset, replace, restart, "upload begins");
         Ok(Upload {
-            final_path: full,
+            place,
             part,
             file,
             replace,
+            digests: Arc::clone(&self.digests),
             _lock: lock,
         })
     }
 }
 
-/// Marks a final path as being uploaded, for as long as it lives: the second
-/// of two simultaneous uploads to one name is refused, not interleaved.
+/// Marks a final name (its directory's identity and the name) as being
+/// uploaded, for as long as it lives: the second of two simultaneous
+/// uploads to one file is refused, not interleaved, whatever paths they
+/// came by.
 #[derive(Debug)]
 struct UploadLock {
-    set: Arc<Mutex<BTreeSet<PathBuf>>>,
-    path: PathBuf,
+    set: Arc<Mutex<BTreeSet<LockKey>>>,
+    key: LockKey,
 }
 
 impl UploadLock {
-    fn take(set: &Arc<Mutex<BTreeSet<PathBuf>>>, path: PathBuf) -> Result<Self, StoreError> {
+    fn take(set: &Arc<Mutex<BTreeSet<LockKey>>>, key: LockKey) -> Result<Self, StoreError> {
         let mut held = set.lock().unwrap_or_else(PoisonError::into_inner);
-        if !held.insert(path.clone()) {
+        if !held.insert(key.clone()) {
             return Err(StoreError::new(
                 ErrorCode::Busy,
                 "another upload to this path is in progress",
@@ -388,7 +572,7 @@ impl UploadLock {
         }
         Ok(UploadLock {
             set: Arc::clone(set),
-            path,
+            key,
         })
     }
 }
@@ -398,51 +582,70 @@ impl Drop for UploadLock {
         self.set
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.path);
+            .remove(&self.key);
     }
 }
 
 /// An upload in progress: a partial file and the lock on its final name.
 #[derive(Debug)]
 pub struct Upload {
-    final_path: PathBuf,
-    part: PathBuf,
+    place: Place,
+    /// The partial's name in `place.dir`.
+    part: String,
     file: File,
     /// The commit may take the place of a complete file.
     replace: bool,
+    digests: Arc<Mutex<DigestCache>>,
     _lock: UploadLock,
 }
 
 impl Upload {
     /// Writes `data` at `offset` of the partial.
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), StoreError> {
-        use std::os::unix::fs::FileExt;
         self.file
             .write_all_at(data, offset)
             .map_err(|e| store_error(&e))
     }
 
+    /// Cuts the partial to `len` bytes.
+    pub fn truncate(&self, len: u64) -> Result<(), StoreError> {
+        self.file.set_len(len).map_err(|e| store_error(&e))
+    }
+
     /// Deletes the partial.
     pub fn discard(self) {
-        if let Err(e) = fs::remove_file(&self.part) {
-            tracing::warn!(part = %self.part.display(), "could not remove partial: {e}");
+        self.unlink_partial();
+    }
+
+    fn unlink_partial(&self) {
+        if let Err(e) = rustix::fs::unlinkat(&self.place.dir, self.part.as_str(), AtFlags::empty())
+        {
+            tracing::warn!(part = self.part, "could not remove partial: {e}");
         }
     }
 
-    /// Checks the partial holds `size` bytes and renames it into place; a
-    /// partial that cannot be committed is removed.
-    pub fn commit(self, size: u64) -> Result<(), StoreError> {
-        let part = self.part.clone();
+    /// Checks the partial holds `size` bytes and renames it into place,
+    /// durably; a partial that cannot be committed is removed. `digest` is
+    /// remembered for the new file.
+    pub fn commit(self, size: u64, digest: Option<Digest>) -> Result<(), StoreError> {
         let result = self.rename_into_place(size);
-        if result.is_err()
-            && let Err(e) = fs::remove_file(&part)
-        {
-            tracing::warn!(part = %part.display(), "could not remove partial: {e}");
+        match (&result, digest) {
+            (Err(_), _) => self.unlink_partial(),
+            (Ok(()), Some(d)) => {
+                // The file is the partial renamed: same inode, same version.
+                if let Ok(meta) = self.file.metadata() {
+                    self.digests
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .put(id_of(&meta), version_of(&meta), d);
+                }
+            }
+            (Ok(()), None) => {}
         }
         result
     }
 
-    fn rename_into_place(self, size: u64) -> Result<(), StoreError> {
+    fn rename_into_place(&self, size: u64) -> Result<(), StoreError> {
         self.file.sync_all().map_err(|e| store_error(&e))?;
         let len = self.file.metadata().map_err(|e| store_error(&e))?.len();
         if len != size {
@@ -451,10 +654,25 @@ impl Upload {
                 format!("{len} bytes on disk, {size} announced"),
             ));
         }
-        if !self.replace && self.final_path.exists() {
-            return Err(StoreError::from_code(ErrorCode::Exists));
+        let (dir, part, name) = (
+            &self.place.dir,
+            self.part.as_str(),
+            self.place.name.as_str(),
+        );
+        let renamed = if self.replace {
+            rustix::fs::renameat(dir, part, dir, name)
+        } else {
+            // Atomic: a file that took the name meanwhile is never replaced.
+            rustix::fs::renameat_with(dir, part, dir, name, RenameFlags::NOREPLACE)
+        };
+        match renamed {
+            Ok(()) => {}
+            Err(rustix::io::Errno::EXIST) => return Err(StoreError::from_code(ErrorCode::Exists)),
+            Err(e) => return Err(rustix_error(e)),
         }
-        fs::rename(&self.part, &self.final_path).map_err(|e| store_error(&e))?;
+        // The rename is durable once the directory is: STORED promises it.
+        self.place.dir.sync_all().map_err(|e| store_error(&e))?;
+        let _ = rustix::fs::fremovexattr(&self.file, ANNOUNCED);
         Ok(())
     }
 }
@@ -527,6 +745,28 @@ impl wirekit_core::store::Store for Store {
         Ok((Reading { file, ahead }, size))
     }
 
+    fn version(&mut self, r: &Reading) -> Result<Version, wirekit_core::store::Error> {
+        let meta = r.file.metadata().map_err(|e| store_error(&e))?;
+        Ok(version_of(&meta))
+    }
+
+    fn known_digest(&mut self, r: &Reading, version: Version) -> Option<Digest> {
+        let id = id_of(&r.file.metadata().ok()?);
+        self.digests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id, version)
+    }
+
+    fn learn_digest(&mut self, r: &Reading, version: Version, digest: Digest) {
+        if let Ok(meta) = r.file.metadata() {
+            self.digests
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .put(id_of(&meta), version, digest);
+        }
+    }
+
     fn read_at(
         &mut self,
         r: &mut Reading,
@@ -541,21 +781,17 @@ impl wirekit_core::store::Store for Store {
     fn create_partial(
         &mut self,
         path: &str,
-        size: u64,
-        offset: u64,
+        how: Begin,
     ) -> Result<Upload, wirekit_core::store::Error> {
-        self.begin_upload(path, size, offset, false)
-            .map_err(Into::into)
+        self.begin_upload(path, how).map_err(Into::into)
     }
 
-    fn create_replacing(
+    fn truncate_partial(
         &mut self,
-        path: &str,
-        size: u64,
-        offset: u64,
-    ) -> Result<Upload, wirekit_core::store::Error> {
-        self.begin_upload(path, size, offset, true)
-            .map_err(Into::into)
+        up: &mut Upload,
+        len: u64,
+    ) -> Result<(), wirekit_core::store::Error> {
+        up.truncate(len).map_err(Into::into)
     }
 
     fn remove(&mut self, path: &str) -> Result<(), wirekit_core::store::Error> {
@@ -580,8 +816,13 @@ impl wirekit_core::store::Store for Store {
         read_exact_at(&up.file, offset, len).map_err(|e| store_error(&e).into())
     }
 
-    fn commit(&mut self, up: Upload, size: u64) -> Result<(), wirekit_core::store::Error> {
-        up.commit(size).map_err(Into::into)
+    fn commit(
+        &mut self,
+        up: Upload,
+        size: u64,
+        digest: Option<Digest>,
+    ) -> Result<(), wirekit_core::store::Error> {
+        up.commit(size, digest).map_err(Into::into)
     }
 
     fn discard(&mut self, up: Upload) {
@@ -624,6 +865,25 @@ mod tests {
         // Backwards (a retransmission after a window restart) still right.
         let again = ahead.read(&file, 0, 512).expect("read");
         assert_eq!(&again[..], body.get(..512).expect("in range"));
+    }
+
+    #[test]
+    fn a_committed_digest_is_known_to_its_version_only() {
+        use wirekit_core::store::Store as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path(), false).expect("store");
+        let up = store.begin_upload("f", Begin::fresh(3)).expect("begin");
+        up.write_at(0, b"abc").expect("write");
+        up.commit(3, Some(Digest::of(b"abc"))).expect("commit");
+        let (r, _) = wirekit_core::store::Store::open_read(&mut store, "f").expect("open");
+        let v = store.version(&r).expect("version");
+        assert_eq!(store.known_digest(&r, v), Some(Digest::of(b"abc")));
+        // A write moves the version: the digest is no longer vouched for.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        fs::write(dir.path().join("f"), b"xyz").expect("rewrite");
+        let now = store.version(&r).expect("version");
+        assert_ne!(now, v);
+        assert_eq!(store.known_digest(&r, now), None);
     }
 
     #[test]

@@ -41,6 +41,7 @@ fn typed_requests_parse() {
             Request::Get {
                 path: "a/b.txt".into(),
                 offset: 0,
+                version: None,
             },
         ),
         (
@@ -50,6 +51,25 @@ fn typed_requests_parse() {
                 size: 10,
                 offset: 4,
                 replace: false,
+                restart: false,
+            },
+        ),
+        (
+            b"PUT x 10 0 restart\n",
+            Request::Put {
+                path: "x".into(),
+                size: 10,
+                offset: 0,
+                replace: false,
+                restart: true,
+            },
+        ),
+        (
+            b"GET x 4 00000000000000ff\n",
+            Request::Get {
+                path: "x".into(),
+                offset: 4,
+                version: Some(Version(255)),
             },
         ),
         (
@@ -59,6 +79,7 @@ fn typed_requests_parse() {
                 size: 10,
                 offset: 0,
                 replace: true,
+                restart: false,
             },
         ),
         (b"delete a/b\n", Request::Delete { path: "a/b".into() }),
@@ -192,15 +213,30 @@ pub(crate) fn request_strategy() -> impl Strategy<Value = Request> {
                 after
             }),
         path_strategy().prop_map(|path| Request::Stat { path }),
-        (path_strategy(), any::<u64>()).prop_map(|(path, offset)| Request::Get { path, offset }),
-        (path_strategy(), any::<u64>(), any::<u64>(), any::<bool>()).prop_map(
-            |(path, size, offset, replace)| Request::Put {
+        (
+            path_strategy(),
+            any::<u64>(),
+            proptest::option::of(any::<u64>())
+        )
+            .prop_map(|(path, offset, version)| Request::Get {
+                path,
+                offset,
+                version: version.map(Version)
+            }),
+        (
+            path_strategy(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<bool>(),
+            any::<bool>()
+        )
+            .prop_map(|(path, size, offset, replace, restart)| Request::Put {
                 path,
                 size,
                 offset,
-                replace
-            }
-        ),
+                replace,
+                restart
+            }),
         path_strategy().prop_map(|path| Request::Delete { path }),
         Just(Request::Noop),
         body_strategy().prop_map(Request::Data),
@@ -226,10 +262,20 @@ pub(crate) fn reply_strategy() -> impl Strategy<Value = Reply> {
         (name_strategy(), kind_strategy(), any::<u64>())
             .prop_map(|(name, kind, size)| Reply::Entry(Entry { name, kind, size })),
         (kind_strategy(), any::<u64>()).prop_map(|(kind, size)| Reply::Stat(Stat { kind, size })),
-        (any::<u64>(), any::<u64>()).prop_map(|(size, offset)| Reply::File { size, offset }),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            proptest::option::of(any::<u64>())
+        )
+            .prop_map(|(size, offset, version)| Reply::File {
+                size,
+                offset,
+                version: version.map(Version)
+            }),
         body_strategy().prop_map(Reply::Data),
         digest_strategy().prop_map(|digest| Reply::Done { digest }),
-        any::<u64>().prop_map(|offset| Reply::Ready { offset }),
+        (any::<u64>(), proptest::option::of(digest_strategy()))
+            .prop_map(|(offset, prefix)| Reply::Ready { offset, prefix }),
         (any::<u64>(), digest_strategy()).prop_map(|(size, digest)| Reply::Stored { size, digest }),
         (code, "[ -~]{0,250}").prop_map(|(code, message)| Reply::Error { code, message }),
         Just(Reply::Bye),
