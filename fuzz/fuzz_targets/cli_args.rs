@@ -32,6 +32,7 @@ const WORDS: &[&str] = &[
     "--bind",
     "--max-conns",
     "--idle-timeout",
+    "--header-timeout",
     "--timeout",
     "--blksize",
     "--windowsize",
