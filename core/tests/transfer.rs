@@ -991,7 +991,7 @@ fn trickle(srv: &mut Server, bytes: &[u8], chunks: &[(usize, u64)]) -> String {
         pos = end;
         while let Some(e) = srv.poll_event() {
             let answer = match e {
-                server::Event::BeginUpload { .. } => server::Command::UploadReady(Ok(())),
+                server::Event::BeginUpload { .. } => server::Command::UploadReady(Ok(None)),
                 server::Event::CommitUpload { .. } => server::Command::Committed(Ok(())),
                 _ => continue,
             };
