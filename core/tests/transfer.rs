@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use wirekit_core::store::mem::MemStore as Memory;
 use wirekit_core::testing::contract::{Op, exercise};
-use wirekit_core::testing::transfer::{MemStore, Session, remote_code, special};
+use wirekit_core::testing::transfer::{MemStore, Session, feed, remote_code, special, transmitted};
 use wirekit_core::transfer::client::{self, Client, Failure};
 
 use wirekit_core::transfer::server::{self, Server};
@@ -85,7 +85,7 @@ proptest! {
         // Resume an upload: the server kept the first k bytes of another path.
         s.store.mem_mut().insert_partial("b.bin", data[..k].to_vec());
         let stat = s.request(client::Command::Stat { path: "b.bin".into() }).unwrap();
-        prop_assert_eq!(stat, [client::Event::Status(Stat { kind: Kind::Partial, size: k as u64 })]);
+        prop_assert_eq!(stat, [client::Event::Status(Stat::of(Kind::Partial, k as u64))]);
         prop_assert_eq!(s.request(put("b.bin", len, k)).unwrap(), [done(len, &data)]);
         prop_assert_eq!(s.store.mem().file("b.bin"), Some(&data[..]));
         prop_assert!(s.store.mem().partials().next().is_none());
@@ -122,7 +122,7 @@ proptest! {
         let stat = t.request(client::Command::Stat { path: "big".into() }).unwrap();
         prop_assert_eq!(
             stat,
-            [client::Event::Status(Stat { kind: Kind::Partial, size: kept.len() as u64 })]
+            [client::Event::Status(Stat::of(Kind::Partial, kept.len() as u64))]
         );
         t.local.source = data.clone();
         prop_assert_eq!(t.request(put("big", len, kept.len())).unwrap(), [done(len, &data)]);
@@ -269,21 +269,6 @@ fn op_strategy() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn feed<M: Machine>(m: &mut M, bytes: &[u8], cuts: &[usize]) {
-    let mut rest = bytes;
-    let mut i = 0;
-    while !rest.is_empty() {
-        let n = cuts[i % cuts.len()].min(rest.len());
-        i += 1;
-        let input = Input::Data {
-            from: PeerId::FIRST,
-            bytes: &rest[..n],
-        };
-        assert!(m.handle_input(Now::default(), input).is_ok());
-        rest = &rest[n..];
-    }
-}
-
 /// Feeds a server, answering its store events as an accepting store that
 /// keeps nothing would.
 /// Feeds `bytes` in pieces of `cuts`, answering events from a memory store.
@@ -318,14 +303,6 @@ fn feed_store(
     }
 }
 
-fn transmitted<M: Machine>(m: &mut M) -> String {
-    let mut out = Vec::new();
-    while let Some(t) = m.poll_transmit() {
-        out.extend_from_slice(&t.payload);
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[test]
 fn every_error_code_is_reachable() {
     let mut s = session(1, 50);
@@ -353,8 +330,23 @@ fn every_error_code_is_reachable() {
     // 422 needs a lie about the data: a digest of other bytes.
     let mut srv2 = Server::new();
     let mut events = Vec::new();
-    let stream = format!("HELLO 2\nPUT p 1\nDATA 1\nx\nDONE {}\n", Digest::of(b"y"));
-    feed_server(&mut srv2, stream.as_bytes(), &[100], &mut events);
+    // The DATA after READY: in 1.1, DATA before it is a protocol error.
+    let mut files = Files::new(Memory::new());
+    feed_store(
+        &mut srv2,
+        b"HELLO 2\nPUT p 1\n",
+        &[100],
+        &mut events,
+        &mut files,
+    );
+    let stream = format!("DATA 1\nx\nDONE {}\n", Digest::of(b"y"));
+    feed_store(
+        &mut srv2,
+        stream.as_bytes(),
+        &[100],
+        &mut events,
+        &mut files,
+    );
     assert!(transmitted(&mut srv2).ends_with("ERR 422 digest mismatch: nothing stored\n"));
     // 413 from the machine itself, for a size over the protocol limit.
     let mut srv = Server::new();
@@ -380,7 +372,7 @@ fn every_error_code_is_reachable() {
 }
 
 #[test]
-fn listings_round_trip_and_leave_out_unsayable_names() {
+fn listings_round_trip_and_leave_out_unsayable_names_in_1_0() {
     let mut s = session(5, 7);
     s.store.mem_mut().insert("a.txt", Bytes::from(file(3, 0)));
     s.store
@@ -395,9 +387,20 @@ fn listings_round_trip_and_leave_out_unsayable_names() {
         .iter()
         .map(|e| (e.name.as_str(), e.kind, e.size))
         .collect();
+    // WKFT/1.1 escapes the space.
     assert_eq!(
         names,
-        [("a.txt", Kind::File, 3), ("half", Kind::Partial, 2)]
+        [
+            ("a.txt", Kind::File, 3),
+            ("half", Kind::Partial, 2),
+            ("with space", Kind::File, 3)
+        ]
+    );
+    // WKFT/1.0 cannot say it, and leaves it out.
+    let (out, _) = wirekit_core::testing::transfer::serve(&mut s.store, b"HELLO 1\nLIST\n");
+    assert_eq!(
+        out,
+        "HELLO 1\nENTRIES 2\nENTRY file 3 a.txt\nENTRY partial 2 half\n"
     );
     let out = s
         .request(client::Command::List {
@@ -549,28 +552,13 @@ fn replay_spec_session(session: &str) {
             answered.push('\n');
         }
     }
-    let mut srv = Server::new();
     let mut store = MemStore::new();
     store.set_short_reads(false);
-    let mut rng = wirekit_core::testing::transfer::Rng(0);
-    let mut out = String::new();
     // A person types one line at a time, waiting for each answer.
-    for line in typed.split_inclusive('\n') {
-        let input = Input::Data {
-            from: PeerId::FIRST,
-            bytes: line.as_bytes(),
-        };
-        srv.handle_input(Now::default(), input).unwrap();
-        loop {
-            out.push_str(&transmitted(&mut srv));
-            let Some(e) = srv.poll_event() else { break };
-            if let Some(cmd) = store.answer(e, &mut rng) {
-                srv.handle_command(Now::default(), cmd).unwrap();
-            }
-        }
-    }
+    let lines: Vec<&[u8]> = typed.split_inclusive('\n').map(str::as_bytes).collect();
+    let (out, closed) = wirekit_core::testing::transfer::serve_turns(&mut store, &lines);
     assert_eq!(out, answered, "{session}");
-    assert!(srv.is_done());
+    assert!(closed);
 }
 
 #[test]
@@ -746,9 +734,14 @@ proptest! {
                     match (refused(p), model.get(p)) {
                         (Some(code), _) => prop_assert_eq!(remote_code(&out), Some(code)),
                         (None, None) => prop_assert_eq!(remote_code(&out), Some(ErrorCode::NotFound)),
-                        (None, Some(d)) => prop_assert_eq!(
-                            out,
-                            [client::Event::Status(Stat { kind: Kind::File, size: d.len() as u64 })]
+                        (None, Some(d)) => prop_assert!(
+                            matches!(
+                                out.as_slice(),
+                                [client::Event::Status(st)]
+                                    if (st.kind, st.size) == (Kind::File, d.len() as u64)
+                                        && st.version.is_some()
+                            ),
+                            "{:?}", out
                         ),
                     }
                 }
@@ -886,7 +879,7 @@ fn a_1_1_session_replaces_deletes_and_skips_unknown_verbs() {
     feed(&mut srv, b"HELLO 2\nNOOP\nFETCH x\nNOOP\n", &[5]);
     assert_eq!(
         transmitted(&mut srv),
-        "HELLO 2 delete noop replace\nOK\nERR 501 unknown request\nOK\n"
+        "HELLO 2 cancel delete escape noop pipeline replace\nOK\nERR 501 unknown request\nOK\n"
     );
     assert!(!srv.is_done());
 }
@@ -1092,4 +1085,91 @@ fn a_trickled_request_line_gets_408_at_the_deadline() {
     srv.handle_input(at(2000), data(b"LO 1\n")).unwrap();
     assert!(srv.is_done());
     assert!(transmitted(&mut srv).starts_with("ERR 408 "));
+}
+/// No room for an upload is 507 in WKFT/1.1 and 413 (what 1.0 said for a
+/// disk full) in a 1.0 session; a write that finds the store full loses its
+/// partial, so the next upload that fits goes through.
+#[test]
+fn no_room_is_507_in_1_1_and_413_in_1_0() {
+    for (version, want) in [
+        (
+            wirekit_core::wire::transfer::VERSION_1_1,
+            ErrorCode::InsufficientStorage,
+        ),
+        (wirekit_core::wire::transfer::VERSION, ErrorCode::TooLarge),
+    ] {
+        let mut s = session(11, 64);
+        s.pair = wirekit_core::pair::StreamPair::new(
+            Client::speaking(version),
+            Server::new(),
+            Now::default(),
+        );
+        s.connect().unwrap();
+        s.store.mem_mut().insert("have", Bytes::from(file(40, 1)));
+        s.store.mem_mut().set_capacity(Some(100));
+        s.local.source = file(61, 2);
+        let out = s.request(put("big", 61, 0)).unwrap();
+        assert_eq!(remote_code(&out), Some(want), "version {version}: {out:?}");
+        assert!(s.store.mem().partial("big").is_none());
+        // Room for it, then another writer takes the rest of the disk while
+        // it is written: the write fails, and its partial is given back.
+        s.store.mem_mut().set_capacity(Some(200));
+        s.store.fill_at(30);
+        s.local.source = file(60, 3);
+        let out = s.request(put("fills", 60, 0)).unwrap();
+        assert_eq!(remote_code(&out), Some(want), "version {version}: {out:?}");
+        assert!(s.store.mem().partial("fills").is_none(), "given back");
+        assert_eq!(s.store.mem().file("have"), Some(&file(40, 1)[..]));
+        assert_eq!(s.store.mem().held(), 40, "nothing of the upload is left");
+        // Room for exactly five more bytes: no leftover stands in the way.
+        s.store.mem_mut().set_capacity(Some(45));
+        s.local.source = file(5, 4);
+        assert_eq!(
+            s.request(put("small", 5, 0)).unwrap(),
+            [done(5, &file(5, 4))]
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Uploads of any sizes into a store of any capacity, some of them
+    /// meeting a disk that fills under them: each is stored whole or is
+    /// refused with 507 and leaves nothing; the store never holds more
+    /// than its capacity, and no complete file is ever lost.
+    #[test]
+    fn uploads_into_a_small_store_are_whole_or_leave_nothing(
+        capacity in 0u64..4000,
+        uploads in prop::collection::vec((1usize..1500, prop::option::of(0u64..1500)), 1..8),
+        seed in any::<u64>(),
+    ) {
+        let mut s = session(seed, 700);
+        s.store.mem_mut().set_capacity(Some(capacity));
+        let mut stored: Vec<(String, Vec<u8>)> = Vec::new();
+        for (i, (len, fill)) in uploads.into_iter().enumerate() {
+            let name = format!("u{i}");
+            let body = file(len, i as u8);
+            if let Some(at) = fill {
+                s.store.fill_at(at);
+            }
+            s.local.source = body.clone();
+            let out = s.request(put(&name, len, 0)).unwrap();
+            if out == [done(len, &body)] {
+                stored.push((name.clone(), body));
+            } else {
+                prop_assert_eq!(remote_code(&out), Some(ErrorCode::InsufficientStorage), "{:?}", out);
+                prop_assert!(s.store.mem().partial(&name).is_none());
+                prop_assert!(s.store.mem().file(&name).is_none());
+            }
+            prop_assert!(s.store.mem().held() <= capacity);
+            for (n, b) in &stored {
+                prop_assert_eq!(s.store.mem().file(n), Some(&b[..]));
+            }
+            // The other writer leaves again: the next upload meets the
+            // store's own capacity, and no fill left armed.
+            s.store.mem_mut().set_capacity(Some(capacity));
+            s.store.fill_at(u64::MAX);
+        }
+    }
 }

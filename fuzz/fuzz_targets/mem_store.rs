@@ -108,9 +108,12 @@ fuzz_target!(|ops: Vec<Op>| {
                     Err(ErrorKind::Exists)
                 } else if u64::from(size) > QUOTA {
                     Err(ErrorKind::Full)
-                } else if offset == 0 && kept.is_some_and(|k| k > 0) && !restart {
-                    Err(ErrorKind::Exists)
-                } else if offset > 0 && announced.is_some_and(|a| a != u64::from(size)) && kept.is_some() {
+                } else if (offset == 0 && kept.is_some_and(|k| k > 0) && !restart)
+                    || (offset > 0
+                        && kept.is_some()
+                        && announced.is_some_and(|a| a != u64::from(size)))
+                {
+                    // Another upload's partial.
                     Err(ErrorKind::Exists)
                 } else if usize::from(offset) > kept.unwrap_or(0) {
                     Err(ErrorKind::NotFound)

@@ -8,6 +8,7 @@
 //! driven through [`Endpoint`] without the driver knowing which protocol
 //! runs.
 
+use std::task::{Context, Poll};
 use wirekit_core::host::{Accepted, Listen, Load};
 pub use wirekit_core::host::{Handler, Hosted};
 use wirekit_core::{Input, Instant, Machine, Now, Transmit};
@@ -24,6 +25,21 @@ pub trait Endpoint: Send {
     fn poll_timeout(&self) -> Option<Instant>;
     /// Nothing more to do: send what is left, then close.
     fn is_done(&self) -> bool;
+    /// Waiting on local work (a store's hash on the [`crate::work::Pool`]):
+    /// nothing new to send until [`Endpoint::poll_local`] is ready. A stream
+    /// driver then reads no input (TCP holds the client back) and does not
+    /// count the wait as idle time. Datagram loops never ask: the handlers
+    /// of datagram services (TFTP, echo, time) answer at once.
+    fn waiting(&self) -> bool {
+        false
+    }
+    /// `Ready` once the local work is done and its answer given (or when
+    /// there is none); `Pending` after arranging for `cx`'s waker to be
+    /// woken when it is. Every stream driver waits this way: the async
+    /// one as a future, the others with wakers of their own.
+    fn poll_local(&mut self, _now: Now, _cx: &mut Context<'_>) -> Poll<()> {
+        Poll::Ready(())
+    }
     /// The driver is about to drop the endpoint (the connection broke, the
     /// idle timeout fired, the server is shutting down).
     fn close(&mut self, _now: Now) {}
@@ -71,6 +87,14 @@ where
 
     fn is_done(&self) -> bool {
         Hosted::is_done(self)
+    }
+
+    fn waiting(&self) -> bool {
+        Hosted::waiting(self)
+    }
+
+    fn poll_local(&mut self, now: Now, cx: &mut Context<'_>) -> Poll<()> {
+        Hosted::poll_local(self, now, cx)
     }
 
     fn close(&mut self, now: Now) {

@@ -10,6 +10,7 @@
 //! | the IO models' driver loops | [`drive`] |
 //! | what `wirekit serve` runs, and on which ports | [`services`], [`server`] |
 //! | the server's sandboxed disk, and its adapter per protocol | [`store`] |
+//! | slow store work off the drivers: a bounded worker pool | [`work`] |
 //! | clients: echo, time, file transfer, TFTP, netcat | [`client`] |
 //! | the network simulator, natively | [`sim`] |
 //! | load generators for the performance figures | [`bench`] |
@@ -26,3 +27,4 @@ pub mod server;
 pub mod services;
 pub mod sim;
 pub mod store;
+pub mod work;

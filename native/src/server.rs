@@ -4,6 +4,7 @@
 use crate::drive::{self, Bound, Limits, Model, Serve};
 use crate::services::{EchoMode, Factory, On, Proto, Service};
 use crate::store::Store;
+use crate::store::space::Sweeper;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io;
@@ -25,6 +26,8 @@ pub struct Config {
     pub root: PathBuf,
     /// Refuse uploads.
     pub read_only: bool,
+    /// The room uploads may take: quota, caps on partials, their TTL.
+    pub space: crate::store::space::Limits,
     /// Most TCP connections at once.
     pub max_conns: usize,
     /// Close connections quiet for this long.
@@ -39,6 +42,8 @@ pub struct Config {
     pub tftp_write: bool,
     /// Most TFTP transfers at once.
     pub max_tftp: usize,
+    /// Most file hashes at once (the transfer service's worker pool).
+    pub max_hashes: usize,
     /// The async model's runtime.
     pub runtime: Arc<dyn crate::runtime::Runtime>,
 }
@@ -52,6 +57,7 @@ impl Config {
             ports: BTreeMap::new(),
             root,
             read_only: false,
+            space: crate::store::space::Limits::default(),
             max_conns: 1024,
             idle_timeout: Duration::from_secs(60),
             header_deadline: wirekit_core::transfer::server::HEADER_DEADLINE,
@@ -59,6 +65,7 @@ impl Config {
             echo: EchoMode::Plain,
             tftp_write: false,
             max_tftp: wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS,
+            max_hashes: crate::work::default_workers(),
             runtime: crate::runtime::default_runtime(),
         }
     }
@@ -94,6 +101,8 @@ pub struct Running {
     /// Where each service listens.
     pub listening: Vec<Listening>,
     serving: drive::Serving,
+    /// Removes abandoned partials now and then; stops with the server.
+    _sweeper: Option<Sweeper>,
 }
 
 /// Binds every socket and starts the driver.
@@ -104,6 +113,20 @@ pub fn start(config: &Config) -> io::Result<Running> {
             format!("file store root {}: {e}", config.root.display()),
         )
     })?;
+    let store = store.with_limits(config.space);
+    // A read-only server removes nothing, abandoned partials included.
+    let sweeper = match config.read_only {
+        true => None,
+        false => {
+            // The first sweep before any upload: partials a crash left long
+            // ago go, and the quota counts what the root holds.
+            let expired = store.space().sweep();
+            if !expired.is_empty() {
+                tracing::info!(count = expired.len(), "expired partials removed at start");
+            }
+            Some(Sweeper::start(store.space().clone())?)
+        }
+    };
     let factory = Arc::new(Factory {
         store,
         echo: config.echo,
@@ -113,6 +136,7 @@ pub fn start(config: &Config) -> io::Result<Running> {
         },
         max_tftp: config.max_tftp,
         header_deadline: config.header_deadline,
+        pool: crate::work::Pool::new(config.max_hashes)?,
     });
     let (bound, listening) = bind(config, &factory)?;
     let limits = Limits {
@@ -120,7 +144,11 @@ pub fn start(config: &Config) -> io::Result<Running> {
         max_conns: config.max_conns,
     };
     let serving = drive::serve(config.model, bound, limits, Arc::clone(&config.runtime))?;
-    Ok(Running { listening, serving })
+    Ok(Running {
+        listening,
+        serving,
+        _sweeper: sweeper,
+    })
 }
 
 /// Binds every service's sockets, before any driver runs, so that their

@@ -4,6 +4,7 @@
 use crate::drive::{Serve, Served};
 use crate::endpoint::{Endpoint, Hosted, LogEvents, PerRequest};
 use crate::store::Store;
+use crate::store::wkft::WkftSession;
 use clap::ValueEnum;
 use serde::Serialize;
 use std::sync::Arc;
@@ -125,6 +126,8 @@ pub struct Factory {
     pub max_tftp: usize,
     /// How long a WKFT/1 request line may take to arrive whole.
     pub header_deadline: std::time::Duration,
+    /// Where the transfer service's slow store work (hashing) runs.
+    pub pool: crate::work::Pool,
 }
 
 impl Factory {
@@ -154,8 +157,9 @@ impl Factory {
                 LogEvents("stamp"),
             )),
             Service::Transfer | Service::Tftp => {
+                let session = WkftSession::with_pool(self.store.for_session(), self.pool.clone());
                 let server = TransferServer::new().with_header_deadline(self.header_deadline);
-                Box::new(Hosted::new(server, self.store.session()))
+                Box::new(Hosted::new(server, session))
             }
         }
     }

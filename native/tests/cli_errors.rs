@@ -69,9 +69,16 @@ const CASES: &[Case] = &[
     case("serve --max-conns 0", 2, "1 or more"),
     case("serve --max-transfers 0", 2, "1 or more"),
     case("serve --idle-timeout 0", 2, "seconds"),
+    case("serve --quota 12X", 2, "not a size"),
+    case("serve --quota 0", 2, "not a size"),
+    case("serve --max-partial-bytes lots", 2, "not a size"),
+    case("serve --max-partials 0", 2, "1 or more"),
+    case("serve --partial-ttl 0", 2, "seconds"),
     case("serve --read-only --tftp-write", 2, "cannot be used with"),
     case("get {wkft} ''", 2, "bad remote path"),
-    case("get {wkft} 'a b'", 2, "bad remote path"),
+    case("get {wkft} {long}", 2, "bad remote path"),
+    // A space is no bad path since WKFT/1.1: the name is asked for, and missing.
+    case("get {wkft} 'a b'", 4, "404 not found (a b)"),
     case("get {wkft} /", 2, "names no file"),
     case("get {wkft}", 2, "give the remote file"),
     case(
@@ -232,6 +239,8 @@ fn bad_input_gets_its_exit_class_its_words_and_leaves_nothing() {
         ("echo", s.addr("echo", "tcp")),
         ("silent", silent.local_addr().expect("addr").to_string()),
         ("closed", "127.0.0.1:1".to_owned()),
+        // A path over MAX_PATH (512 bytes).
+        ("long", "p".repeat(513)),
     ]);
     assert!(CASES.len() >= 40, "{} cases", CASES.len());
     let mut failures = Vec::new();

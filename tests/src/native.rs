@@ -105,6 +105,12 @@ impl Raw {
         l.trim_end().to_owned()
     }
 
+    /// Sends a request line, returns the reply line.
+    pub fn say(&mut self, request: &str) -> String {
+        self.send(format!("{request}\n").as_bytes());
+        self.line()
+    }
+
     /// Sends `body` as `DATA` messages.
     pub fn data(&mut self, body: &[u8]) {
         for chunk in body.chunks(60_000) {

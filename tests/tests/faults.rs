@@ -22,7 +22,8 @@ use wirekit::services::{Proto, Service};
 use wirekit_core::tftp::client::ClientConfig;
 use wirekit_core::tftp::options::Wishes;
 use wirekit_core::transfer::ErrorCode;
-use wirekit_tests::native::{MODELS, addr, data, opts, start_with};
+use wirekit_core::wire::transfer::Digest;
+use wirekit_tests::native::{MODELS, Raw, addr, data, opts, start_with};
 use wirekit_tests::process::{
     Guard, Moments, Served, be_wirekit_if_called_so, eventually, names, wirekit_link,
 };
@@ -433,7 +434,8 @@ fn full_disk() -> Tally {
             let e =
                 transfer::put(&o, &lb, &name, Partial::Keep).expect_err("an upload past the limit");
             let code = refused(&e);
-            // EFBIG is the store's 413, as ENOSPC and EDQUOT are.
+            // EFBIG, a limit on one file, is the store's 413; a full disk
+            // (ENOSPC, EDQUOT) is 507: see `disk_full`.
             assert_eq!(
                 code,
                 Some(ErrorCode::TooLarge),
@@ -484,6 +486,131 @@ fn serving_f_txt(
         tune(c);
     });
     (dir, r)
+/// A disk that is really full (ENOSPC): the server runs in a user and mount
+/// namespace of its own (`unshare -Urm`) with its root on a 4 MiB tmpfs. An
+/// upload too large for the free space is refused before `READY`; one that
+/// fits is begun, another writer then takes most of the disk (a filler
+/// inside the namespace, started through a FIFO), and the upload's writes
+/// fail: `507`, its partial given back, so that a small upload right after
+/// succeeds and the complete file stored before is untouched.
+fn disk_full() -> Tally {
+    let mut t = Tally::default();
+    let namespaces = std::process::Command::new("unshare")
+        .args(["-Urm", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !namespaces {
+        // The ENOSPC path is still covered by the store's unit tests
+        // (store::space) and the machines' (core/tests/transfer.rs).
+        t.note = "skipped: this system allows no user namespaces (unshare -Urm)".into();
+        return t;
+    }
+    let (_bin_dir, bin) = wirekit_link();
+    for model in ["async", "threads", "poll", "iterative"] {
+        let (_dir, root, work) = folders();
+        let (go, done) = (work.join("go"), work.join("done"));
+        for fifo in [&go, &done] {
+            let made = std::process::Command::new("mkfifo").arg(fifo).status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        }
+        let (r, g, d) = (root.display(), go.display(), done.display());
+        // The filler waits at most a minute for its signal, so that a
+        // failed check leaves no process behind for long.
+        let prelude = format!(
+            "exec unshare -Urm sh -c 'mount -t tmpfs -o size=4m wirekit-full {r} || exit 9
+             (timeout 60 head -c 1 {g} >/dev/null && head -c 2621440 /dev/zero > {r}/.filler
+              timeout 60 sh -c \"echo filled > {d}\") &
+             exec \"$0\" serve --json --any-port \"$@\"' \"$0\" \"$@\""
+        );
+        let args = [
+            "--root",
+            "ROOT",
+            "--only",
+            "transfer,tftp",
+            "--tftp-write",
+            "--model",
+            model,
+        ];
+        let root_arg = root.to_string_lossy().into_owned();
+        let args = args.map(|a| if a == "ROOT" { root_arg.as_str() } else { a });
+        let served = Served::start(&bin, &prelude, &args);
+        let o = transfer::Options {
+            addr: served.addr("transfer"),
+            timeout: Duration::from_secs(10),
+            progress: false,
+        };
+        // A complete file first: nothing may take its room.
+        let keep = data(100_000, 3);
+        std::fs::write(work.join("keep"), &keep).expect("keep");
+        transfer::put(&o, &work.join("keep"), "keep.bin", Partial::Keep).expect("keep.bin");
+        let mut s = Raw::speaking(o.addr, 2);
+        let too_big = s.say("PUT huge 5000000");
+        assert!(
+            too_big.starts_with("ERR 507 not enough free space"),
+            "{model}: {too_big}"
+        );
+        t.faults += 1;
+        let body = data(3_000_000, 4);
+        assert_eq!(s.say("PUT big 3000000"), "READY 0", "{model}");
+        s.data(&body[..1 << 20]);
+        // Another writer takes 2.5 MiB of the 4: the rest cannot fit.
+        std::fs::write(&go, b"!").expect("start the filler");
+        let filled = std::fs::read_to_string(&done).expect("the filler is done");
+        assert_eq!(filled.trim(), "filled");
+        t.faults += 1;
+        // The rest, read and dropped by the server.
+        s.data(&body[1 << 20..]);
+        let digest = Digest::of(&body);
+        let full = s.say(&format!("DONE {digest}"));
+        assert!(
+            full.starts_with("ERR 507 the disk is full: nothing of this upload is kept"),
+            "{model}: {full}"
+        );
+        assert_eq!(s.say("STAT big"), "ERR 404 not found", "{model}");
+        // The session goes on, and the room the partial held is back.
+        assert_eq!(s.say("PUT small 5"), "READY 0", "{model}");
+        let small = Digest::of(b"small");
+        s.data(b"small");
+        assert_eq!(
+            s.say(&format!("DONE {small}")),
+            format!("STORED 5 {small}"),
+            "{model}"
+        );
+        t.files_checked += 1;
+        // The iterative model serves one session at a time.
+        assert_eq!(s.say("QUIT"), "BYE");
+        let back = work.join("keep.back");
+        transfer::get(&o, "keep.bin", &back, Partial::Restart).expect("keep.bin is served");
+        t.bytes_lost += exact(&back, &keep);
+        t.files_checked += 1;
+        // TFTP announces its size (tsize): too large for the room left is
+        // its disk-full error before any data, and a small upload goes on.
+        let tftp_addr = served.addr("tftp");
+        std::fs::write(work.join("tbig"), &body[..2_000_000]).expect("tbig");
+        let e = tftp::put(tftp_addr, &work.join("tbig"), "t.big", tftp_config(), false)
+            .expect_err("no room for a TFTP upload");
+        let ClientError::Refused(text) = &e else {
+            panic!("{model}: {e}")
+        };
+        assert!(text.contains("disk full"), "{model}: {text}");
+        t.faults += 1;
+        std::fs::write(work.join("tiny"), b"tiny").expect("tiny");
+        tftp::put(
+            tftp_addr,
+            &work.join("tiny"),
+            "t.tiny",
+            tftp_config(),
+            false,
+        )
+        .expect("a small TFTP upload");
+        let back = work.join("tiny.back");
+        transfer::get(&o, "t.tiny", &back, Partial::Restart).expect("t.tiny is served");
+        t.bytes_lost += exact(&back, b"tiny");
+        t.files_checked += 1;
+        drop(served);
+    }
+    t.note = "a 4 MiB tmpfs filled mid-upload, WKFT/1.1 and TFTP, every model: 507 (TFTP's disk full), the partial given back, the next upload stored".into();
+    t
 }
 
 /// Slowloris: hundreds of connections that send half a request line and
@@ -1138,6 +1265,7 @@ const CHECKS: &[Check] = &[
     ("killed_tftp_clients", killed_tftp_clients),
     ("killed_servers", killed_servers),
     ("full_disk", full_disk),
+    ("disk_full", disk_full),
     ("slowloris", slowloris),
     ("trickled_headers", trickled_headers),
     ("peers_that_never_read", peers_that_never_read),

@@ -290,16 +290,14 @@ fn an_interrupted_download_resumes_from_its_partial() {
 
 #[test]
 fn read_errors_do_not_leak_files_outside() {
-    // Reading a directory is a typed error, not a crash.
+    // Reading a directory is a typed error, not a crash: in WKFT/1.1 a
+    // conflict with what is at the path (400 is the fatal class there).
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("d")).unwrap();
     let r = start(Model::Iterative, dir.path());
     let e = transfer::get(&opts(&r), "d", &dir.path().join("out"), Partial::Keep).unwrap_err();
-    assert_eq!(
-        transfer::refused_code(&e),
-        Some(ErrorCode::BadRequest),
-        "{e}"
-    );
+    assert_eq!(transfer::refused_code(&e), Some(ErrorCode::Exists), "{e}");
+    assert!(e.to_string().contains("is a directory"), "{e}");
     let mut raw = Raw::open(opts(&r).addr);
     raw.send(b"LIST\r\n");
     assert_eq!(raw.line(), "ENTRIES 1");
@@ -357,4 +355,125 @@ fn uploads_onto_a_directory_or_under_a_too_long_name_are_refused_in_words() {
     let fits = "n".repeat(247);
     transfer::put(&opts(&r), &local, &fits, Partial::Keep).unwrap();
     assert!(dir.path().join(&fits).exists());
+}
+
+/// Issue #16's grammar probes against the real server, in WKFT/1.1: each
+/// gets its specified answer, and the session survives exactly the
+/// non-fatal ones.
+#[test]
+fn wkft_1_1_probes_get_their_specified_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"hello\n").unwrap();
+    std::fs::write(dir.path().join("my notes.txt"), b"two words\n").unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    let big = data(8_000_000, 5);
+    std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+    for model in MODELS {
+        let r = start(model, dir.path());
+        let addr = opts(&r).addr;
+        let mut raw = Raw::speaking(addr, 2);
+        let long_path = "a".repeat(513);
+        let long_segment = "s".repeat(256);
+        let long_put = "n".repeat(248);
+        // Pipelined, blank lines and stray blanks included.
+        let probes = format!(
+            "  STAT my%20notes.txt \r\n   \r\nGET notes.txt 7\r\nSTAT {long_path}\r\n\
+             STAT {long_segment}\r\nPUT {long_put} 1\r\nPUT d 1\r\nLIST d\r\nRENAME a b\r\nNOOP\r\n"
+        );
+        raw.send(probes.as_bytes());
+        // STAT's version token is the store's business here: cut it.
+        let unversioned = |l: String| match l.strip_prefix("STAT file ") {
+            Some(rest) => format!("STAT file {}", rest.split(' ').next().unwrap_or("")),
+            None => l,
+        };
+        let answers: Vec<String> = (0..9).map(|_| unversioned(raw.line())).collect();
+        assert_eq!(
+            answers,
+            [
+                "STAT file 10",
+                "ERR 416 offset past the end",
+                "ERR 413 path longer than MAX_PATH",
+                "ERR 413 name longer than MAX_NAME",
+                "ERR 413 name too long to upload: at most 247 bytes",
+                "ERR 409 a directory has that name",
+                "ENTRIES 0",
+                "ERR 501 unknown request",
+                "OK",
+            ],
+            "{model:?}"
+        );
+        // A listing shows the name with a space, escaped.
+        raw.send(b"LIST\r\n");
+        let listing: Vec<String> = (0..5).map(|_| raw.line()).collect();
+        assert!(
+            listing.contains(&"ENTRY file 10 my%20notes.txt".to_string()),
+            "{listing:?}"
+        );
+        // CANCEL right behind a GET stops it with 499; the session goes on.
+        raw.send(b"GET big.bin\r\nCANCEL\r\n");
+        let file = raw.line();
+        assert!(
+            file.starts_with(&format!("FILE {} 0 ", big.len())),
+            "{file}"
+        );
+        let mut got = 0;
+        let end = loop {
+            match raw.read_data() {
+                Ok(body) => got += body.len(),
+                Err(line) => break line,
+            }
+        };
+        assert_eq!(end, "ERR 499 cancelled", "{model:?} after {got} bytes");
+        assert!(got < big.len());
+        raw.send(b"CANCEL\r\nSTAT notes.txt\r\n");
+        assert_eq!(
+            (raw.line(), unversioned(raw.line())),
+            ("OK".into(), "STAT file 6".into())
+        );
+        // The fatal class: a 20-digit number is 400, and the server closes.
+        raw.send(b"GET notes.txt 99999999999999999999\r\n");
+        assert_eq!(raw.line(), "ERR 400 malformed number");
+        assert_eq!(raw.line(), "", "{model:?}: closed");
+        // WKFT/1.0 leaves the name out, and keeps its 400 for a bad offset.
+        let mut old = Raw::open(addr);
+        old.send(b"LIST\r\nGET notes.txt 7\r\nNOOP\r\n");
+        let old_listing: Vec<String> = (0..4).map(|_| old.line()).collect();
+        assert!(
+            !old_listing
+                .iter()
+                .any(|l| l.contains("notes.txt") && l.contains("my"))
+        );
+        assert_eq!(old_listing[0], "ENTRIES 3", "{old_listing:?}");
+        assert_eq!(old.line(), "ERR 400 offset past the end");
+        assert_eq!(old.line(), "ERR 400 unknown message");
+    }
+}
+
+/// The command-line client takes, moves and shows real names.
+#[test]
+fn names_with_spaces_travel_through_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let r = start(Model::Async, &root);
+    let local = dir.path().join("up.txt");
+    std::fs::write(&local, b"spaced out\n").unwrap();
+    for name in ["my notes.txt", "100% done", "sub dir name"] {
+        transfer::put(&opts(&r), &local, name, Partial::Keep).unwrap();
+        assert_eq!(std::fs::read(root.join(name)).unwrap(), b"spaced out\n");
+        let stat = transfer::stat(&opts(&r), name.into()).unwrap();
+        assert_eq!(stat.size, 11);
+        let back = dir.path().join("back.txt");
+        transfer::get(&opts(&r), name, &back, Partial::Restart).unwrap();
+        assert_eq!(std::fs::read(&back).unwrap(), b"spaced out\n");
+    }
+    let mut names: Vec<String> = transfer::list(&opts(&r), None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["100% done", "my notes.txt", "sub dir name"]);
+    transfer::delete(&opts(&r), "my notes.txt".into()).unwrap();
+    assert!(!root.join("my notes.txt").exists());
 }

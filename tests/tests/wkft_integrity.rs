@@ -6,6 +6,9 @@
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::FileExt;
+use wirekit::client::ClientError;
+use wirekit::client::local::partial_path;
+use wirekit::client::transfer::{self, Partial};
 use wirekit::drive::Model;
 use wirekit::store::{PARTIAL_SUFFIX, Store};
 use wirekit_core::store::Begin;
@@ -236,4 +239,54 @@ fn a_path_swapped_for_a_link_after_it_was_checked_is_not_followed() {
     // A new request through the link is refused as before.
     let e = store.begin_upload("d/g", Begin::fresh(1)).unwrap_err();
     assert_eq!(e.code, wirekit_core::transfer::ErrorCode::Denied, "{e}");
+}
+
+#[test]
+fn wirekit_get_resume_asks_for_the_version_its_partial_began_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let body = data(300_000, 5);
+    fs::write(dir.path().join("f"), &body).unwrap();
+    let r = start(Model::Async, dir.path());
+    // What an interrupted `wirekit get` leaves: a prefix, and the version
+    // it came from on the partial.
+    let mut raw = Raw::speaking(opts(&r).addr, 2);
+    raw.send(b"STAT f\r\n");
+    let stat = raw.line();
+    let version = stat.rsplit(' ').next().unwrap().to_owned();
+    assert!(stat.starts_with("STAT file 300000 "), "{stat}");
+    drop(raw);
+    let local = work.path().join("f");
+    let kept = |what: &[u8]| {
+        let part = partial_path(&local);
+        fs::write(&part, what).unwrap();
+        let file = fs::File::open(&part).unwrap();
+        rustix::fs::fsetxattr(
+            &file,
+            "user.wirekit.version",
+            version.as_bytes(),
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+    };
+    kept(&body[..100_000]);
+    let done = transfer::get(&opts(&r), "f", &local, Partial::Resume).expect("resumed");
+    assert_eq!((done.offset, done.sent), (100_000, 200_000));
+    assert_eq!(fs::read(&local).unwrap(), body);
+    // The file is replaced: the same resume is refused before a byte
+    // crosses, and the kept bytes, another version's, are removed.
+    fs::remove_file(&local).unwrap();
+    kept(&body[..100_000]);
+    let other = data(300_000, 6);
+    fs::write(dir.path().join("f.new"), &other).unwrap();
+    fs::rename(dir.path().join("f.new"), dir.path().join("f")).unwrap();
+    let e = transfer::get(&opts(&r), "f", &local, Partial::Resume).unwrap_err();
+    assert!(
+        matches!(&e, ClientError::Verify(m) if m.starts_with("412 ")),
+        "{e}"
+    );
+    assert!(!partial_path(&local).exists() && !local.exists());
+    let fresh = transfer::get(&opts(&r), "f", &local, Partial::Keep).expect("from 0");
+    assert_eq!(fresh.offset, 0);
+    assert_eq!(fs::read(&local).unwrap(), other);
 }

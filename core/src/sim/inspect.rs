@@ -617,6 +617,7 @@ fn describe_request(r: &transfer::Request) -> String {
         }
         R::Delete { path } => format!("DELETE {path}: remove it"),
         R::Noop => "NOOP: still here".into(),
+        R::Cancel => "CANCEL: stop the download".into(),
         R::Data(b) => format!("DATA {}: a piece of the upload", b.len()),
         R::Done { digest } => format!("DONE {digest}: the whole file's BLAKE3 digest"),
         R::Quit => "QUIT".into(),
@@ -718,7 +719,7 @@ mod tests {
         let lines = all_decoded(&v);
         for want in [
             "HELLO 2: the client asks for WKFT/1.1",
-            "HELLO 2: the server speaks WKFT/1.1, with delete, noop, replace",
+            "HELLO 2: the server speaks WKFT/1.1, with cancel, delete, escape, noop, pipeline, replace",
             "GET file.bin from byte 0",
             "FILE 1048576 0",
         ] {

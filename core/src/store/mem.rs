@@ -25,6 +25,8 @@ pub struct MemStore {
     /// [`MemStore::insert_partial`]).
     announced: Vec<(String, u64)>,
     quota: u64,
+    /// Most bytes files and partials may hold together (`None`: no limit).
+    capacity: Option<u64>,
 }
 
 impl Default for MemStore {
@@ -36,8 +38,18 @@ impl Default for MemStore {
             replacing: Vec::new(),
             announced: Vec::new(),
             quota: DEFAULT_QUOTA,
+            capacity: None,
         }
     }
+}
+
+/// A file's bytes never change under a reader (it holds them), so its
+/// version is what they hash to: deterministic, as the simulator needs.
+fn content_version(data: &[u8]) -> Version {
+    let hash = blake3::hash(data);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(hash.as_bytes().get(..8).unwrap_or(&[0; 8]));
+    Version(u64::from_be_bytes(first))
 }
 
 fn position<T>(list: &[(String, T)], path: &str) -> Result<usize, usize> {
@@ -64,6 +76,50 @@ impl MemStore {
         self
     }
 
+    /// Files and partials together may hold at most `capacity` bytes, as
+    /// a disk does: an upload that would not fit is refused before it
+    /// starts, and one whose write finds no room loses its partial, both
+    /// as [`ErrorKind::NoSpace`] (the native store's rules).
+    pub fn with_capacity(mut self, capacity: u64) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// Changes the capacity (see [`MemStore::with_capacity`]; `None`: no limit).
+    pub fn set_capacity(&mut self, capacity: Option<u64>) {
+        self.capacity = capacity;
+    }
+
+    /// Bytes held by files and partials.
+    pub fn held(&self) -> u64 {
+        self.used(None)
+    }
+
+    /// Bytes held by files and partials, but the partial of `except`.
+    fn used(&self, except: Option<&str>) -> u64 {
+        let files = self.files.iter().map(|(_, d)| d.len() as u64);
+        let partials = self
+            .partials
+            .iter()
+            .filter(|(n, _)| Some(n.as_str()) != except)
+            .map(|(_, d)| d.len() as u64);
+        files.chain(partials).sum()
+    }
+
+    /// Room for `more` bytes beside what the store holds but `path`'s partial.
+    fn room(&self, path: &str, more: u64) -> Result<(), Error> {
+        match self.capacity {
+            Some(cap) if self.used(Some(path)).saturating_add(more) > cap => Err(Error::new(
+                ErrorKind::NoSpace,
+                alloc::format!(
+                    "no room: {} bytes free",
+                    cap.saturating_sub(self.used(Some(path)))
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Starts or resumes the partial of `path` (not checking for a file).
     fn start_partial(&mut self, path: &str, how: Begin) -> Result<String, Error> {
         let Begin {
@@ -76,6 +132,7 @@ impl MemStore {
             return Err(Error::new(ErrorKind::Full, "over the store's quota"));
         }
         let announced = self.announced_size(path);
+        self.room(path, size)?;
         match position(&self.partials, path) {
             Ok(i) => {
                 let kept = self.partials.get_mut(i).map(|(_, d)| d);
@@ -210,22 +267,15 @@ impl Store for MemStore {
             (Some(d), _) => Ok(Stat {
                 kind: Kind::File,
                 size: d.len() as u64,
+                version: Some(content_version(d)),
             }),
-            (None, Some(d)) => Ok(Stat {
-                kind: Kind::Partial,
-                size: d.len() as u64,
-            }),
+            (None, Some(d)) => Ok(Stat::of(Kind::Partial, d.len() as u64)),
             (None, None) => Err(Error::new(ErrorKind::NotFound, "not found")),
         }
     }
 
-    /// A file's bytes never change under a reader (it holds them), so its
-    /// version is what they hash to: deterministic, as the simulator needs.
     fn version(&mut self, file: &Bytes) -> Result<Version, Error> {
-        let hash = blake3::hash(file);
-        let mut first = [0u8; 8];
-        first.copy_from_slice(hash.as_bytes().get(..8).unwrap_or(&[0; 8]));
-        Ok(Version(u64::from_be_bytes(first)))
+        Ok(content_version(file))
     }
 
     fn open_read(&mut self, path: &str) -> Result<(Bytes, u64), Error> {
@@ -276,6 +326,13 @@ impl Store for MemStore {
         let end = offset.saturating_add(data.len() as u64);
         if end > self.quota {
             return Err(Error::new(ErrorKind::Full, "over the store's quota"));
+        }
+        let grown = end.max(self.partial(partial).map_or(0, |d| d.len() as u64));
+        if let Err(e) = self.room(partial, grown) {
+            // A partial that found the disk full is given back at once, so
+            // that the next upload that fits can go through.
+            self.discard(partial.clone());
+            return Err(e);
         }
         let d = self.partial_mut(partial)?;
         let (from, to) = (offset as usize, end as usize);
@@ -416,6 +473,27 @@ mod tests {
         assert_eq!(s.commit(p, 4, None).unwrap_err().kind, ErrorKind::Mismatch);
         assert_eq!(s.partial("x"), None, "a partial that cannot commit is gone");
         assert_eq!(s.list(Some("d")).unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_full_store_refuses_before_the_upload_and_gives_a_failed_partial_back() {
+        let mut s = MemStore::new().with_capacity(10);
+        s.insert("f", Bytes::from_static(b"0123"));
+        let e = s.create_partial("big", Begin::fresh(7)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NoSpace);
+        assert_eq!(e.message, "no room: 6 bytes free");
+        let mut p = s.create_partial("fits", Begin::fresh(6)).unwrap();
+        s.append(&mut p, 0, b"abc").unwrap();
+        // Someone else takes the room meanwhile: the write finds it gone.
+        s.insert("g", Bytes::from_static(b"xx"));
+        assert_eq!(
+            s.append(&mut p, 3, b"def").unwrap_err().kind,
+            ErrorKind::NoSpace
+        );
+        assert_eq!(s.partial("fits"), None, "the failed partial is gone");
+        assert_eq!(s.file("f"), Some(&b"0123"[..]), "files are never reclaimed");
+        let p = s.create_partial("small", Begin::fresh(4)).unwrap();
+        s.discard(p);
     }
 
     #[test]

@@ -34,8 +34,13 @@ pub enum ErrorKind {
     Invalid,
     /// A complete file holds the name already.
     Exists,
-    /// Over a size limit, or the disk is full.
+    /// Over a size limit the server sets for one file (the announced size,
+    /// or a file-size limit of the system).
     Full,
+    /// No room for the upload: the disk is full, the store's quota is
+    /// spent, or too many partials are kept. Distinct from [`ErrorKind::Full`]:
+    /// another upload, or the same later, may fit.
+    NoSpace,
     /// The bytes kept do not match what was announced.
     Mismatch,
     /// The name is in use by another upload; try later.
@@ -210,9 +215,10 @@ impl From<crate::transfer::StoreError> for Error {
             ErrorCode::NotFound => K::NotFound,
             ErrorCode::Exists => K::Exists,
             ErrorCode::TooLarge => K::Full,
+            ErrorCode::InsufficientStorage => K::NoSpace,
             ErrorCode::Mismatch => K::Mismatch,
             ErrorCode::Busy | ErrorCode::Locked => K::Busy,
-            ErrorCode::BadOffset | ErrorCode::RequestTimeout => K::Invalid,
+            ErrorCode::BadOffset | ErrorCode::Cancelled | ErrorCode::RequestTimeout => K::Invalid,
             ErrorCode::Changed => K::Changed,
             ErrorCode::Other(n) if n < 500 => K::Invalid,
             ErrorCode::Internal

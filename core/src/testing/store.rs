@@ -33,6 +33,9 @@ pub struct Faulty {
     pub short_reads: bool,
     /// Reads of a file from this offset on fail.
     pub fail_reads_at: Option<u64>,
+    /// A write past this offset finds the disk full: the store's capacity
+    /// shrinks to what it holds at that moment (another writer took the rest).
+    pub fill_at: Option<u64>,
     rng: Rng,
 }
 
@@ -60,6 +63,7 @@ impl Faulty {
             mem,
             short_reads: false,
             fail_reads_at: None,
+            fill_at: None,
             rng: Rng(0),
         }
     }
@@ -133,6 +137,11 @@ impl Store for Faulty {
         data: &[u8],
     ) -> Result<(), store::Error> {
         flaky(partial, "ENOSPC")?;
+        let end = offset.saturating_add(data.len() as u64);
+        if self.fill_at.take_if(|at| end > *at).is_some() {
+            let held = self.mem.held();
+            self.mem.set_capacity(Some(held));
+        }
         self.mem.append(partial, offset, data)
     }
 

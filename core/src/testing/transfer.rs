@@ -77,6 +77,11 @@ impl MemStore {
         &mut self.files.store_mut().mem
     }
 
+    /// A write past `offset` finds the disk full (see [`Faulty::fill_at`]).
+    pub fn fill_at(&mut self, offset: u64) {
+        self.files.store_mut().fill_at = Some(offset);
+    }
+
     /// Reads return fewer bytes than asked, at random (on by default).
     pub fn set_short_reads(&mut self, on: bool) {
         self.files.store_mut().short_reads = on;
@@ -300,6 +305,58 @@ impl MemLocal {
     fn read_pos_reset(&mut self) {
         self.read_pos = 0;
     }
+}
+
+/// Feeds `bytes` to a machine in pieces of the lengths in `cuts`, taken in turn.
+pub fn feed<M: Machine>(m: &mut M, bytes: &[u8], cuts: &[usize]) {
+    let mut rest = bytes;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let n = cuts[i % cuts.len()].clamp(1, rest.len());
+        i += 1;
+        let input = crate::Input::Data {
+            from: crate::PeerId::FIRST,
+            bytes: &rest[..n],
+        };
+        assert!(m.handle_input(Now::default(), input).is_ok());
+        rest = &rest[n..];
+    }
+}
+
+/// Everything a machine has to send, as text.
+pub fn transmitted<M: Machine>(m: &mut M) -> String {
+    let mut out = Vec::new();
+    while let Some(t) = m.poll_transmit() {
+        out.extend_from_slice(&t.payload);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A server session fed `input` in one piece, its store events answered
+/// from `store` only once all of it has arrived (the requests pipelined):
+/// what the server sent, and whether it closed.
+pub fn serve(store: &mut MemStore, input: &[u8]) -> (String, bool) {
+    serve_turns(store, &[input])
+}
+
+/// A server session fed one piece of input at a time, as a person types,
+/// each answered in full before the next: what the server sent, and
+/// whether it closed.
+pub fn serve_turns(store: &mut MemStore, pieces: &[&[u8]]) -> (String, bool) {
+    let mut srv = Server::new();
+    let mut rng = Rng(0);
+    let mut out = String::new();
+    for piece in pieces {
+        feed(&mut srv, piece, &[piece.len().max(1)]);
+        loop {
+            out.push_str(&transmitted(&mut srv));
+            let Some(e) = srv.poll_event() else { break };
+            if let Some(cmd) = store.answer(e, &mut rng) {
+                assert!(srv.handle_command(Now::default(), cmd).is_ok());
+            }
+        }
+    }
+    (out, srv.is_done())
 }
 
 /// The single outcome of a request that failed remotely, as its code.

@@ -14,7 +14,8 @@ pub fn tftp_error(e: store::Error) -> StoreError {
         ErrorKind::NotFound => ErrorCode::FileNotFound,
         ErrorKind::Denied | ErrorKind::Invalid => ErrorCode::AccessViolation,
         ErrorKind::Exists => ErrorCode::FileExists,
-        ErrorKind::Full => ErrorCode::DiskFull,
+        // TFTP has one code for both: "disk full or allocation exceeded".
+        ErrorKind::Full | ErrorKind::NoSpace => ErrorCode::DiskFull,
         _ => ErrorCode::NotDefined,
     };
     StoreError::new(code, e.message)
@@ -105,5 +106,20 @@ impl<S: Store> Files<S> {
         if let Some(up) = self.upload.take() {
             self.store.discard(up);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_limit_and_no_room_are_both_tftps_disk_full() {
+        for kind in [ErrorKind::Full, ErrorKind::NoSpace] {
+            let e = tftp_error(store::Error::new(kind, "no"));
+            assert_eq!(e.code, ErrorCode::DiskFull, "{kind:?}");
+        }
+        let e = tftp_error(store::Error::new(ErrorKind::Busy, "busy"));
+        assert_eq!(e.code, ErrorCode::NotDefined);
     }
 }

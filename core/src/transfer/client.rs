@@ -14,8 +14,8 @@ use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
-    self, Digest, Entry, ErrorCode, MAX_FILE_SIZE, MAX_PATH, Reply, Request, Stat, VERSION,
-    VERSION_1_1, Version,
+    self, Digest, Entry, ErrorCode, MAX_FILE_SIZE, Reply, Request, Stat, VERSION, VERSION_1_1,
+    Version,
 };
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -61,6 +61,12 @@ pub enum Command {
     /// Remove a file, or a partial of that name (WKFT/1.1). Ends in
     /// [`Event::Deleted`] or [`Event::Failed`].
     Delete { path: String },
+    /// Stop the `Get` in flight (WKFT/1.1's `CANCEL`): it ends in
+    /// [`Event::Failed`] with [`Failure::Cancelled`], or, if its last bytes
+    /// were already on their way, as usual; the session stays usable either
+    /// way. Nothing happens when no `Get` is in flight, or in a WKFT/1.0
+    /// session (which has no `CANCEL`: close the connection instead).
+    Cancel,
     /// Answers [`Event::ReadPrefix`] and [`Event::ReadChunk`]: at most `max`
     /// bytes, fewer is fine, none means the local file ended early.
     Chunk(Bytes),
@@ -127,6 +133,23 @@ pub enum Failure {
     /// start of the local file: another file's upload. The machine closes
     /// without sending a byte, so the server keeps that partial.
     PrefixDiffers,
+    /// A `Get` stopped by [`Command::Cancel`]; the local file holds what
+    /// came before the stop (resume it later).
+    Cancelled,
+}
+
+impl Failure {
+    /// Whether the session is over after this failure: the connection
+    /// broke, the server broke the protocol, or (WKFT/1.1) the server sent
+    /// an error of the fatal class ([`ErrorCode::is_fatal`]) and closes.
+    /// The machine is then done; a new request needs a new connection.
+    pub fn ends_session(&self, version: u32) -> bool {
+        match self {
+            Failure::Protocol(_) | Failure::ConnectionClosed | Failure::PrefixDiffers => true,
+            Failure::Remote { code, .. } => version >= VERSION_1_1 && code.is_fatal(),
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for Failure {
@@ -142,6 +165,7 @@ impl fmt::Display for Failure {
             Failure::Unsupported => {
                 f.write_str("the server speaks WKFT/1.0, which cannot replace or delete files")
             }
+            Failure::Cancelled => f.write_str("download cancelled"),
             Failure::PrefixDiffers => f.write_str(
                 "the server's unfinished upload of this name does not begin like this file",
             ),
@@ -215,6 +239,11 @@ pub struct Client {
     version: u32,
     /// What a WKFT/1.1 server announced.
     features: Vec<String>,
+    /// `CANCEL` was sent for the `GET` in flight.
+    cancel_sent: bool,
+    /// The `GET` ended before the server read our `CANCEL`, which it then
+    /// answers `OK`: that reply is still to come.
+    cancel_ok_due: bool,
     /// The version a resumed `Get` asks for, while its prefix is hashed.
     resume_version: Option<Version>,
 }
@@ -244,6 +273,8 @@ impl Client {
             swallow_chunk: false,
             version,
             features: Vec::new(),
+            cancel_sent: false,
+            cancel_ok_due: false,
             resume_version: None,
         };
         c.send(&Request::Hello { version });
@@ -267,17 +298,26 @@ impl Client {
     }
 
     fn send(&mut self, req: &Request) {
-        let mut out = BytesMut::new();
         // Paths are checked when a command arrives and chunks are bounded
         // by what the machine asked for: encoding cannot fail here.
-        if req.encode(&mut out).is_ok() && !out.is_empty() {
+        let _ = self.try_send(req);
+    }
+
+    /// Sends a request in the session's syntax, or says why it cannot be
+    /// written (a path WKFT/1.0 cannot carry, or too long a line).
+    fn try_send(&mut self, req: &Request) -> Result<(), Misuse> {
+        let mut out = BytesMut::new();
+        req.encode_in(&mut out, self.version)
+            .map_err(|e| Misuse::BadPath(e.0))?;
+        if !out.is_empty() {
             self.outbox.push(PeerId::FIRST, out.freeze());
         }
+        Ok(())
     }
 
     fn pump(&mut self) {
         while !matches!(self.state, State::Closed) {
-            let parsed = match transfer::reply(&self.inbox.buf) {
+            let parsed = match transfer::reply_in(&self.inbox.buf, self.version) {
                 Ok((rest, rep)) => Ok((self.inbox.buf.len() - rest.len(), rep)),
                 Err(nom::Err::Incomplete(_)) => return,
                 Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e),
@@ -310,7 +350,42 @@ impl Client {
         self.events.push_back(event);
     }
 
+    // ANCHOR: client_cancel
     fn on_reply(&mut self, rep: Reply) {
+        if self.cancel_ok_due && rep == Reply::Ok {
+            // The answer to a CANCEL that came after its GET had ended.
+            self.cancel_ok_due = false;
+            return;
+        }
+        let in_get = matches!(
+            self.state,
+            State::Requested { .. } | State::Receiving { .. }
+        );
+        let cancelled = matches!(
+            rep,
+            Reply::Error {
+                code: ErrorCode::Cancelled,
+                ..
+            }
+        );
+        if self.cancel_sent && in_get && cancelled {
+            self.cancel_sent = false;
+            return self.finish(Event::Failed(Failure::Cancelled));
+        }
+        self.on_reply_in_turn(rep);
+        let in_get = matches!(
+            self.state,
+            State::Requested { .. } | State::Receiving { .. }
+        );
+        if self.cancel_sent && !in_get {
+            // The GET ended another way: the CANCEL will be answered `OK`.
+            self.cancel_sent = false;
+            self.cancel_ok_due = !matches!(self.state, State::Closed);
+        }
+    }
+    // ANCHOR_END: client_cancel
+
+    fn on_reply_in_turn(&mut self, rep: Reply) {
         match (&mut self.state, rep) {
             // The server may settle on an older version than asked for.
             (State::Greeting, Reply::Hello { version, features })
@@ -344,7 +419,12 @@ impl Client {
                 self.protocol_error(ProtocolError::OutOfTurn);
             }
             (_, Reply::Error { code, message }) => {
+                let fatal = self.version >= VERSION_1_1 && code.is_fatal();
                 self.finish(Event::Failed(Failure::Remote { code, message }));
+                if fatal {
+                    // The fatal class: the server closes after it.
+                    self.close();
+                }
             }
             (State::Listing { expected, .. }, Reply::Entries { count, more })
                 if expected.is_none() && (!more || self.version >= VERSION_1_1) =>
@@ -571,10 +651,22 @@ impl Client {
     }
 }
 
-fn check(path: &str) -> Result<(), Misuse> {
-    transfer::check_path(path.as_bytes(), MAX_PATH)
-        .map(|_| ())
-        .map_err(Misuse::BadPath)
+impl Client {
+    /// Whether the session can carry `path` in a request line: by encoding
+    /// the longest request a path goes in, so that what is checked is
+    /// exactly what is sent.
+    fn check(&self, path: &str) -> Result<(), Misuse> {
+        let probe = Request::Put {
+            path: String::from(path),
+            size: MAX_FILE_SIZE,
+            offset: MAX_FILE_SIZE,
+            replace: true,
+            restart: true,
+        };
+        probe
+            .encode_in(&mut BytesMut::new(), self.version)
+            .map_err(|e| Misuse::BadPath(e.0))
+    }
 }
 
 impl Machine for Client {
@@ -611,13 +703,10 @@ impl Machine for Client {
             Command::Chunk(chunk) => return self.on_chunk(chunk),
             Command::List { path } => {
                 self.start()?;
-                if let Some(p) = &path {
-                    check(p)?;
-                }
-                self.send(&Request::List {
+                self.try_send(&Request::List {
                     path: path.clone(),
                     after: None,
-                });
+                })?;
                 self.state = State::Listing {
                     path,
                     expected: None,
@@ -627,8 +716,7 @@ impl Machine for Client {
             }
             Command::Stat { path } => {
                 self.start()?;
-                check(&path)?;
-                self.send(&Request::Stat { path });
+                self.try_send(&Request::Stat { path })?;
                 self.state = State::Stating;
             }
             Command::Get {
@@ -637,7 +725,7 @@ impl Machine for Client {
                 version,
             } => {
                 self.start()?;
-                check(&path)?;
+                self.check(&path)?;
                 if offset > MAX_FILE_SIZE {
                     return Err(Misuse::TooLarge);
                 }
@@ -656,7 +744,7 @@ impl Machine for Client {
                 restart,
             } => {
                 self.start()?;
-                check(&path)?;
+                self.check(&path)?;
                 if size > MAX_FILE_SIZE {
                     return Err(Misuse::TooLarge);
                 }
@@ -679,7 +767,7 @@ impl Machine for Client {
             }
             Command::Delete { path } => {
                 self.start()?;
-                check(&path)?;
+                self.check(&path)?;
                 if self.version < VERSION_1_1 {
                     self.events.push_back(Event::Failed(Failure::Unsupported));
                     return Ok(());
@@ -687,6 +775,17 @@ impl Machine for Client {
                 self.send(&Request::Delete { path });
                 self.state = State::Deleting;
             }
+            Command::Cancel => match self.state {
+                // Nothing sent yet: stop here.
+                State::Prefix { .. } => self.finish(Event::Failed(Failure::Cancelled)),
+                State::Requested { .. } | State::Receiving { .. }
+                    if self.version >= VERSION_1_1 && !self.cancel_sent =>
+                {
+                    self.send(&Request::Cancel);
+                    self.cancel_sent = true;
+                }
+                _ => {}
+            },
             Command::Quit => {
                 self.start()?;
                 self.send(&Request::Quit);

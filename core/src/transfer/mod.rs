@@ -32,8 +32,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_PENDING_OUTPUT: usize = 4 * (MAX_CHUNK + MAX_LINE);
 
 /// Unparsed input a machine holds: two whole messages. A server holds input
-/// while it waits for its driver; a peer that sends more meanwhile (pipelining
-/// past one request) is refused with [`ProtocolError::InputOverflow`].
+/// while it waits for its driver or for room in its output; this is also
+/// how much a WKFT/1.1 client may pipeline (requests sent and not yet
+/// answered), and a peer that sends more meanwhile is refused with
+/// [`ProtocolError::InputOverflow`].
 pub const MAX_BUFFERED_INPUT: usize = 2 * crate::wire::transfer::MAX_MESSAGE_BYTES;
 // ANCHOR_END: pending
 
@@ -101,6 +103,9 @@ pub enum ProtocolError {
     /// A request line not complete within the server's header deadline
     /// (answered `ERR 408`).
     SlowRequest,
+    /// WKFT/1.1: a client sent more (its `DATA`) after `PUT` before the
+    /// server's `READY`.
+    EarlyData,
 }
 
 impl fmt::Display for ProtocolError {
@@ -115,6 +120,7 @@ impl fmt::Display for ProtocolError {
             ProtocolError::BadOffer => f.write_str("size or offset not as requested"),
             ProtocolError::StoredMismatch => f.write_str("server stored another size or digest"),
             ProtocolError::SlowRequest => f.write_str("request line not complete in time"),
+            ProtocolError::EarlyData => f.write_str("data before READY"),
         }
     }
 }

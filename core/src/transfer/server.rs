@@ -23,13 +23,13 @@
 //!   progress ends with `AbortUpload { keep_partial: true }`.
 
 use super::flow::{Inbox, Reader, Taken, output_room};
-use super::{Misuse, ProtocolError, StoreError};
+use super::{MAX_PENDING_OUTPUT, Misuse, ProtocolError, StoreError};
 use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
-    self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_LINE, MAX_NAME, Reply, Request,
-    Stat, VERSION, VERSION_1_1, Version, WireError,
+    self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_LINE, MAX_NAME, MAX_PUT_NAME,
+    Reply, Request, Stat, VERSION, VERSION_1_1, Version, WireError,
 };
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -199,8 +199,10 @@ enum State {
     Closed,
 }
 
-/// What a WKFT/1.1 server announces in its `HELLO`.
-pub const FEATURES: [&str; 3] = ["delete", "noop", "replace"];
+/// What a WKFT/1.1 server announces in its `HELLO`: its requests beyond
+/// 1.0's (`cancel`, `delete`, `noop`, `replace`), percent-encoded paths
+/// (`escape`) and pipelined requests (`pipeline`).
+pub const FEATURES: [&str; 6] = ["cancel", "delete", "escape", "noop", "pipeline", "replace"];
 
 // ANCHOR: header_deadline
 /// How long a request line (or `HELLO`) may take from its first byte to its
@@ -224,6 +226,9 @@ pub struct Server {
     inbox: Inbox,
     outbox: Outbox,
     events: VecDeque<Event>,
+    /// A `CANCEL` came while a chunk of the `GET` was asked for: the chunk
+    /// is dropped when it comes and the `GET` ends there.
+    cancelling: bool,
 }
 
 impl Default for Server {
@@ -243,6 +248,7 @@ impl Server {
             inbox: Inbox::default(),
             outbox: Outbox::default(),
             events: VecDeque::new(),
+            cancelling: false,
         }
     }
 
@@ -278,7 +284,7 @@ impl Server {
         let mut out = BytesMut::new();
         // Replies built here are valid by construction (names are filtered,
         // chunks bounded); a failure would only drop the message.
-        if reply.encode(&mut out).is_ok() && !out.is_empty() {
+        if reply.encode_in(&mut out, self.version).is_ok() && !out.is_empty() {
             self.outbox.push(PeerId::FIRST, out.freeze());
         }
     }
@@ -291,11 +297,17 @@ impl Server {
     }
 
     /// A store's refusal. WKFT/1.1 tells a path locked by another upload
-    /// (423) from a server too busy (503).
+    /// (423) from a server too busy (503), and no room (507) from a size
+    /// over a limit; a 1.0 session hears the codes 1.0 had (503, 413). And
+    /// 1.1 keeps `400` for the fatal class: a store's "not a directory" or
+    /// "is a directory" is `409`, a conflict with what is at the path, and
+    /// the session goes on.
     fn refuse(&mut self, e: &StoreError) {
         let code = match e.code {
             ErrorCode::Changed => return self.changed(e),
             ErrorCode::Busy if self.version >= VERSION_1_1 => ErrorCode::Locked,
+            ErrorCode::BadRequest if self.version >= VERSION_1_1 => ErrorCode::Exists,
+            ErrorCode::InsufficientStorage if self.version < VERSION_1_1 => ErrorCode::TooLarge,
             code => code,
         };
         self.send_error(code, &e.message);
@@ -321,13 +333,24 @@ impl Server {
         self.send_error(code, text);
     }
 
+    // ANCHOR: pump
     /// Parses and handles buffered requests while the state can take them.
+    /// Pipelined requests (WKFT/1.1) wait here, unparsed, until the one
+    /// before is answered and its replies have room in the output: a client
+    /// that sends requests without reading replies is held by the input
+    /// limit, never by memory.
     fn pump(&mut self) {
-        while matches!(
-            self.state,
-            State::Greeting | State::Idle | State::Receiving { .. } | State::Draining { .. }
-        ) {
-            let parsed = match transfer::request(&self.inbox.buf) {
+        loop {
+            match self.state {
+                State::Sending(_) => return self.look_for_cancel(),
+                State::Idle if self.outbox.bytes() >= MAX_PENDING_OUTPUT => return,
+                State::Greeting
+                | State::Idle
+                | State::Receiving { .. }
+                | State::Draining { .. } => {}
+                _ => return,
+            }
+            let parsed = match transfer::request_in(&self.inbox.buf, self.version) {
                 Ok((rest, req)) => Ok((self.inbox.buf.len() - rest.len(), req)),
                 Err(nom::Err::Incomplete(_)) => return,
                 Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e),
@@ -339,23 +362,72 @@ impl Server {
                     self.header_since = None;
                     self.on_request(req);
                 }
-                // WKFT/1.1: a well-framed line with a verb we do not know is
-                // skipped and refused, so that later versions can add verbs.
-                Err(WireError::UnknownKeyword)
-                    if self.version >= VERSION_1_1 && matches!(self.state, State::Idle) =>
-                {
-                    let used = transfer::line_len(&self.inbox.buf).unwrap_or(0);
-                    if used == 0 {
-                        return self.protocol_error(ProtocolError::Wire(WireError::UnknownKeyword));
+                Err(e) => {
+                    if let Some(code) = self.recoverable(&e) {
+                        // A well-framed line: skip it, refuse it, go on.
+                        let used = transfer::line_len(&self.inbox.buf).unwrap_or(0);
+                        if used > 0 {
+                            let _ = self.inbox.buf.split_to(used);
+                            self.header_since = None;
+                            let text = match code {
+                                ErrorCode::NotImplemented => String::from("unknown request"),
+                                _ => format!("{e}"),
+                            };
+                            self.send_error(code, &text);
+                            continue;
+                        }
                     }
-                    let _ = self.inbox.buf.split_to(used);
-                    self.header_since = None;
-                    self.send_error(ErrorCode::NotImplemented, "unknown request");
+                    return self.protocol_error(ProtocolError::Wire(e));
                 }
-                Err(e) => return self.protocol_error(ProtocolError::Wire(e)),
             }
         }
     }
+
+    /// The parse errors after which a WKFT/1.1 session goes on, and their
+    /// codes: a verb this server does not know (`501`, so that later
+    /// revisions can add verbs), a path or name over its limit (`413`, the
+    /// line itself being well framed). Everything else broke the grammar:
+    /// `400` and a close.
+    fn recoverable(&self, e: &WireError) -> Option<ErrorCode> {
+        if self.version < VERSION_1_1 || !matches!(self.state, State::Idle) {
+            return None;
+        }
+        match e {
+            WireError::UnknownKeyword => Some(ErrorCode::NotImplemented),
+            WireError::PathTooLong | WireError::NameTooLong => Some(ErrorCode::TooLarge),
+            _ => None,
+        }
+    }
+
+    /// While a `GET` streams, the one request a WKFT/1.1 server takes out
+    /// of turn is a `CANCEL` right behind it; anything else waits its turn.
+    fn look_for_cancel(&mut self) {
+        if self.version < VERSION_1_1 || self.cancelling {
+            return;
+        }
+        let Ok((rest, Request::Cancel)) = transfer::request_in(&self.inbox.buf, self.version)
+        else {
+            return;
+        };
+        let used = self.inbox.buf.len() - rest.len();
+        let _ = self.inbox.buf.split_to(used);
+        match &self.state {
+            // The chunk asked for is still to come: end when it does, so
+            // that the driver's answer is not left dangling.
+            State::Sending(r) if r.is_waiting() => self.cancelling = true,
+            _ => self.end_cancelled(),
+        }
+    }
+
+    /// Ends a cancelled `GET` at a message boundary: `ERR 499` in place of
+    /// the next `DATA` or `DONE` answers both the `GET` and the `CANCEL`.
+    fn end_cancelled(&mut self) {
+        self.cancelling = false;
+        self.events.push_back(Event::CloseRead);
+        self.state = State::Idle;
+        self.send_error(ErrorCode::Cancelled, "cancelled");
+    }
+    // ANCHOR_END: pump
 
     fn on_request(&mut self, req: Request) {
         match (&mut self.state, req) {
@@ -387,12 +459,15 @@ impl Server {
                 State::Idle,
                 Request::Delete { .. }
                 | Request::Noop
+                | Request::Cancel
                 | Request::Put { replace: true, .. }
                 | Request::Put { restart: true, .. },
             ) if self.version < VERSION_1_1 => {
                 self.protocol_error(ProtocolError::Wire(WireError::UnknownKeyword));
             }
-            (State::Idle, Request::Noop) => self.send(&Reply::Ok),
+            // A `CANCEL` with no `GET` in flight (it ended first): nothing
+            // to stop, and the answer keeps replies and requests paired.
+            (State::Idle, Request::Noop | Request::Cancel) => self.send(&Reply::Ok),
             (State::Idle, Request::Delete { path }) => {
                 self.state = State::Deleting;
                 self.events.push_back(Event::Delete { path });
@@ -447,6 +522,9 @@ impl Server {
             ) => {
                 if size > MAX_FILE_SIZE {
                     self.send_error(ErrorCode::TooLarge, "size over MAX_FILE_SIZE");
+                } else if last_segment(&path).len() > MAX_PUT_NAME {
+                    let text = format!("name too long to upload: at most {MAX_PUT_NAME} bytes");
+                    self.send_error(ErrorCode::TooLarge, &text);
                 } else if offset > size {
                     self.bad_offset("offset past the size");
                 } else {
@@ -520,6 +598,7 @@ impl Server {
 
     /// Tells the driver what to drop when the session ends mid-operation.
     fn release(&mut self) {
+        self.cancelling = false;
         match self.state {
             State::Accepting { .. } | State::Receiving { .. } => {
                 self.events
@@ -659,6 +738,12 @@ impl Machine for Server {
             // Answers to events raised before the session ended are moot.
             return Ok(());
         }
+        if self.cancelling && matches!(cmd, Command::Chunk(_) | Command::ReadFailed(_)) {
+            // The chunk a cancelled GET asked for: dropped, and the GET ends.
+            self.end_cancelled();
+            self.pump();
+            return Ok(());
+        }
         match (&self.state, cmd) {
             (_, Command::Close) => {
                 self.release();
@@ -684,7 +769,10 @@ impl Machine for Server {
             (State::Stating, Command::Status(result)) => {
                 self.state = State::Idle;
                 match result {
-                    Ok(stat) => self.send(&Reply::Stat(stat)),
+                    Ok(stat) => {
+                        let version = stat.version.filter(|_| self.version >= VERSION_1_1);
+                        self.send(&Reply::Stat(Stat { version, ..stat }));
+                    }
                     Err(e) => self.refuse(&e),
                 }
             }
@@ -722,6 +810,13 @@ impl Machine for Server {
                     return Ok(());
                 };
                 match result {
+                    Ok(_) if self.version >= VERSION_1_1 && has_request(&self.inbox.buf) => {
+                        // Sent before READY, so before the client could know
+                        // the upload was accepted (WKFT/1.1 says it waits).
+                        self.events
+                            .push_back(Event::AbortUpload { keep_partial: true });
+                        self.protocol_error(ProtocolError::EarlyData);
+                    }
                     Ok(prefix) => {
                         // 1.0 has no digest in READY; its clients find a
                         // prefix that differs only from STORED's 422.
@@ -763,8 +858,12 @@ impl Machine for Server {
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
         let t = self.outbox.pop()?;
-        // Output drained: maybe time to ask for the next chunk.
+        // Output drained: maybe time to ask for the next chunk, or to take
+        // the next pipelined request.
         self.ask();
+        if matches!(self.state, State::Idle) && !self.inbox.buf.is_empty() {
+            self.pump();
+        }
         Some(t)
     }
 
@@ -808,7 +907,7 @@ impl Server {
     fn send_listing(&mut self, entries: Vec<Entry>, after: Option<&str>) {
         let mut fit: Vec<Entry> = entries
             .into_iter()
-            .filter(|e| transfer::check_path(e.name.as_bytes(), MAX_NAME).is_ok())
+            .filter(|e| transfer::can_carry(&e.name, MAX_NAME, self.version).is_ok())
             .filter(|e| after.is_none_or(|a| e.name.as_str() > a))
             .collect();
         fit.sort_by(|a, b| a.name.cmp(&b.name));
@@ -830,4 +929,15 @@ impl Server {
             self.send(&Reply::Entry(e));
         }
     }
+}
+
+/// Whether unparsed input holds more than blank lines.
+fn has_request(buf: &[u8]) -> bool {
+    buf.iter()
+        .any(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The name a path ends with: what `PUT` creates.
+fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }

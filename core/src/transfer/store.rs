@@ -50,6 +50,7 @@ pub fn wkft_error(e: store::Error) -> StoreError {
         ErrorKind::Invalid => ErrorCode::BadRequest,
         ErrorKind::Exists => ErrorCode::Exists,
         ErrorKind::Full => ErrorCode::TooLarge,
+        ErrorKind::NoSpace => ErrorCode::InsufficientStorage,
         ErrorKind::Mismatch => ErrorCode::Mismatch,
         ErrorKind::Busy => ErrorCode::Busy,
         ErrorKind::Changed => ErrorCode::Changed,
@@ -501,6 +502,16 @@ mod tests {
             Some(&b"kept!"[..]),
             "another session's kept prefix survives a failed resume"
         );
+    }
+
+    #[test]
+    fn no_room_is_507_and_507_is_no_room() {
+        let e = wkft_error(store::Error::new(ErrorKind::NoSpace, "disk full"));
+        assert_eq!(e.code, ErrorCode::InsufficientStorage);
+        let back = store::Error::from(e);
+        assert_eq!(back.kind, ErrorKind::NoSpace);
+        let full = wkft_error(store::Error::new(ErrorKind::Full, "too big"));
+        assert_eq!(full.code, ErrorCode::TooLarge);
     }
 
     #[test]

@@ -25,8 +25,12 @@ pub const VERSION_1_1: u32 = 2;
 pub const MAX_LINE: usize = 1024;
 /// Longest path in a request.
 pub const MAX_PATH: usize = 512;
-/// Longest name in a listing entry.
+/// Longest name in a listing entry, and longest segment of a path.
 pub const MAX_NAME: usize = 255;
+/// Longest last segment of a path that `PUT` can create: a store keeps an
+/// unfinished upload beside the final name under a longer one (Wirekit's
+/// `.NAME.wkpart`, 8 bytes more), and disks allow [`MAX_NAME`].
+pub const MAX_PUT_NAME: usize = MAX_NAME - 8;
 /// Longest human-readable text of an `ERR`; longer texts are cut when encoded.
 pub const MAX_MESSAGE: usize = 200;
 /// Largest body of one `DATA` message.
@@ -137,6 +141,20 @@ pub struct Stat {
     pub kind: Kind,
     /// Bytes in the file, or kept of a partial; 0 for a directory.
     pub size: u64,
+    /// *(1.1)* A complete file's version, as `FILE` would name it.
+    #[serde(default)]
+    pub version: Option<Version>,
+}
+
+impl Stat {
+    /// What is there, with no version.
+    pub const fn of(kind: Kind, size: u64) -> Stat {
+        Stat {
+            kind,
+            size,
+            version: None,
+        }
+    }
 }
 
 /// One line of a listing.
@@ -186,6 +204,12 @@ pub enum ErrorCode {
     /// 505 (WKFT/1.1): a `HELLO` version this server does not speak; the
     /// session stays open for another `HELLO`.
     VersionNotSupported,
+    /// 499 (WKFT/1.1): a `GET` stopped by the client's `CANCEL`; the
+    /// session goes on.
+    Cancelled,
+    /// 507 (WKFT/1.1): the server has no room for the upload (its disk,
+    /// its quota, or its caps on partials); a 1.0 session gets 413.
+    InsufficientStorage,
     /// A code this side does not know, read by its class: 4xx the request
     /// was refused, 5xx the server failed (WKFT/1.1 clients).
     Other(u16),
@@ -194,7 +218,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side knows, in numeric order.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
@@ -205,10 +229,12 @@ impl ErrorCode {
         ErrorCode::BadOffset,
         ErrorCode::Mismatch,
         ErrorCode::Locked,
+        ErrorCode::Cancelled,
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
         ErrorCode::Busy,
         ErrorCode::VersionNotSupported,
+        ErrorCode::InsufficientStorage,
     ];
 
     /// The number on the wire.
@@ -228,6 +254,8 @@ impl ErrorCode {
             ErrorCode::NotImplemented => 501,
             ErrorCode::Busy => 503,
             ErrorCode::VersionNotSupported => 505,
+            ErrorCode::Cancelled => 499,
+            ErrorCode::InsufficientStorage => 507,
             ErrorCode::Other(n) => n,
         }
     }
@@ -237,6 +265,17 @@ impl ErrorCode {
     pub const fn is_refusal(self) -> bool {
         self.code() < 500
     }
+
+    // ANCHOR: fatal
+    /// Whether the code is of WKFT/1.1's fatal class: the server closes the
+    /// session after it. `400` (a broken or unexpected message, too much
+    /// input), `408` (too slow), and the ranges `480..=489` and `580..=589`
+    /// kept for later fatal codes, so that a client knows even from a code it
+    /// has never seen whether its session survived.
+    pub const fn is_fatal(self) -> bool {
+        matches!(self.code(), 400 | 408 | 480..=489 | 580..=589)
+    }
+    // ANCHOR_END: fatal
 
     /// The code with that number, if this side knows it.
     pub fn from_code(n: u16) -> Option<ErrorCode> {
@@ -266,6 +305,8 @@ impl ErrorCode {
             ErrorCode::NotImplemented => "not implemented",
             ErrorCode::Busy => "busy",
             ErrorCode::VersionNotSupported => "version not supported",
+            ErrorCode::Cancelled => "cancelled",
+            ErrorCode::InsufficientStorage => "insufficient storage",
             ErrorCode::Other(n) if n < 500 => "refused",
             ErrorCode::Other(_) => "server error",
         }
@@ -315,6 +356,9 @@ pub enum Request {
     Delete { path: String },
     /// `NOOP` (WKFT/1.1): answered with `OK`; keeps an idle session alive.
     Noop,
+    /// `CANCEL` (WKFT/1.1): stop the `GET` in flight; it ends with
+    /// `ERR 499`, or, if it had already ended, `CANCEL` is answered `OK`.
+    Cancel,
     /// `DATA <length>` and a body: the next bytes of an upload.
     Data(Bytes),
     /// `DONE <digest>`: the end of an upload, the digest of the whole file.
@@ -430,31 +474,35 @@ fn fail<T>(e: WireError) -> Result<T, Err<WireError>> {
     Err(Err::Failure(e))
 }
 
-/// Skips empty lines, then takes one header line (without its end).
+// ANCHOR: header_line
+/// Skips empty lines (nothing but blanks before the line end), then takes
+/// one header line without its end. Blanks before the keyword and after
+/// the last argument are allowed, as the grammar's `*WSP` says, so that a
+/// line a person typed with a stray space is read as they meant it.
 fn header_line(mut input: &[u8]) -> Res<'_, &[u8]> {
     loop {
-        match input {
-            [b'\n', rest @ ..] | [b'\r', b'\n', rest @ ..] => input = rest,
-            [b'\r'] => return Err(Err::Incomplete(Needed::new(1))),
-            _ => break,
+        // Look no further than a full line could reach: a peer that never
+        // sends a newline is refused once it is clearly over the limit.
+        let window = &input[..input.len().min(MAX_LINE + 2)];
+        let Some(end) = window.iter().position(|b| *b == b'\n') else {
+            if window.len() <= MAX_LINE + 1 {
+                return Err(Err::Incomplete(Needed::new(1)));
+            }
+            return fail(WireError::LineTooLong);
+        };
+        let (line, rest) = (&input[..end], &input[end + 1..]);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > MAX_LINE {
+            return fail(WireError::LineTooLong);
         }
-    }
-    // Look no further than a full line could reach: a peer that never sends
-    // a newline is refused once it is clearly over the limit.
-    let window = &input[..input.len().min(MAX_LINE + 2)];
-    let (line, rest) = match nom::bytes::streaming::take_until::<_, _, WireError>("\n")(window) {
-        Ok((_, line)) => (line, &input[line.len() + 1..]),
-        Err(Err::Incomplete(n)) if window.len() <= MAX_LINE + 1 => {
-            return Err(Err::Incomplete(n));
+        if line.iter().all(|b| is_blank(*b)) {
+            input = rest;
+            continue;
         }
-        Err(_) => return fail(WireError::LineTooLong),
-    };
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.len() > MAX_LINE {
-        return fail(WireError::LineTooLong);
+        return Ok((rest, line));
     }
-    Ok((rest, line))
 }
+// ANCHOR_END: header_line
 
 /// A body of `len` bytes and the line end after it.
 fn body(input: &[u8], len: usize) -> Res<'_, Bytes> {
@@ -470,9 +518,18 @@ fn body(input: &[u8], len: usize) -> Res<'_, Bytes> {
 /// The words of a header line: the keyword and its arguments.
 struct Words<'a> {
     rest: &'a [u8],
+    /// The session's path syntax: percent-encoded in WKFT/1.1.
+    escaped: bool,
 }
 
 impl<'a> Words<'a> {
+    fn new(line: &'a [u8], version: u32) -> Self {
+        Words {
+            rest: line,
+            escaped: version >= VERSION_1_1,
+        }
+    }
+
     fn next(&mut self) -> Option<&'a [u8]> {
         let start = self.rest.iter().position(|b| !is_blank(*b))?;
         let rest = self.rest.get(start..)?;
@@ -482,14 +539,19 @@ impl<'a> Words<'a> {
         Some(word)
     }
 
-    /// The rest of the line after one separator (the text of `ERR`).
+    /// The rest of the line without the blanks around it (the text of `ERR`).
     fn tail(&mut self) -> &'a [u8] {
         let start = self
             .rest
             .iter()
             .position(|b| !is_blank(*b))
             .unwrap_or(self.rest.len());
-        self.rest.get(start..).unwrap_or_default()
+        let end = self
+            .rest
+            .iter()
+            .rposition(|b| !is_blank(*b))
+            .map_or(start, |e| e + 1);
+        self.rest.get(start..end.max(start)).unwrap_or_default()
     }
 
     fn end(&mut self) -> Result<(), Err<WireError>> {
@@ -501,6 +563,10 @@ impl<'a> Words<'a> {
 
     fn required(&mut self) -> Result<&'a [u8], Err<WireError>> {
         self.next().ok_or(Err::Failure(WireError::BadArguments))
+    }
+
+    fn path(&self, word: &[u8], limit: usize) -> Result<String, Err<WireError>> {
+        decode_path(word, limit, self.escaped).map_err(Err::Failure)
     }
 }
 
@@ -523,27 +589,151 @@ fn small<T: TryFrom<u64>>(word: &[u8]) -> Result<T, Err<WireError>> {
     T::try_from(number(word)?).map_err(|_| Err::Failure(WireError::BadNumber))
 }
 
-/// Checks a path (or, with `limit` = [`MAX_NAME`], a listing name).
-pub fn check_path(path: &[u8], limit: usize) -> Result<&str, WireError> {
-    let too_long = if limit == MAX_NAME {
+// ANCHOR: raw_char
+/// Whether a path may carry `c` as it is. Not: white space (Unicode's
+/// `White_Space`, so U+0085 and U+2028 as well as the space), control
+/// characters (`Cc`) and format characters (`Cf`, invisible ones such as
+/// U+200B and the bidirectional overrides): a listing a person reads must
+/// not hide, break or reorder a name. WKFT/1.0 cannot express the others;
+/// WKFT/1.1 percent-encodes them.
+pub fn is_raw_char(c: char) -> bool {
+    !(c.is_whitespace() || c.is_control() || is_format(c))
+}
+// ANCHOR_END: raw_char
+
+/// Unicode 15.1's general category `Cf`.
+fn is_format(c: char) -> bool {
+    const CF: [(u32, u32); 21] = [
+        (0x00AD, 0x00AD),
+        (0x0600, 0x0605),
+        (0x061C, 0x061C),
+        (0x06DD, 0x06DD),
+        (0x070F, 0x070F),
+        (0x0890, 0x0891),
+        (0x08E2, 0x08E2),
+        (0x180E, 0x180E),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x206F),
+        (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001),
+        (0xE0020, 0xE007F),
+    ];
+    let n = u32::from(c);
+    CF.iter().any(|&(lo, hi)| (lo..=hi).contains(&n))
+}
+
+fn too_long(limit: usize) -> WireError {
+    if limit == MAX_NAME {
         WireError::NameTooLong
     } else {
         WireError::PathTooLong
-    };
-    if path.len() > limit {
-        return Err(too_long);
     }
+}
+
+/// Checks a WKFT/1.0 path as it is on the wire (or, with `limit` =
+/// [`MAX_NAME`], a listing name): UTF-8 of raw characters only
+/// ([`is_raw_char`]), 1 to `limit` bytes.
+pub fn check_path(path: &[u8], limit: usize) -> Result<&str, WireError> {
     let s = core::str::from_utf8(path).map_err(|_| WireError::BadPath)?;
-    if s.is_empty() || s.chars().any(|c| c == ' ' || c.is_control()) {
+    if s.is_empty() || !s.chars().all(is_raw_char) {
         return Err(WireError::BadPath);
+    }
+    if path.len() > limit {
+        return Err(too_long(limit));
     }
     Ok(s)
 }
 
-fn path(word: &[u8]) -> Result<String, Err<WireError>> {
-    check_path(word, MAX_PATH)
-        .map(ToString::to_string)
-        .map_err(Err::Failure)
+/// Whether a session of `version` can carry `name` as a path (or, with
+/// `limit` = [`MAX_NAME`], a listing name): WKFT/1.0 only raw characters,
+/// WKFT/1.1 any text, percent-encoded where needed.
+pub fn can_carry(name: &str, limit: usize, version: u32) -> Result<(), WireError> {
+    if version < VERSION_1_1 {
+        return check_path(name.as_bytes(), limit).map(|_| ());
+    }
+    if name.is_empty() {
+        return Err(WireError::BadPath);
+    }
+    if name.len() > limit {
+        return Err(too_long(limit));
+    }
+    Ok(())
+}
+
+// ANCHOR: decode_path
+/// A path (or name) as the session's syntax writes it. WKFT/1.1: raw
+/// characters other than `%`, and `%` with two hex digits for a byte; the
+/// bytes must be UTF-8. The limit counts the decoded bytes. Form is checked
+/// before length, so that a well-formed but long path is told apart (a 1.1
+/// server refuses it and goes on).
+fn decode_path(word: &[u8], limit: usize, escaped: bool) -> Result<String, WireError> {
+    if !escaped {
+        return check_path(word, limit).map(ToString::to_string);
+    }
+    let text = core::str::from_utf8(word).map_err(|_| WireError::BadPath)?;
+    let mut out = Vec::with_capacity(word.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            let hi = chars.next().and_then(|h| h.to_digit(16));
+            let lo = chars.next().and_then(|l| l.to_digit(16));
+            let (Some(hi), Some(lo)) = (hi, lo) else {
+                return Err(WireError::BadPath);
+            };
+            out.push(u8::try_from(hi * 16 + lo).map_err(|_| WireError::BadPath)?);
+        } else if is_raw_char(c) {
+            let mut utf8 = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        } else {
+            return Err(WireError::BadPath);
+        }
+    }
+    let path = String::from_utf8(out).map_err(|_| WireError::BadPath)?;
+    if path.is_empty() {
+        return Err(WireError::BadPath);
+    }
+    if path.len() > limit {
+        return Err(too_long(limit));
+    }
+    // WKFT/1.1 states the segment limit in the grammar, so that every
+    // store answers a segment no disk can hold alike (413, session kept).
+    if path.split('/').any(|seg| seg.len() > MAX_NAME) {
+        return Err(WireError::NameTooLong);
+    }
+    Ok(path)
+}
+// ANCHOR_END: decode_path
+
+/// Writes `path` in the session's syntax; `Err` if WKFT/1.0 cannot carry it.
+fn encode_path(path: &str, limit: usize, escaped: bool) -> Result<String, EncodeError> {
+    if !escaped {
+        return check_path(path.as_bytes(), limit)
+            .map(ToString::to_string)
+            .map_err(EncodeError);
+    }
+    can_carry(path, limit, VERSION_1_1).map_err(EncodeError)?;
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c != '%' && is_raw_char(c) {
+            out.push(c);
+            continue;
+        }
+        let mut utf8 = [0; 4];
+        for b in c.encode_utf8(&mut utf8).bytes() {
+            use core::fmt::Write;
+            // Writing into a String cannot fail.
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    Ok(out)
 }
 
 fn digest(word: &[u8]) -> Result<Digest, Err<WireError>> {
@@ -576,33 +766,40 @@ fn keyword(words: &mut Words<'_>) -> Result<String, Err<WireError>> {
     Ok(k)
 }
 
-// ANCHOR: parse_request
-/// Parses one request from the front of `input` (streaming).
+/// Parses one request from the front of `input` (streaming), in WKFT/1.0's
+/// path syntax; [`request_in`] for a session's own.
 pub fn request(input: &[u8]) -> Res<'_, Request> {
+    request_in(input, VERSION)
+}
+
+// ANCHOR: parse_request
+/// Parses one request from the front of `input` (streaming) in the syntax
+/// of a session of `version`: WKFT/1.1 percent-encodes paths.
+pub fn request_in(input: &[u8], revision: u32) -> Res<'_, Request> {
     let (rest, line) = header_line(input)?;
-    let mut w = Words { rest: line };
+    let mut w = Words::new(line, revision);
     let req = match keyword(&mut w)?.as_str() {
         "HELLO" => Request::Hello {
             version: small(w.required()?)?,
         },
-        "LIST" => Request::List {
-            path: w.next().map(path).transpose()?,
-            after: w
-                .next()
-                .map(|n| check_path(n, MAX_NAME).map(ToString::to_string))
-                .transpose()
-                .map_err(Err::Failure)?,
-        },
+        "LIST" => {
+            let path = w.next();
+            let after = w.next();
+            Request::List {
+                path: path.map(|p| w.path(p, MAX_PATH)).transpose()?,
+                after: after.map(|a| w.path(a, MAX_NAME)).transpose()?,
+            }
+        }
         "STAT" => Request::Stat {
-            path: path(w.required()?)?,
+            path: w.required().and_then(|p| w.path(p, MAX_PATH))?,
         },
         "GET" => Request::Get {
-            path: path(w.required()?)?,
+            path: w.required().and_then(|p| w.path(p, MAX_PATH))?,
             offset: w.next().map(number).transpose()?.unwrap_or(0),
             version: w.next().map(version).transpose()?,
         },
         "PUT" => {
-            let path = path(w.required()?)?;
+            let path = w.required().and_then(|p| w.path(p, MAX_PATH))?;
             let size = number(w.required()?)?;
             let offset = w.next().map(number).transpose()?.unwrap_or(0);
             let (mut replace, mut restart) = (false, false);
@@ -628,9 +825,10 @@ pub fn request(input: &[u8]) -> Res<'_, Request> {
             }
         }
         "DELETE" => Request::Delete {
-            path: path(w.required()?)?,
+            path: w.required().and_then(|p| w.path(p, MAX_PATH))?,
         },
         "NOOP" => Request::Noop,
+        "CANCEL" => Request::Cancel,
         "DATA" => {
             let len = chunk_len(w.required()?)?;
             w.end()?;
@@ -648,10 +846,17 @@ pub fn request(input: &[u8]) -> Res<'_, Request> {
 }
 // ANCHOR_END: parse_request
 
-/// Parses one reply from the front of `input` (streaming).
+/// Parses one reply from the front of `input` (streaming), in WKFT/1.0's
+/// path syntax; [`reply_in`] for a session's own.
 pub fn reply(input: &[u8]) -> Res<'_, Reply> {
+    reply_in(input, VERSION)
+}
+
+/// Parses one reply from the front of `input` (streaming) in the syntax of
+/// a session of `version`.
+pub fn reply_in(input: &[u8], revision: u32) -> Res<'_, Reply> {
     let (rest, line) = header_line(input)?;
-    let mut w = Words { rest: line };
+    let mut w = Words::new(line, revision);
     let rep = match keyword(&mut w)?.as_str() {
         "HELLO" => {
             let version = small(w.required()?)?;
@@ -677,14 +882,13 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
         "ENTRY" => {
             let kind = kind(w.required()?)?;
             let size = number(w.required()?)?;
-            let name = check_path(w.required()?, MAX_NAME)
-                .map_err(Err::Failure)?
-                .to_string();
+            let name = w.required().and_then(|n| w.path(n, MAX_NAME))?;
             Reply::Entry(Entry { name, kind, size })
         }
         "STAT" => Reply::Stat(Stat {
             kind: kind(w.required()?)?,
             size: number(w.required()?)?,
+            version: w.next().map(version).transpose()?,
         }),
         "FILE" => Reply::File {
             size: number(w.required()?)?,
@@ -717,7 +921,9 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
                 return fail(WireError::BadMessage);
             }
             let message = core::str::from_utf8(text)
-                .map_err(|_| Err::Failure(WireError::BadMessage))?
+                .ok()
+                .filter(|t| t.chars().all(is_text_char))
+                .ok_or(Err::Failure(WireError::BadMessage))?
                 .to_string();
             return Ok((rest, Reply::Error { code, message }));
         }
@@ -726,6 +932,12 @@ pub fn reply(input: &[u8]) -> Res<'_, Reply> {
     };
     w.end()?;
     Ok((rest, rep))
+}
+
+/// Whether the text of an `ERR` may hold `c`: anything but control
+/// characters (the tab aside) and the line and paragraph separators.
+fn is_text_char(c: char) -> bool {
+    c == '\t' || !(c.is_control() || c == '\u{2028}' || c == '\u{2029}')
 }
 
 /// A feature's name: lower-case letters and `-`, at most 32 of them.
@@ -813,16 +1025,27 @@ fn encode_body(b: &Bytes, out: &mut BytesMut) -> Result<(), EncodeError> {
     Ok(())
 }
 
-fn checked(path: &str) -> Result<&str, EncodeError> {
-    check_path(path.as_bytes(), MAX_PATH).map_err(EncodeError)
+/// A header line built, checked against [`MAX_LINE`]: a WKFT/1.1 path can
+/// take three bytes a character once encoded, and no peer reads a longer line.
+fn finish_line(buf: BytesMut, out: &mut BytesMut) -> Result<(), EncodeError> {
+    if buf.len() > MAX_LINE + 1 {
+        return Err(EncodeError(WireError::LineTooLong));
+    }
+    out.extend_from_slice(&buf);
+    Ok(())
 }
 
-/// An `ERR` text fit for one line: trimmed, control characters become
-/// spaces, and the text is cut to [`MAX_MESSAGE`] bytes on a character boundary.
+/// An `ERR` text fit for one line: trimmed, control characters and line
+/// separators become spaces, and the text is cut to [`MAX_MESSAGE`] bytes
+/// on a character boundary.
 pub fn clean_message(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
-        let c = if c.is_control() { ' ' } else { c };
+        let c = if c == '\t' || !is_text_char(c) {
+            ' '
+        } else {
+            c
+        };
         if out.len() + c.len_utf8() > MAX_MESSAGE {
             break;
         }
@@ -834,11 +1057,21 @@ pub fn clean_message(text: &str) -> String {
 }
 
 impl Request {
-    /// Appends the encoding to `out`; on error nothing is appended.
+    /// Appends the encoding to `out` in WKFT/1.0's path syntax; on error
+    /// nothing is appended. [`Request::encode_in`] for a session's own.
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_in(out, VERSION)
+    }
+
+    /// Appends the encoding to `out` in the syntax of a session of
+    /// `version` (WKFT/1.1 percent-encodes paths); on error nothing is
+    /// appended.
+    pub fn encode_in(&self, out: &mut BytesMut, version: u32) -> Result<(), EncodeError> {
         if let Request::Data(b) = self {
             return encode_body(b, out);
         }
+        let esc = version >= VERSION_1_1;
+        let checked = |p: &str| encode_path(p, MAX_PATH, esc);
         let mut buf = BytesMut::new();
         let mut l = Line(&mut buf);
         match self {
@@ -851,8 +1084,9 @@ impl Request {
                         l.word(checked(p)?);
                     }
                     (p, Some(a)) => {
-                        let a = check_path(a.as_bytes(), MAX_NAME).map_err(EncodeError)?;
-                        l.word(p.as_deref().map_or(Ok("."), checked)?).word(a);
+                        let a = encode_path(a, MAX_NAME, esc)?;
+                        let p = p.as_deref().map_or(Ok(String::from(".")), checked)?;
+                        l.word(p).word(a);
                     }
                 }
                 l.end();
@@ -890,20 +1124,28 @@ impl Request {
             }
             Request::Delete { path } => l.word("DELETE").word(checked(path)?).end(),
             Request::Noop => l.word("NOOP").end(),
+            Request::Cancel => l.word("CANCEL").end(),
             // Encoded above, without the line buffer.
             Request::Data(_) => {}
             Request::Done { digest } => l.word("DONE").word(digest).end(),
             Request::Quit => l.word("QUIT").end(),
         }
-        out.extend_from_slice(&buf);
-        Ok(())
+        finish_line(buf, out)
     }
 }
 
 impl Reply {
-    /// Appends the encoding to `out`; on error nothing is appended. An `ERR`
-    /// text is cleaned with [`clean_message`] rather than refused.
+    /// Appends the encoding to `out` in WKFT/1.0's path syntax; on error
+    /// nothing is appended. An `ERR` text is cleaned with [`clean_message`]
+    /// rather than refused. [`Reply::encode_in`] for a session's own syntax.
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_in(out, VERSION)
+    }
+
+    /// Appends the encoding to `out` in the syntax of a session of
+    /// `version` (WKFT/1.1 percent-encodes names); on error nothing is
+    /// appended.
+    pub fn encode_in(&self, out: &mut BytesMut, version: u32) -> Result<(), EncodeError> {
         if let Reply::Data(b) = self {
             return encode_body(b, out);
         }
@@ -930,14 +1172,20 @@ impl Reply {
                 l.end();
             }
             Reply::Entry(e) => {
-                let name = check_path(e.name.as_bytes(), MAX_NAME).map_err(EncodeError)?;
+                let name = encode_path(&e.name, MAX_NAME, version >= VERSION_1_1)?;
                 l.word("ENTRY")
                     .word(e.kind.word())
                     .word(e.size)
                     .word(name)
                     .end();
             }
-            Reply::Stat(s) => l.word("STAT").word(s.kind.word()).word(s.size).end(),
+            Reply::Stat(s) => {
+                let l = l.word("STAT").word(s.kind.word()).word(s.size);
+                if let Some(v) = s.version {
+                    l.word(v);
+                }
+                l.end();
+            }
             Reply::File {
                 size,
                 offset,
@@ -970,8 +1218,7 @@ impl Reply {
             }
             Reply::Bye => l.word("BYE").end(),
         }
-        out.extend_from_slice(&buf);
-        Ok(())
+        finish_line(buf, out)
     }
 }
 

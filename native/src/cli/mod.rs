@@ -13,6 +13,7 @@ mod run;
 use crate::client::{ClientError, Target};
 use crate::drive::Model;
 use crate::services::{EchoMode, Service};
+use crate::store::space::Limits;
 use clap::{Args, FromArgMatches, Parser, Subcommand};
 use parse::{count, positive, seconds, tftp_target, wkft_target};
 use std::net::IpAddr;
@@ -318,6 +319,20 @@ struct ServeArgs {
     /// Refuse uploads.
     #[arg(long, conflicts_with = "tftp_write")]
     read_only: bool,
+    /// Most bytes the root's files and unfinished uploads may hold together
+    /// (e.g. 500M, 20G); an upload that would pass it is refused (507).
+    /// Without it only the disk's free space limits uploads.
+    #[arg(long, value_name = "SIZE", value_parser = parse::size)]
+    quota: Option<u64>,
+    /// Most unfinished uploads (partials) kept at once, in all.
+    #[arg(long, default_value_t = Limits::default().max_partials, value_parser = count)]
+    max_partials: usize,
+    /// Most bytes all unfinished uploads may announce together.
+    #[arg(long, value_name = "SIZE", default_value = "1T", value_parser = parse::size)]
+    max_partial_bytes: u64,
+    /// Remove an unfinished upload not written for this many seconds (a day).
+    #[arg(long, default_value = "86400", value_name = "SECONDS", value_parser = seconds)]
+    partial_ttl: Duration,
     /// Most TCP connections open at once; more are refused.
     #[arg(long, default_value_t = 1024, value_parser = count)]
     max_conns: usize,
@@ -363,6 +378,10 @@ struct ServeArgs {
     #[arg(long, default_value_t = wirekit_core::tftp::listener::DEFAULT_MAX_TRANSFERS,
           value_parser = count)]
     max_transfers: usize,
+    /// Most files hashed at once (resuming a transfer, verifying an upload);
+    /// more wait their turn. Default: one per core.
+    #[arg(long, value_parser = count)]
+    max_hashes: Option<usize>,
     /// Every port 0 (free ports; the banner tells which).
     #[arg(long)]
     any_port: bool,

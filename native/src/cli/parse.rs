@@ -3,7 +3,7 @@
 
 use crate::client::{ClientError, Target};
 use std::time::Duration;
-use wirekit_core::wire::transfer::{MAX_PATH, check_path};
+use wirekit_core::wire::transfer::{MAX_PATH, VERSION_1_1, can_carry, is_raw_char};
 
 /// `HOST`, `HOST:PORT`, `[V6]:PORT`.
 pub fn plain_target(text: &str) -> Result<Target, String> {
@@ -33,6 +33,31 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(n))
 }
 
+/// A number of bytes: digits, then optionally K, M, G or T (powers of
+/// 1024; a trailing `B` or `iB` is allowed), more than zero.
+pub fn size(text: &str) -> Result<u64, String> {
+    let bad = || format!("{text:?} is not a size (bytes, or a number with K, M, G or T)");
+    let t = text.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match t.get(digits.len()..).unwrap_or_default() {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        "T" | "t" => 40,
+        _ => return Err(bad()),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    match n.checked_mul(1 << shift) {
+        Some(v) if v > 0 => Ok(v),
+        _ => Err(bad()),
+    }
+}
+
 /// A count of one or more.
 pub fn count(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -51,15 +76,32 @@ pub fn positive(text: &str) -> Result<u64, String> {
 
 /// A remote path the protocol can carry: checked here, so that a bad one
 /// is a usage error rather than a request the client machine refuses.
+/// Any text will do in WKFT/1.1, which percent-encodes what a path cannot
+/// hold as it is (a space, `%`, invisible characters); a 1.0 server cannot
+/// be sent such a name, and the client says so when it meets one.
 pub fn remote_path(path: &str) -> Result<String, ClientError> {
-    check_path(path.as_bytes(), MAX_PATH)
-        .map(str::to_owned)
+    can_carry(path, MAX_PATH, VERSION_1_1)
+        .map(|()| path.to_owned())
         .map_err(|_| {
             ClientError::Usage(format!(
-                "bad remote path {path:?}: a path is 1 to {MAX_PATH} bytes of UTF-8 \
-                 without spaces or control characters"
+                "bad remote path {path:?}: a path is 1 to {MAX_PATH} bytes of UTF-8"
             ))
         })
+}
+
+/// A remote name as a terminal shows it: itself, but with every invisible
+/// character but the space (a tab, U+2028, a bidirectional override …)
+/// written as an escape, so that a listing cannot hide, break or reorder it.
+pub fn shown_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c == ' ' || is_raw_char(c) {
+                c.to_string()
+            } else {
+                c.escape_unicode().to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -72,11 +114,19 @@ mod tests {
         for bad in ["0", "-1", "NaN", "inf", "x", "", "1e9"] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
+        assert_eq!(size("1048576"), Ok(1 << 20));
+        assert_eq!(size("500M"), Ok(500 << 20));
+        assert_eq!(size("20GiB"), Ok(20 << 30));
+        assert_eq!(size("1T"), Ok(1 << 40));
+        for bad in ["0", "", "M", "1X", "-1G", "99999999999T", "1.5G"] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
         assert_eq!(count("3"), Ok(3));
         assert!(count("0").is_err());
         assert!(positive("-2").is_err());
         assert!(remote_path("").is_err());
-        assert!(remote_path("a b").is_err());
+        assert_eq!(remote_path("a b").ok().as_deref(), Some("a b"));
+        assert_eq!(shown_name("my notes\u{202E}txt"), "my notes\\u{202e}txt");
         assert!(remote_path(&"x".repeat(MAX_PATH + 1)).is_err());
         assert_eq!(
             remote_path("docs/a.txt").ok().as_deref(),

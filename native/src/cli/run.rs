@@ -12,6 +12,7 @@ use crate::client::{ClientError, Target};
 use crate::client::{echo, nc, time};
 use crate::server::{self, Config};
 use crate::services::Service;
+use crate::store::space::Limits;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wirekit_core::timestamp::Service as Clock;
@@ -103,7 +104,11 @@ pub fn run(command: Command, quiet: bool) -> Result<(), ClientError> {
                     wirekit_core::transfer::Kind::Dir => "dir",
                     wirekit_core::transfer::Kind::Partial => "partial",
                 };
-                outln!("{kind:<8}{:>14}  {}", e.size, e.name);
+                outln!(
+                    "{kind:<8}{:>14}  {}",
+                    e.size,
+                    super::parse::shown_name(&e.name)
+                );
             }
             Ok(())
         }
@@ -572,6 +577,13 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
             .collect();
     }
     config.read_only = a.read_only;
+    config.space = Limits {
+        quota: a.quota,
+        max_partials: a.max_partials,
+        max_partial_bytes: a.max_partial_bytes,
+        partial_ttl: a.partial_ttl,
+        ..Limits::default()
+    };
     config.max_conns = a.max_conns;
     config.idle_timeout = a.idle_timeout;
     config.header_deadline = a.header_timeout;
@@ -582,6 +594,9 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     config.echo = a.echo_mode;
     config.tftp_write = a.tftp_write;
     config.max_tftp = a.max_transfers;
+    if let Some(n) = a.max_hashes {
+        config.max_hashes = n;
+    }
     for (svc, port) in [
         (Service::Echo, a.echo_port),
         (Service::Daytime, a.daytime_port),

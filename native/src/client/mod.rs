@@ -228,7 +228,7 @@ pub fn run_tcp(
     clock: &Clock,
     idle: Duration,
 ) -> Result<(), ClientError> {
-    match run_stream(stream, ep, clock, idle, &INTERRUPTED)? {
+    match run_stream(stream, ep, (clock, idle, &INTERRUPTED), false)? {
         Ending::Done => Ok(()),
         Ending::Idle => Err(ClientError::TimedOut(idle)),
         Ending::Stopped => Err(ClientError::Interrupted(String::new())),

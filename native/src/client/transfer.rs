@@ -80,6 +80,7 @@ fn remote_failure(f: Failure, path: &str) -> ClientError {
             "the server closed the connection in the middle of the request".into(),
         ),
         Failure::Unsupported => ClientError::Refused(format!("{f} ({path})")),
+        Failure::Cancelled => ClientError::Local(format!("{f} ({path}); --resume continues it")),
         Failure::PrefixDiffers => ClientError::Refused(format!(
             "409 {f} ({path}): another upload's bytes; nothing was sent. \
              Add --restart to start over (their bytes are lost)"

@@ -4,7 +4,7 @@
 //! code (the machines) does not change at all.
 
 use super::blocking::{Ending, Until, run_child};
-use super::{BUF_SIZE, Bound, PeerTable, Request, STOP_CHECK, Serve, Served, Shared};
+use super::{BUF_SIZE, Bound, LINGER, PeerTable, Request, STOP_CHECK, Serve, Served, Shared};
 use super::{next_wake, request};
 use crate::endpoint::{Dispatch, Endpoint};
 use crate::runtime::{self, TcpListener, TcpStream, UdpSocket};
@@ -109,12 +109,46 @@ async fn serve_conn(
     service: &'static str,
     shared: &Shared,
 ) {
-    match conn_loop(&mut stream, ep.as_mut(), shared).await {
+    let ended = conn_loop(&mut stream, ep.as_mut(), shared).await;
+    match &ended {
         Ok(ending) => tracing::debug!(service, ?ending, "connection ended"),
         Err(e) => tracing::debug!(service, "connection broke: {e}"),
     }
     ep.close(shared.clock.now());
+    if matches!(ended, Ok(Ending::Done)) {
+        linger(&stream, shared).await;
+    }
     let _ = stream.get_ref().shutdown(Shutdown::Both);
+}
+
+/// The blocking model's [`super::blocking::linger`], awaited: our side
+/// closed, the peer's input read and dropped until it closes or
+/// [`LINGER`] passes.
+async fn linger(stream: &TcpStream, shared: &Shared) {
+    if stream.get_ref().shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let end = std::time::Instant::now() + LINGER;
+    loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || shared.stopping() {
+            return;
+        }
+        match runtime::timeout(left.min(STOP_CHECK), read_into(stream, |_| {})).await {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Awaits the endpoint's local work (a hash on the pool) without holding
+/// an executor thread, up to `wait`.
+async fn local_work(ep: &mut dyn Endpoint, shared: &Shared, wait: Duration) {
+    let clock = &shared.clock;
+    let done = futures_lite::future::poll_fn(|cx| ep.poll_local(clock.now(), cx).map(Ok));
+    let _ = runtime::timeout(wait, done).await;
 }
 
 // ANCHOR: conn_loop
@@ -138,44 +172,66 @@ async fn conn_loop(
         if shared.stopping() {
             return Ok(Ending::Stopped);
         }
-        let idle_deadline = last + idle;
-        if std::time::Instant::now() >= idle_deadline {
-            return Ok(Ending::Idle);
-        }
-        let wait = next_wake(clock, ep.poll_timeout(), idle_deadline);
-        if eof {
-            runtime::sleep(wait).await;
+        if ep.waiting() {
+            // Not reading meanwhile holds the client back (TCP), and the
+            // wait is not the client's idleness.
+            let far = std::time::Instant::now() + idle;
+            let wait = next_wake(clock, ep.poll_timeout(), far);
+            local_work(ep, shared, wait).await;
+            last = std::time::Instant::now();
         } else {
-            let feed = |bytes: &[u8]| {
-                let from = PeerId::FIRST;
-                ep.input(clock.now(), Input::Data { from, bytes });
-            };
-            match runtime::timeout(wait, read_into(stream, feed)).await {
-                Ok(0) => {
-                    eof = true;
-                    ep.input(
-                        clock.now(),
-                        Input::Eof {
-                            from: PeerId::FIRST,
-                        },
-                    );
-                    continue;
-                }
-                Ok(_) => {
-                    last = std::time::Instant::now();
-                    continue;
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-                    ) => {}
-                Err(e) => return Err(e),
+            let idle_deadline = last + idle;
+            if std::time::Instant::now() >= idle_deadline {
+                return Ok(Ending::Idle);
+            }
+            let wait = next_wake(clock, ep.poll_timeout(), idle_deadline);
+            if read_or_sleep(stream, ep, clock, wait, &mut eof, &mut last).await? {
+                continue;
             }
         }
         if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
             ep.input(clock.now(), Input::Timeout);
         }
+    }
+}
+
+/// Waits up to `wait` for input and feeds it; `true` when something came.
+async fn read_or_sleep(
+    stream: &mut TcpStream,
+    ep: &mut dyn Endpoint,
+    clock: &crate::clock::Clock,
+    wait: Duration,
+    eof: &mut bool,
+    last: &mut std::time::Instant,
+) -> io::Result<bool> {
+    if *eof {
+        runtime::sleep(wait).await;
+        return Ok(false);
+    }
+    let feed = |bytes: &[u8]| {
+        let from = PeerId::FIRST;
+        ep.input(clock.now(), Input::Data { from, bytes });
+    };
+    match runtime::timeout(wait, read_into(stream, feed)).await {
+        Ok(0) => {
+            *eof = true;
+            let from = PeerId::FIRST;
+            ep.input(clock.now(), Input::Eof { from });
+            Ok(true)
+        }
+        Ok(_) => {
+            *last = std::time::Instant::now();
+            Ok(true)
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -4,7 +4,8 @@
 //! client runs them too.
 
 use super::{
-    BUF_SIZE, Child, PeerTable, ReadTimeout, Request, STOP_CHECK, Shared, next_wake, request,
+    BUF_SIZE, Child, LINGER, PeerTable, ReadTimeout, Request, STOP_CHECK, Shared, next_wake,
+    request,
 };
 use crate::clock::Clock;
 use crate::endpoint::{Dispatch, Endpoint};
@@ -12,6 +13,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 use wirekit_core::Input;
 
@@ -27,18 +29,94 @@ pub enum Ending {
 }
 
 /// Runs one connection until the endpoint is done, the peer goes quiet for
-/// `idle`, or `stop` is set. The socket is closed on return.
+/// `idle`, or `stop` is set. The socket is closed on return; a server's
+/// (`lingers`) first lingers (see [`linger`]) when its endpoint is done.
 pub fn run_stream(
     stream: &mut TcpStream,
     ep: &mut dyn Endpoint,
-    clock: &Clock,
-    idle: Duration,
-    stop: &AtomicBool,
+    (clock, idle, stop): (&Clock, Duration, &AtomicBool),
+    lingers: bool,
 ) -> io::Result<Ending> {
     let result = stream_loop(stream, ep, clock, idle, stop);
     ep.close(clock.now());
+    if lingers && matches!(result, Ok(Ending::Done)) {
+        linger(stream, stop);
+    }
     let _ = stream.shutdown(Shutdown::Both);
     result
+}
+
+// ANCHOR: linger
+/// Closes our side of a finished connection and reads what the peer still
+/// sends, dropping it, until it closes too or [`LINGER`] passes. A socket
+/// closed with unread input, or that receives more after the close, answers
+/// with a reset, and a reset makes the peer's kernel drop what it had not
+/// yet read: a client still uploading when the server sent `ERR` and closed
+/// would see "connection reset" instead of the error.
+pub fn linger(stream: &mut TcpStream, stop: &AtomicBool) {
+    if stream.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let end = std::time::Instant::now() + LINGER;
+    let mut buf = [0u8; 8 * 1024];
+    loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let wait = left.min(STOP_CHECK).max(Duration::from_millis(1));
+        if stream.set_read_timeout(Some(wait)).is_err() {
+            return;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if timed_out(&e) => {}
+            Err(_) => return,
+        }
+    }
+}
+// ANCHOR_END: linger
+
+/// A read with a timeout that only ran out (or was interrupted): wait on.
+fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+/// Wakes a thread parked in [`wait_local`].
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Parks this thread until the endpoint's local work is done, the stop
+/// flag is set, or its next timeout is due (then fed). Blocking is all
+/// these models can do, and costs nothing here: under `threads` the thread
+/// is this connection's own, and under `iterative` every other client waits
+/// its turn anyway. The work itself still runs on the pool, under its cap.
+fn wait_local<E: Endpoint + ?Sized>(ep: &mut E, clock: &Clock, stop: &AtomicBool) {
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let far = std::time::Instant::now() + Duration::from_secs(3600);
+    while ep.poll_local(clock.now(), &mut cx).is_pending() {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        std::thread::park_timeout(next_wake(clock, ep.poll_timeout(), far));
+        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
+            ep.input(clock.now(), Input::Timeout);
+        }
+    }
 }
 
 // ANCHOR: stream_loop
@@ -68,6 +146,13 @@ fn stream_loop(
         }
         if stop.load(Ordering::Relaxed) {
             return Ok(Ending::Stopped);
+        }
+        if ep.waiting() {
+            // Reading would only fill the machine's buffer: TCP holds the
+            // client back meanwhile. The wait is not the client's idleness.
+            wait_local(ep, clock, stop);
+            last = std::time::Instant::now();
+            continue;
         }
         let idle_deadline = last + idle;
         if std::time::Instant::now() >= idle_deadline {
@@ -102,13 +187,7 @@ fn stream_loop(
                     );
                     continue;
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if timed_out(&e) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -190,13 +269,7 @@ pub fn datagram_loop<E: Endpoint + ?Sized>(
                 let bytes = buf.get(..n).unwrap_or_default();
                 ep.input(clock.now(), Input::Data { from, bytes });
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if timed_out(&e) => {}
             // Linux reports an earlier send's ICMP error (a peer's port
             // closed) on the next call: keep going, the machine's own retry
             // schedule decides when to give up.

@@ -12,7 +12,10 @@
 //!
 //! Every loop does the same three things: send what the endpoint wants
 //! sent, wait for bytes or for the endpoint's next timeout (or the idle
-//! limit), feed what happened. What the models share lives here.
+//! limit), feed what happened. While the endpoint waits on local work (a
+//! hash on [`crate::work::Pool`]) a stream loop waits for that instead, and
+//! reads nothing; a server's finished connection lingers ([`LINGER`]) so that
+//! its last words are read. What the models share lives here.
 //!
 //! Each model has a stream loop, a datagram loop, and the per-request
 //! variant of the datagram loop (a listener whose every accepted request is
@@ -59,6 +62,12 @@ pub const BUF_SIZE: usize = 64 * 1024;
 
 /// How often a waiting loop looks at the stop flag.
 pub const STOP_CHECK: Duration = Duration::from_millis(200);
+
+/// How long a server's finished connection reads and drops what its peer
+/// still sends before it closes (see [`blocking::linger`]): time for a client
+/// mid-upload to read the error that ended it, which it does within a round
+/// trip, and short enough that the iterative model's next client hardly waits.
+pub const LINGER: Duration = Duration::from_secs(2);
 
 /// How many UDP peers a datagram socket remembers at once. A peer's id is
 /// needed only between its request and the reply, so old ones are reused.

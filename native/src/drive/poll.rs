@@ -4,8 +4,8 @@
 //! every connection's state, which is exactly what a machine is.
 
 use super::{
-    Admission, BUF_SIZE, Bound, Child, PeerTable, Request, STOP_CHECK, Serve, Served, Shared, Slot,
-    next_wake, request,
+    Admission, BUF_SIZE, Bound, Child, LINGER, PeerTable, Request, STOP_CHECK, Serve, Served,
+    Shared, Slot, next_wake, request,
 };
 use crate::endpoint::{Dispatch, Endpoint};
 use bytes::{Buf, Bytes};
@@ -13,8 +13,9 @@ use polling::{Event, Events, Poller};
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, TcpListener, TcpStream, UdpSocket};
-use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 use wirekit_core::{Input, PeerId};
 
@@ -30,8 +31,40 @@ struct Conn {
     queued: usize,
     eof: bool,
     last: std::time::Instant,
+    /// Wakes the loop for this connection when its local work is done.
+    waker: Waker,
+    /// Done, our side closed: reading and dropping the peer's input until
+    /// it closes or this deadline passes.
+    linger: Option<std::time::Instant>,
     _admission: Admission,
 }
+
+// ANCHOR: wake
+/// Local work done (a hash on the pool, on a worker thread): the
+/// connection's key is noted and the poller woken, so the loop takes the
+/// answer at once rather than at its next timeout.
+struct Wakeup {
+    key: usize,
+    woken: Arc<Mutex<Vec<usize>>>,
+    poller: Arc<Poller>,
+}
+
+impl Wake for Wakeup {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(self.key);
+        if let Err(e) = self.poller.notify() {
+            tracing::warn!("poller: {e}");
+        }
+    }
+}
+// ANCHOR_END: wake
 
 struct Datagram {
     socket: UdpSocket,
@@ -97,7 +130,8 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
         .spawn(move || {
             let next_key = listeners.len() + datagrams.len() + per_request.len();
             let mut looper = Loop {
-                poller,
+                poller: Arc::new(poller),
+                woken: Arc::default(),
                 listeners,
                 datagrams,
                 per_request,
@@ -127,7 +161,9 @@ fn add(poller: &Poller, source: &impl std::os::fd::AsRawFd, interest: Event) -> 
 // ANCHOR_END: add
 
 struct Loop {
-    poller: Poller,
+    poller: Arc<Poller>,
+    /// Connections whose local work is done, noted by their wakers.
+    woken: Arc<Mutex<Vec<usize>>>,
     listeners: Vec<(Arc<dyn Serve>, TcpListener)>,
     datagrams: Vec<Datagram>,
     per_request: Vec<PerRequest>,
@@ -170,6 +206,11 @@ impl Loop {
                     self.conn(key, readable, writable, &mut buf);
                 }
             }
+            let woken =
+                std::mem::take(&mut *self.woken.lock().unwrap_or_else(PoisonError::into_inner));
+            for key in woken {
+                self.conn(key, false, true, &mut buf);
+            }
             self.timeouts(&mut buf);
             self.reap();
         }
@@ -180,10 +221,12 @@ impl Loop {
     fn next_wait(&self) -> Duration {
         let clock = &self.shared.clock;
         let far = std::time::Instant::now() + STOP_CHECK;
-        let conns = self
-            .conns
-            .values()
-            .map(|c| next_wake(clock, c.ep.poll_timeout(), c.last + self.shared.limits.idle));
+        let conns = self.conns.values().map(|c| match c.linger {
+            // A finished endpoint's timeouts are no longer fed.
+            Some(end) => next_wake(clock, None, end),
+            None if c.ep.waiting() => next_wake(clock, c.ep.poll_timeout(), far),
+            None => next_wake(clock, c.ep.poll_timeout(), c.last + self.shared.limits.idle),
+        });
         let dgrams = self
             .datagrams
             .iter()
@@ -226,6 +269,11 @@ impl Loop {
             self.next_key += 1;
             add(&self.poller, &stream, Event::readable(ck))?;
             let ep = service.stream(self.shared.clock.now());
+            let waker = Waker::from(Arc::new(Wakeup {
+                key: ck,
+                woken: Arc::clone(&self.woken),
+                poller: Arc::clone(&self.poller),
+            }));
             self.conns.insert(
                 ck,
                 Conn {
@@ -236,6 +284,8 @@ impl Loop {
                     queued: 0,
                     eof: false,
                     last: std::time::Instant::now(),
+                    waker,
+                    linger: None,
                     _admission: admission,
                 },
             );
@@ -328,8 +378,18 @@ impl Loop {
         let Some(c) = self.conns.get_mut(&key) else {
             return;
         };
+        if c.linger.is_some() {
+            if readable && drop_input(c, buf) {
+                self.close(key);
+            } else {
+                self.rearm(key);
+            }
+            return;
+        }
         let mut broken = None;
-        if readable && !c.eof {
+        // While local work is pending nothing is read: TCP holds the client
+        // back, and the machine's buffer does not fill.
+        if readable && !c.eof && !c.ep.waiting() {
             loop {
                 match c.stream.read(buf) {
                     Ok(0) => {
@@ -352,8 +412,8 @@ impl Loop {
                                 bytes,
                             },
                         );
-                        if c.queued >= MAX_QUEUED_OUT {
-                            break; // let the writes catch up first
+                        if c.queued >= MAX_QUEUED_OUT || c.ep.waiting() {
+                            break; // let the writes, or the local work, catch up first
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -366,7 +426,7 @@ impl Loop {
             }
         }
         if broken.is_none()
-            && let Err(e) = write_out(c, &clock)
+            && let Err(e) = write_and_wait(c, &clock)
         {
             broken = Some(e);
         }
@@ -375,19 +435,45 @@ impl Loop {
             tracing::debug!(service = c.service, "connection broke: {e}");
             self.close(key);
         } else if finished {
-            self.close(key);
+            self.finish(key);
         } else {
-            let interest = match (c.eof, c.out.is_empty()) {
-                (false, true) => Event::readable(key),
-                (false, false) => Event::all(key),
-                (true, false) => Event::writable(key),
-                (true, true) => Event::none(key),
-            };
-            if let Err(e) = self.poller.modify(&c.stream, interest) {
-                tracing::warn!("poller: {e}");
-                self.close(key);
-            }
+            self.rearm(key);
         }
+    }
+
+    /// Asks the poller for what the connection waits on next.
+    fn rearm(&mut self, key: usize) {
+        let Some(c) = self.conns.get(&key) else {
+            return;
+        };
+        let read = !c.eof && !c.ep.waiting();
+        let interest = match (read, c.out.is_empty()) {
+            (true, true) => Event::readable(key),
+            (true, false) => Event::all(key),
+            (false, false) => Event::writable(key),
+            (false, true) => Event::none(key),
+        };
+        if let Err(e) = self.poller.modify(&c.stream, interest) {
+            tracing::warn!("poller: {e}");
+            self.close(key);
+        }
+    }
+
+    /// The endpoint is done and its output sent: our side closes, and the
+    /// connection lingers (see [`super::blocking::linger`]) unless the peer
+    /// has closed already.
+    fn finish(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        c.ep.close(self.shared.clock.now());
+        if c.eof || c.stream.shutdown(Shutdown::Write).is_err() {
+            let _ = self.poller.delete(&c.stream);
+            self.conns.remove(&key);
+            return;
+        }
+        c.linger = Some(std::time::Instant::now() + LINGER);
+        self.rearm(key);
     }
 
     fn timeouts(&mut self, buf: &mut [u8]) {
@@ -395,14 +481,21 @@ impl Loop {
         let now = std::time::Instant::now();
         let mut due = Vec::new();
         let mut idle = Vec::new();
+        let mut lingered = Vec::new();
         for (&key, c) in &mut self.conns {
+            if let Some(end) = c.linger {
+                if now >= end {
+                    lingered.push(key);
+                }
+                continue;
+            }
             if c.ep
                 .poll_timeout()
                 .is_some_and(|t| clock.until(t).is_zero())
             {
                 c.ep.input(clock.now(), Input::Timeout);
                 due.push(key);
-            } else if now >= c.last + self.shared.limits.idle {
+            } else if now >= c.last + self.shared.limits.idle && !c.ep.waiting() {
                 idle.push(key);
             }
         }
@@ -411,6 +504,9 @@ impl Loop {
         }
         for key in idle {
             tracing::debug!("idle connection closed");
+            self.close(key);
+        }
+        for key in lingered {
             self.close(key);
         }
         for d in self.datagrams.iter_mut().chain(self.children.values_mut()) {
@@ -428,8 +524,44 @@ impl Loop {
         if let Some(mut c) = self.conns.remove(&key) {
             // Deleted before the socket drops: the contract of `add`.
             let _ = self.poller.delete(&c.stream);
-            c.ep.close(self.shared.clock.now());
+            if c.linger.is_none() {
+                c.ep.close(self.shared.clock.now());
+            }
             let _ = c.stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Writes what can go, and when the endpoint waits on local work, takes
+/// the answer if it is ready (then writes on) or leaves the connection's
+/// waker to bring the loop back when it is.
+fn write_and_wait(c: &mut Conn, clock: &crate::clock::Clock) -> io::Result<()> {
+    loop {
+        write_out(c, clock)?;
+        if !c.ep.waiting() {
+            return Ok(());
+        }
+        if c.ep
+            .poll_local(clock.now(), &mut Context::from_waker(&c.waker))
+            .is_pending()
+        {
+            return Ok(());
+        }
+        // The wait was not the client's idleness.
+        c.last = std::time::Instant::now();
+    }
+}
+
+/// Reads and drops a lingering connection's input; `true` once it should
+/// close (the peer closed, or the socket broke).
+fn drop_input(c: &mut Conn, buf: &mut [u8]) -> bool {
+    loop {
+        match c.stream.read(buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return true,
         }
     }
 }

@@ -125,13 +125,9 @@ fn serve_one(mut stream: TcpStream, mut ep: Box<dyn Endpoint>, service: &str, sh
         tracing::warn!("socket: {e}");
         return;
     }
-    match run_stream(
-        &mut stream,
-        ep.as_mut(),
-        &shared.clock,
-        shared.limits.idle,
-        &shared.stop,
-    ) {
+    let limits = (&shared.clock, shared.limits.idle, &shared.stop);
+    // A server's connection lingers: the client may still be sending.
+    match run_stream(&mut stream, ep.as_mut(), limits, true) {
         Ok(ending) => tracing::debug!(service, ?ending, "connection ended"),
         Err(e) => tracing::debug!(service, "connection broke: {e}"),
     }

@@ -12,6 +12,7 @@
 //! Each protocol answers from it through the core's store contract: WKFT/1
 //! through [`wkft`], TFTP through [`tftp`], each a thin adapter.
 
+pub mod space;
 pub mod tftp;
 pub mod wkft;
 
@@ -22,14 +23,18 @@ use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use wirekit_core::store::{Begin, partial_differs, partial_waits};
 use wirekit_core::transfer::store::wkft_error;
 use wirekit_core::transfer::{Digest, Entry, ErrorCode, Kind, Stat, StoreError};
-use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH, Version};
+use wirekit_core::wire::transfer::{MAX_NAME, MAX_PATH, MAX_PUT_NAME, Version};
 
 /// The suffix of a kept, unfinished upload.
 pub const PARTIAL_SUFFIX: &str = ".wkpart";
+
+// The protocol's limit on uploadable names is this store's partial naming.
+const _: () = assert!(MAX_NAME - 1 - PARTIAL_SUFFIX.len() == MAX_PUT_NAME);
 
 /// The sandbox. Cheap to clone: sessions share the set of uploads in
 /// flight and the digests already worked out.
@@ -39,7 +44,15 @@ pub struct Store {
     read_only: bool,
     uploading: Arc<Mutex<BTreeSet<LockKey>>>,
     digests: Arc<Mutex<DigestCache>>,
+    /// Room for uploads and the partials they leave (shared by clones).
+    space: space::Space,
+    /// The WKFT/1 session this clone serves (0: none), for the cap on the
+    /// partials one session leaves behind.
+    session: u64,
 }
+
+/// Session numbers, from 1.
+static SESSIONS: AtomicU64 = AtomicU64::new(1);
 
 fn denied(why: &str) -> StoreError {
     StoreError::new(ErrorCode::Denied, why)
@@ -59,7 +72,10 @@ pub fn store_error(e: &io::Error) -> StoreError {
         }
         io::ErrorKind::ReadOnlyFilesystem => ErrorCode::Denied,
         io::ErrorKind::AlreadyExists => ErrorCode::Exists,
-        io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded => ErrorCode::TooLarge,
+        // A per-file limit (RLIMIT_FSIZE) is the upload's size; a full disk
+        // or a spent disk quota is no room, which may pass (WKFT/1.1's 507).
+        io::ErrorKind::FileTooLarge => ErrorCode::TooLarge,
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => ErrorCode::InsufficientStorage,
         _ => ErrorCode::Internal,
     };
     let mut text = e.to_string().replace(['\r', '\n'], " ");
@@ -115,6 +131,9 @@ pub fn check_path(path: &str) -> Result<Vec<&str>, StoreError> {
 struct Place {
     dir: File,
     name: String,
+    /// The name's path through canonical directories, for the books of
+    /// [`space`] (never opened by path).
+    full: PathBuf,
 }
 
 /// What identifies a file or a directory whatever path reaches it.
@@ -214,11 +233,24 @@ impl Store {
             ));
         }
         Ok(Store {
+            space: space::Space::new(&root, space::Limits::default()),
             root,
             read_only,
             uploading: Arc::default(),
             digests: Arc::default(),
+            session: 0,
         })
+    }
+
+    /// The same store with these limits on the room uploads take.
+    pub fn with_limits(mut self, limits: space::Limits) -> Store {
+        self.space = space::Space::new(&self.root, limits);
+        self
+    }
+
+    /// The accounting of the store's room (to sweep it).
+    pub fn space(&self) -> &space::Space {
+        &self.space
     }
 
     /// The root directory, canonical.
@@ -228,7 +260,15 @@ impl Store {
 
     /// A fresh WKFT/1 session's view of the store.
     pub fn session(&self) -> wkft::WkftSession {
-        wkft::WkftSession::new(self.clone())
+        wkft::WkftSession::new(self.for_session())
+    }
+
+    /// The store as one session uses it: numbered, for the cap on the
+    /// partials a session leaves behind.
+    pub fn for_session(&self) -> Store {
+        let mut store = self.clone();
+        store.session = SESSIONS.fetch_add(1, Ordering::Relaxed);
+        store
     }
 
     /// Turns a protocol path into a path on disk inside the root, refusing
@@ -310,7 +350,8 @@ impl Store {
             return Err(denied("link points outside the root"));
         }
         let dir = self.open_dir(&parent)?;
-        Ok(Place { dir, name })
+        let full = parent.join(&name);
+        Ok(Place { dir, name, full })
     }
 
     fn lock_key(place: &Place) -> Result<LockKey, StoreError> {
@@ -334,19 +375,14 @@ impl Store {
             Ok(m) if m.is_file() => Ok(Stat {
                 kind: Kind::File,
                 size: m.len(),
+                version: Some(version_of(&m)),
             }),
-            Ok(m) if m.is_dir() => Ok(Stat {
-                kind: Kind::Dir,
-                size: 0,
-            }),
+            Ok(m) if m.is_dir() => Ok(Stat::of(Kind::Dir, 0)),
             Ok(_) => Err(denied("not a regular file")),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let part = Self::partial_of(&full).ok_or_else(|| denied("bad name"))?;
                 match fs::metadata(part) {
-                    Ok(m) if m.is_file() => Ok(Stat {
-                        kind: Kind::Partial,
-                        size: m.len(),
-                    }),
+                    Ok(m) if m.is_file() => Ok(Stat::of(Kind::Partial, m.len())),
                     _ => Err(StoreError::from_code(ErrorCode::NotFound)),
                 }
             }
@@ -399,7 +435,9 @@ impl Store {
                     _ => continue,
                 }
             };
-            if entry.name.contains(' ') || check_path(&entry.name).is_err() {
+            // Names with spaces are the protocol's to carry (WKFT/1.1
+            // escapes them) or leave out (a 1.0 listing): the machine decides.
+            if check_path(&entry.name).is_err() {
                 continue;
             }
             entries.push(entry);
@@ -437,6 +475,8 @@ impl Store {
         }
         let place = self.place(path, false)?;
         let _lock = UploadLock::take(&self.uploading, Self::lock_key(&place)?)?;
+        let len = rustix::fs::statat(&place.dir, place.name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+            .map_or(0, |st| u64::try_from(st.st_size).unwrap_or(0));
         let unlink = |name: &str| match rustix::fs::unlinkat(&place.dir, name, AtFlags::empty()) {
             Ok(()) => Ok(true),
             Err(rustix::io::Errno::NOENT) => Ok(false),
@@ -444,7 +484,10 @@ impl Store {
             Err(e) => Err(rustix_error(e)),
         };
         let file = unlink(&place.name)?;
-        let partial = unlink(&Self::partial_name(&place.name))?;
+        let part = Self::partial_name(&place.name);
+        let partial = unlink(&part)?;
+        self.space
+            .removed(&place.full.with_file_name(part), if file { len } else { 0 });
         if !(file || partial) {
             return Err(StoreError::from_code(ErrorCode::NotFound));
         }
@@ -493,6 +536,13 @@ impl Store {
         }
         let lock = UploadLock::take(&self.uploading, Self::lock_key(&place)?)?;
         let part = Self::partial_name(&place.name);
+        // Before the open: no sweep removes the partial from under it.
+        let room = self.space.reserve(
+            &place.full.with_file_name(&part),
+            size,
+            offset,
+            self.session,
+        )?;
         // Read as well as written: the adapter reads the partial back to
         // hash it (a resume's prefix, and every upload as stored).
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC;
@@ -546,6 +596,7 @@ impl Store {
             file,
             replace,
             digests: Arc::clone(&self.digests),
+            room,
             _lock: lock,
         })
     }
@@ -596,6 +647,8 @@ pub struct Upload {
     /// The commit may take the place of a complete file.
     replace: bool,
     digests: Arc<Mutex<DigestCache>>,
+    /// The room promised to it.
+    room: space::Reservation,
     _lock: UploadLock,
 }
 
@@ -604,7 +657,9 @@ impl Upload {
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), StoreError> {
         self.file
             .write_all_at(data, offset)
-            .map_err(|e| store_error(&e))
+            .map_err(|e| self.room.write_failed(&self.file, &e))?;
+        self.room.wrote(offset + data.len() as u64);
+        Ok(())
     }
 
     /// Cuts the partial to `len` bytes.
@@ -615,12 +670,14 @@ impl Upload {
     /// Deletes the partial.
     pub fn discard(self) {
         self.unlink_partial();
+        self.room.discarded();
     }
 
     fn unlink_partial(&self) {
-        if let Err(e) = rustix::fs::unlinkat(&self.place.dir, self.part.as_str(), AtFlags::empty())
-        {
-            tracing::warn!(part = self.part, "could not remove partial: {e}");
+        // Gone already when a full disk's write gave it back.
+        match rustix::fs::unlinkat(&self.place.dir, self.part.as_str(), AtFlags::empty()) {
+            Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+            Err(e) => tracing::warn!(part = self.part, "could not remove partial: {e}"),
         }
     }
 
@@ -628,19 +685,28 @@ impl Upload {
     /// durably; a partial that cannot be committed is removed. `digest` is
     /// remembered for the new file.
     pub fn commit(self, size: u64, digest: Option<Digest>) -> Result<(), StoreError> {
+        // The bytes a replacing commit frees, for the quota's count.
+        let replaced = match self.replace {
+            true => rustix::fs::statat(&self.place.dir, self.place.name.as_str(), AtFlags::empty())
+                .map_or(0, |st| u64::try_from(st.st_size).unwrap_or(0)),
+            false => 0,
+        };
         let result = self.rename_into_place(size);
         match (&result, digest) {
-            (Err(_), _) => self.unlink_partial(),
-            (Ok(()), Some(d)) => {
+            (Err(_), _) => {
+                self.unlink_partial();
+                self.room.discarded();
+            }
+            (Ok(()), digest) => {
                 // The file is the partial renamed: same inode, same version.
-                if let Ok(meta) = self.file.metadata() {
+                if let (Some(d), Ok(meta)) = (digest, self.file.metadata()) {
                     self.digests
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .put(id_of(&meta), version_of(&meta), d);
                 }
+                self.room.committed(size, replaced);
             }
-            (Ok(()), None) => {}
         }
         result
     }

@@ -261,7 +261,16 @@ pub(crate) fn reply_strategy() -> impl Strategy<Value = Reply> {
         (0..=MAX_ENTRIES, any::<bool>()).prop_map(|(count, more)| Reply::Entries { count, more }),
         (name_strategy(), kind_strategy(), any::<u64>())
             .prop_map(|(name, kind, size)| Reply::Entry(Entry { name, kind, size })),
-        (kind_strategy(), any::<u64>()).prop_map(|(kind, size)| Reply::Stat(Stat { kind, size })),
+        (
+            kind_strategy(),
+            any::<u64>(),
+            proptest::option::of(any::<u64>())
+        )
+            .prop_map(|(kind, size, version)| Reply::Stat(Stat {
+                kind,
+                size,
+                version: version.map(Version)
+            })),
         (
             any::<u64>(),
             any::<u64>(),
@@ -399,5 +408,265 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), r);
         let json = serde_json::to_string(&p).unwrap();
         prop_assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), p);
+    }
+}
+
+#[test]
+fn blank_lines_and_blanks_around_words_are_the_grammars() {
+    let line = b"  \t \r\n\n \t\n  GET \t a.txt  7 \t\r\n";
+    let (n, r) = req(line).unwrap();
+    assert_eq!(
+        r,
+        Request::Get {
+            path: "a.txt".into(),
+            offset: 7,
+            version: None
+        }
+    );
+    assert_eq!(n, line.len());
+    // Blank lines alone are "need more", never an error.
+    assert!(matches!(req(b"   \n\t\n  "), Err(Err::Incomplete(_))));
+    // Blank lines count towards nothing but their own line's limit.
+    let long_blank = [&vec![b' '; MAX_LINE + 1][..], b"\n"].concat();
+    assert_eq!(req(&long_blank), Err(Err::Failure(WireError::LineTooLong)));
+    // A lone CR is no line end: it is part of the line, and breaks it.
+    assert_eq!(
+        req(b"NOOP\rQUIT\n"),
+        Err(Err::Failure(WireError::UnknownKeyword))
+    );
+    assert_eq!(req(b"CANCEL\n").unwrap().1, Request::Cancel);
+}
+
+#[test]
+fn err_text_is_text() {
+    assert_eq!(
+        rep(b"ERR 404  not\tfound  \t\n").unwrap().1,
+        Reply::Error {
+            code: ErrorCode::NotFound,
+            message: "not\tfound".into()
+        }
+    );
+    for bad in [
+        &b"ERR 404 a\x01b\n"[..],
+        b"ERR 404 a\rb\n",
+        "ERR 404 a\u{2028}b\n".as_bytes(),
+    ] {
+        assert_eq!(
+            rep(bad),
+            Err(Err::Failure(WireError::BadMessage)),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(clean_message("a\u{2028}b\u{85}c"), "a b c");
+}
+
+#[test]
+fn paths_are_escaped_in_1_1_only() {
+    let in_1_1 = |line: &str| request_in(line.as_bytes(), VERSION_1_1).map(|(_, r)| r);
+    assert_eq!(
+        in_1_1("STAT my%20notes%2etxt\n"),
+        Ok(Request::Stat {
+            path: "my notes.txt".into()
+        })
+    );
+    assert_eq!(
+        in_1_1("STAT caf%C3%A9\n"),
+        Ok(Request::Stat {
+            path: "café".into()
+        })
+    );
+    for bad in [
+        "STAT 100%\n",
+        "STAT %4\n",
+        "STAT %zz\n",
+        "STAT %FF\n",
+        "STAT %C3\n",
+        "STAT a\u{2028}\n",
+    ] {
+        assert_eq!(
+            in_1_1(bad),
+            Err(Err::Failure(WireError::BadPath)),
+            "{bad:?}"
+        );
+    }
+    // In 1.0 `%` is a character like another.
+    assert_eq!(
+        req(b"STAT 100%\n").unwrap().1,
+        Request::Stat {
+            path: "100%".into()
+        }
+    );
+    let mut out = BytesMut::new();
+    let entry = Reply::Entry(Entry {
+        name: "50% off\u{200B}".into(),
+        kind: Kind::File,
+        size: 1,
+    });
+    entry.encode_in(&mut out, VERSION_1_1).unwrap();
+    assert_eq!(&out[..], b"ENTRY file 1 50%25%20off%E2%80%8B\n");
+    assert_eq!(
+        entry.encode(&mut BytesMut::new()),
+        Err(EncodeError(WireError::BadPath)),
+        "1.0 cannot say it"
+    );
+    // A path within MAX_PATH whose encoding does not fit a line.
+    let spaces = Request::Stat {
+        path: " ".repeat(MAX_PATH),
+    };
+    assert_eq!(
+        spaces.encode_in(&mut BytesMut::new(), VERSION_1_1),
+        Err(EncodeError(WireError::LineTooLong))
+    );
+}
+
+/// One token of a path word, and how the grammar classifies it, decided
+/// here by hand rather than by the parser's own tables.
+fn token_strategy() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(vec![
+        // raw in both versions
+        "a",
+        "Z",
+        "0",
+        "/",
+        ".",
+        "-",
+        "~",
+        "!",
+        "é",
+        "中",
+        "😀",
+        "f",
+        "E",
+        // never raw: white space, Cc, Cf
+        "\u{85}",
+        "\u{A0}",
+        "\u{2028}",
+        "\u{2029}",
+        "\u{3000}",
+        "\u{200B}",
+        "\u{202E}",
+        "\u{FEFF}",
+        "\u{7F}",
+        "\u{1}",
+        "\r",
+        "\u{AD}",
+        // escapes, good and bad
+        "%",
+        "%20",
+        "%25",
+        "%2f",
+        "%C3%A9",
+        "%C3",
+        "%A9",
+        "%FF",
+        "%2",
+        "%zz",
+        "%e2%80%a8",
+    ])
+}
+
+const NEVER_RAW: [char; 11] = [
+    '\u{85}', '\u{A0}', '\u{2028}', '\u{2029}', '\u{3000}', '\u{200B}', '\u{202E}', '\u{FEFF}',
+    '\u{7F}', '\u{1}', '\r',
+];
+
+/// The grammar's verdict on a path word: its decoded text, or `None`.
+fn grammar_path(word: &str, escaped: bool) -> Option<String> {
+    let never = |c: char| NEVER_RAW.contains(&c) || c == '\u{AD}';
+    if word.is_empty() {
+        return None;
+    }
+    if !escaped {
+        return (!word.chars().any(never) && word.len() <= MAX_PATH).then(|| word.to_string());
+    }
+    let mut bytes = Vec::new();
+    let mut rest = word;
+    while let Some(c) = rest.chars().next() {
+        if c == '%' {
+            let hex = rest.get(1..3)?;
+            bytes.push(
+                u8::from_str_radix(hex, 16)
+                    .ok()
+                    .filter(|_| hex.bytes().all(|b| b.is_ascii_hexdigit()))?,
+            );
+            rest = &rest[3..];
+        } else if never(c) {
+            return None;
+        } else {
+            bytes.extend_from_slice(c.to_string().as_bytes());
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    let text = String::from_utf8(bytes).ok()?;
+    let fits = text.len() <= MAX_PATH && text.split('/').all(|s| s.len() <= MAX_NAME);
+    fits.then_some(text)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The parser takes a path exactly when the grammar does, and reads it
+    /// as the grammar says, in both versions.
+    #[test]
+    fn the_parser_accepts_exactly_the_grammars_paths(
+        tokens in proptest::collection::vec(token_strategy(), 1..12),
+        version in prop_oneof![Just(VERSION), Just(VERSION_1_1)],
+    ) {
+        let word: String = tokens.concat();
+        let line = alloc::format!("STAT {word}\n");
+        let got = request_in(line.as_bytes(), version).ok().map(|(_, r)| r);
+        // A CR at the end of the word is the line's CRLF.
+        let read = word.strip_suffix('\r').unwrap_or(&word);
+        let want = grammar_path(read, version >= VERSION_1_1).map(|path| Request::Stat { path });
+        prop_assert_eq!(got, want, "{:?}", word);
+    }
+
+    /// What a 1.1 encoder writes for any text, its parser reads back.
+    #[test]
+    fn any_name_round_trips_in_1_1(chars in proptest::collection::vec(any::<char>(), 1..60)) {
+        let name: String = chars.into_iter().collect();
+        let entry = Reply::Entry(Entry { name: name.clone(), kind: Kind::File, size: 3 });
+        let mut out = BytesMut::new();
+        entry.encode_in(&mut out, VERSION_1_1).unwrap();
+        let (rest, back) = reply_in(&out, VERSION_1_1).unwrap();
+        prop_assert!(rest.is_empty());
+        prop_assert_eq!(back, entry.clone());
+        // Every raw character of the encoding is one the grammar allows.
+        let text = core::str::from_utf8(&out[..out.len() - 1]).unwrap();
+        let word = text.rsplit(' ').next().unwrap();
+        prop_assert!(word.chars().all(|c| c != ' ' && is_raw_char(c)));
+        // And 1.0 carries it exactly when it has no character to escape.
+        let raw_ok = name.chars().all(is_raw_char) && name.len() <= MAX_NAME;
+        prop_assert_eq!(entry.encode(&mut BytesMut::new()).is_ok(), raw_ok);
+    }
+
+    /// Blanks before, between and after the words, and blank lines before
+    /// the line, change nothing.
+    #[test]
+    fn blanks_change_nothing(
+        before in proptest::collection::vec("[ \t]{0,3}", 0..3),
+        pre in "[ \t]{0,3}",
+        seps in proptest::collection::vec("[ \t]{1,3}", 2..=2),
+        post in "[ \t]{0,3}",
+        crlf in any::<bool>(),
+    ) {
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut line = String::new();
+        for b in &before {
+            line.push_str(b);
+            line.push_str(end);
+        }
+        line.push_str(&alloc::format!("{pre}put{}a%20b{}9{post}{end}", seps[0], seps[1]));
+        let want = Request::Put { path: "a b".into(), size: 9, offset: 0, replace: false, restart: false };
+        prop_assert_eq!(request_in(line.as_bytes(), VERSION_1_1).map(|(r, m)| (r.len(), m)), Ok((0, want)));
+    }
+
+    #[test]
+    fn requests_round_trip_in_1_1(r in request_strategy()) {
+        let mut out = BytesMut::new();
+        r.encode_in(&mut out, VERSION_1_1).unwrap();
+        let (rest, back) = request_in(&out, VERSION_1_1).unwrap();
+        prop_assert!(rest.is_empty());
+        prop_assert_eq!(back, r);
     }
 }
