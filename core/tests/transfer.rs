@@ -948,21 +948,40 @@ fn session_with_bodies(body: &[u8]) -> (Vec<u8>, Vec<(usize, usize)>) {
     (bytes, lines)
 }
 
-/// Drives a server as a driver honouring `poll_timeout` would: before a
-/// chunk due at `t`, any timeout due by then is fed first. Store questions
-/// are answered at once. Returns what it sent.
-fn trickle(srv: &mut Server, bytes: &[u8], chunks: &[(usize, u64)]) -> String {
-    let mut out = String::new();
+/// When a client sends what: `(from, to, at ms)`, pieces of `len` bytes
+/// after gaps of `gap` ms, cycling through `chunks`, and none across `wait`
+/// (the end of its `PUT` line: a client waits for `READY` there).
+fn schedule(total: usize, wait: usize, chunks: &[(usize, u64)]) -> Vec<(usize, usize, u64)> {
     let (mut at, mut pos) = (0u64, 0usize);
+    let mut out = Vec::new();
+    for &(len, gap) in chunks.iter().cycle() {
+        if pos >= total {
+            break;
+        }
+        at += gap;
+        let mut end = (pos + len).min(total);
+        if pos < wait {
+            end = end.min(wait);
+        }
+        out.push((pos, end, at));
+        pos = end;
+    }
+    out
+}
+
+/// Drives a server as a driver honouring `poll_timeout` would: before a
+/// piece due at `t`, any timeout due by then is fed first. Store questions
+/// are answered at once. Returns what it sent.
+fn trickle(srv: &mut Server, bytes: &[u8], pieces: &[(usize, usize, u64)]) -> String {
+    let mut out = String::new();
     let now = |ms: u64| Now {
         mono: wirekit_core::time::Instant::from_millis(ms),
         ..Now::default()
     };
-    for &(len, gap) in chunks.iter().cycle() {
-        if pos >= bytes.len() || srv.is_done() {
+    for &(pos, end, at) in pieces {
+        if srv.is_done() {
             break;
         }
-        at += gap;
         while let Some(t) = srv.poll_timeout().filter(|t| t.as_micros() <= at * 1000) {
             let fired = Now {
                 mono: t,
@@ -975,13 +994,11 @@ fn trickle(srv: &mut Server, bytes: &[u8], chunks: &[(usize, u64)]) -> String {
         if srv.is_done() {
             break;
         }
-        let end = (pos + len).min(bytes.len());
         let input = Input::Data {
             from: PeerId::FIRST,
             bytes: &bytes[pos..end],
         };
         srv.handle_input(now(at), input).unwrap();
-        pos = end;
         while let Some(e) = srv.poll_event() {
             let answer = match e {
                 server::Event::BeginUpload { .. } => server::Command::UploadReady(Ok(None)),
@@ -1010,21 +1027,18 @@ proptest! {
     ) {
         let deadline = std::time::Duration::from_secs(2);
         let (bytes, lines) = session_with_bodies(&body);
+        // The PUT line is the third: the client waits for READY after it.
+        let pieces = schedule(bytes.len(), lines[2].1 + 1, &chunks);
         // When each byte arrives.
-        let mut arrival = Vec::new();
-        let mut at = 0;
-        for &(len, gap) in chunks.iter().cycle() {
-            if arrival.len() >= bytes.len() {
-                break;
-            }
-            at += gap;
-            arrival.extend(std::iter::repeat_n(at, len));
-        }
+        let arrival: Vec<u64> = pieces
+            .iter()
+            .flat_map(|&(from, to, at)| std::iter::repeat_n(at, to - from))
+            .collect();
         let too_slow = lines
             .iter()
             .any(|&(start, end)| arrival[end] - arrival[start] >= 2000);
         let mut srv = Server::new().with_header_deadline(deadline);
-        let out = trickle(&mut srv, &bytes, &chunks);
+        let out = trickle(&mut srv, &bytes, &pieces);
         prop_assert_eq!(out.contains("ERR 408 "), too_slow, "{}", out);
         prop_assert!(srv.is_done());
         if !too_slow {
@@ -1172,4 +1186,63 @@ proptest! {
             s.store.fill_at(u64::MAX);
         }
     }
+}
+
+/// Found by the `transfer_resume` fuzz target, whose own assumption it broke
+/// (`Run { put: true, data: [255], cuts: [9, 9, 175, 0], corrupt: Some((2, 3)) }`):
+/// since WKFT/1.1's `READY` carries the kept prefix's digest, a client
+/// stops at a partial that differs before it sends, and the partial stays
+/// on the server until an upload restarts it. A restart cut before it
+/// reaches the server leaves that partial as it was — a partial still,
+/// never committed — and the next resume is refused by the digest again,
+/// until a restart completes byte-exact.
+#[test]
+fn a_restart_cut_before_it_lands_leaves_the_differing_partial_refused() {
+    use wirekit_core::testing::transfer::MemLocal;
+    let data = vec![255u8];
+    let mut store = MemStore::new();
+    store.mem_mut().insert_partial("f", vec![255 ^ 0x5a]);
+    let mut local = MemLocal::default();
+    local.source = data.clone();
+    let restart = client::Command::Put {
+        path: "f".into(),
+        size: 1,
+        offset: 0,
+        replace: false,
+        restart: true,
+    };
+    let mut s = Session::new(store, 1, 9);
+    s.local = local;
+    s.connect().unwrap();
+    let out = s.request(put("f", 1, 1)).unwrap();
+    assert!(
+        matches!(out[..], [client::Event::Failed(Failure::PrefixDiffers)]),
+        "{out:?}"
+    );
+    // The client gives the session up; the restart, in a new one, is cut
+    // before a byte of it moves.
+    let (store, local) = s.cut();
+    let mut s = Session::new(store, 2, 9);
+    s.local = local;
+    s.connect().unwrap();
+    s.begin(restart.clone()).unwrap();
+    assert!(!s.run(0).unwrap());
+    let (store, local) = s.cut();
+    assert_eq!(store.mem().partial("f"), Some(&[255 ^ 0x5a][..]));
+    assert_eq!(store.mem().file("f"), None);
+    let mut s = Session::new(store, 3, 9);
+    s.local = local;
+    s.connect().unwrap();
+    let out = s.request(put("f", 1, 1)).unwrap();
+    assert!(
+        matches!(out[..], [client::Event::Failed(Failure::PrefixDiffers)]),
+        "{out:?}"
+    );
+    assert_eq!(s.store.mem().file("f"), None);
+    let (store, local) = s.cut();
+    let mut s = Session::new(store, 4, 9);
+    s.local = local;
+    s.connect().unwrap();
+    assert_eq!(s.request(restart).unwrap(), [done(1, &data)]);
+    assert_eq!(s.store.mem().file("f"), Some(&data[..]));
 }

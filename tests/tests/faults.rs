@@ -486,6 +486,8 @@ fn serving_f_txt(
         tune(c);
     });
     (dir, r)
+}
+
 /// A disk that is really full (ENOSPC): the server runs in a user and mount
 /// namespace of its own (`unshare -Urm`) with its root on a 4 MiB tmpfs. An
 /// upload too large for the free space is refused before `READY`; one that
