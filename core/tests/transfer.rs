@@ -928,6 +928,178 @@ fn a_long_listing_comes_in_pages_and_a_1_0_session_gets_413() {
     assert_eq!(remote_code(&out), Some(ErrorCode::TooLarge));
 }
 
+/// A client's bytes, marked: the header lines (whose first byte to line end
+/// the header deadline bounds) and the `DATA` bodies (which it does not).
+fn session_with_bodies(body: &[u8]) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let mut bytes = Vec::new();
+    let mut lines = Vec::new();
+    let mut line = |bytes: &mut Vec<u8>, text: &str| {
+        lines.push((bytes.len(), bytes.len() + text.len() - 1));
+        bytes.extend_from_slice(text.as_bytes());
+    };
+    line(&mut bytes, "HELLO 2\n");
+    line(&mut bytes, "NOOP\n");
+    line(&mut bytes, &format!("PUT up.bin {}\n", body.len()));
+    line(&mut bytes, &format!("DATA {}\n", body.len()));
+    bytes.extend_from_slice(body);
+    bytes.push(b'\n');
+    line(&mut bytes, &format!("DONE {}\n", Digest::of(body)));
+    line(&mut bytes, "QUIT\n");
+    (bytes, lines)
+}
+
+/// When a client sends what: `(from, to, at ms)`, pieces of `len` bytes
+/// after gaps of `gap` ms, cycling through `chunks`, and none across `wait`
+/// (the end of its `PUT` line: a client waits for `READY` there).
+fn schedule(total: usize, wait: usize, chunks: &[(usize, u64)]) -> Vec<(usize, usize, u64)> {
+    let (mut at, mut pos) = (0u64, 0usize);
+    let mut out = Vec::new();
+    for &(len, gap) in chunks.iter().cycle() {
+        if pos >= total {
+            break;
+        }
+        at += gap;
+        let mut end = (pos + len).min(total);
+        if pos < wait {
+            end = end.min(wait);
+        }
+        out.push((pos, end, at));
+        pos = end;
+    }
+    out
+}
+
+/// Drives a server as a driver honouring `poll_timeout` would: before a
+/// piece due at `t`, any timeout due by then is fed first. Store questions
+/// are answered at once. Returns what it sent.
+fn trickle(srv: &mut Server, bytes: &[u8], pieces: &[(usize, usize, u64)]) -> String {
+    let mut out = String::new();
+    let now = |ms: u64| Now {
+        mono: wirekit_core::time::Instant::from_millis(ms),
+        ..Now::default()
+    };
+    for &(pos, end, at) in pieces {
+        if srv.is_done() {
+            break;
+        }
+        while let Some(t) = srv.poll_timeout().filter(|t| t.as_micros() <= at * 1000) {
+            let fired = Now {
+                mono: t,
+                ..Now::default()
+            };
+            srv.handle_input(fired, Input::Timeout).unwrap();
+            let next = srv.poll_timeout();
+            assert!(next.is_none_or(|n| n > t), "timeout at {t:?} left {next:?}");
+        }
+        if srv.is_done() {
+            break;
+        }
+        let input = Input::Data {
+            from: PeerId::FIRST,
+            bytes: &bytes[pos..end],
+        };
+        srv.handle_input(now(at), input).unwrap();
+        while let Some(e) = srv.poll_event() {
+            let answer = match e {
+                server::Event::BeginUpload { .. } => server::Command::UploadReady(Ok(None)),
+                server::Event::CommitUpload { .. } => server::Command::Committed(Ok(())),
+                _ => continue,
+            };
+            srv.handle_command(now(at), answer).unwrap();
+        }
+        out.push_str(&transmitted(srv));
+    }
+    out.push_str(&transmitted(srv));
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A session cut into chunks that arrive with gaps: the server answers
+    /// `ERR 408` and closes exactly when some header line took the deadline
+    /// or longer from its first byte to its line end, however slowly the
+    /// `DATA` body came.
+    #[test]
+    fn the_header_deadline_bounds_lines_not_bodies(
+        body in prop::collection::vec(any::<u8>(), 1..200),
+        chunks in prop::collection::vec((1usize..40, 0u64..1500), 1..20),
+    ) {
+        let deadline = std::time::Duration::from_secs(2);
+        let (bytes, lines) = session_with_bodies(&body);
+        // The PUT line is the third: the client waits for READY after it.
+        let pieces = schedule(bytes.len(), lines[2].1 + 1, &chunks);
+        // When each byte arrives.
+        let arrival: Vec<u64> = pieces
+            .iter()
+            .flat_map(|&(from, to, at)| std::iter::repeat_n(at, to - from))
+            .collect();
+        let too_slow = lines
+            .iter()
+            .any(|&(start, end)| arrival[end] - arrival[start] >= 2000);
+        let mut srv = Server::new().with_header_deadline(deadline);
+        let out = trickle(&mut srv, &bytes, &pieces);
+        prop_assert_eq!(out.contains("ERR 408 "), too_slow, "{}", out);
+        prop_assert!(srv.is_done());
+        if !too_slow {
+            prop_assert!(out.contains("\nSTORED "), "{}", out);
+            prop_assert!(out.ends_with("BYE\n"), "{}", out);
+        }
+    }
+}
+
+#[test]
+fn a_trickled_request_line_gets_408_at_the_deadline() {
+    let at = |ms| Now {
+        mono: wirekit_core::time::Instant::from_millis(ms),
+        ..Now::default()
+    };
+    let mut srv = Server::new();
+    let data = |b: &'static [u8]| Input::Data {
+        from: PeerId::FIRST,
+        bytes: b,
+    };
+    assert_eq!(srv.poll_timeout(), None);
+    srv.handle_input(at(0), data(b"HELLO 1\n")).unwrap();
+    assert_eq!(srv.poll_timeout(), None, "a whole line starts no clock");
+    // One byte every half second, faster than any idle limit.
+    for (i, b) in b"STAT f.txt".chunks(1).enumerate() {
+        let input = Input::Data {
+            from: PeerId::FIRST,
+            bytes: b,
+        };
+        srv.handle_input(at(1000 + 500 * i as u64), input).unwrap();
+    }
+    let due = wirekit_core::time::Instant::from_millis(1000) + server::HEADER_DEADLINE;
+    assert_eq!(srv.poll_timeout(), Some(due));
+    // An early wake changes nothing.
+    srv.handle_input(at(9000), Input::Timeout).unwrap();
+    assert!(!srv.is_done());
+    assert_eq!(srv.poll_timeout(), Some(due));
+    srv.handle_input(
+        Now {
+            mono: due,
+            ..Now::default()
+        },
+        Input::Timeout,
+    )
+    .unwrap();
+    assert!(srv.is_done());
+    assert_eq!(srv.poll_timeout(), None);
+    assert_eq!(
+        transmitted(&mut srv),
+        "HELLO 1\nERR 408 request line not complete in time\n"
+    );
+    let evs: Vec<_> = std::iter::from_fn(|| srv.poll_event()).collect();
+    assert_eq!(evs, [server::Event::Protocol(ProtocolError::SlowRequest)]);
+
+    // A half-sent HELLO is a header too, and a late byte is not let in.
+    let mut srv = Server::new().with_header_deadline(std::time::Duration::from_secs(2));
+    srv.handle_input(at(0), data(b"HEL")).unwrap();
+    srv.handle_input(at(2000), data(b"LO 1\n")).unwrap();
+    assert!(srv.is_done());
+    assert!(transmitted(&mut srv).starts_with("ERR 408 "));
+}
 /// No room for an upload is 507 in WKFT/1.1 and 413 (what 1.0 said for a
 /// disk full) in a 1.0 session; a write that finds the store full loses its
 /// partial, so the next upload that fits goes through.
@@ -1014,4 +1186,63 @@ proptest! {
             s.store.fill_at(u64::MAX);
         }
     }
+}
+
+/// Found by the `transfer_resume` fuzz target, whose own assumption it broke
+/// (`Run { put: true, data: [255], cuts: [9, 9, 175, 0], corrupt: Some((2, 3)) }`):
+/// since WKFT/1.1's `READY` carries the kept prefix's digest, a client
+/// stops at a partial that differs before it sends, and the partial stays
+/// on the server until an upload restarts it. A restart cut before it
+/// reaches the server leaves that partial as it was — a partial still,
+/// never committed — and the next resume is refused by the digest again,
+/// until a restart completes byte-exact.
+#[test]
+fn a_restart_cut_before_it_lands_leaves_the_differing_partial_refused() {
+    use wirekit_core::testing::transfer::MemLocal;
+    let data = vec![255u8];
+    let mut store = MemStore::new();
+    store.mem_mut().insert_partial("f", vec![255 ^ 0x5a]);
+    let mut local = MemLocal::default();
+    local.source = data.clone();
+    let restart = client::Command::Put {
+        path: "f".into(),
+        size: 1,
+        offset: 0,
+        replace: false,
+        restart: true,
+    };
+    let mut s = Session::new(store, 1, 9);
+    s.local = local;
+    s.connect().unwrap();
+    let out = s.request(put("f", 1, 1)).unwrap();
+    assert!(
+        matches!(out[..], [client::Event::Failed(Failure::PrefixDiffers)]),
+        "{out:?}"
+    );
+    // The client gives the session up; the restart, in a new one, is cut
+    // before a byte of it moves.
+    let (store, local) = s.cut();
+    let mut s = Session::new(store, 2, 9);
+    s.local = local;
+    s.connect().unwrap();
+    s.begin(restart.clone()).unwrap();
+    assert!(!s.run(0).unwrap());
+    let (store, local) = s.cut();
+    assert_eq!(store.mem().partial("f"), Some(&[255 ^ 0x5a][..]));
+    assert_eq!(store.mem().file("f"), None);
+    let mut s = Session::new(store, 3, 9);
+    s.local = local;
+    s.connect().unwrap();
+    let out = s.request(put("f", 1, 1)).unwrap();
+    assert!(
+        matches!(out[..], [client::Event::Failed(Failure::PrefixDiffers)]),
+        "{out:?}"
+    );
+    assert_eq!(s.store.mem().file("f"), None);
+    let (store, local) = s.cut();
+    let mut s = Session::new(store, 4, 9);
+    s.local = local;
+    s.connect().unwrap();
+    assert_eq!(s.request(restart).unwrap(), [done(1, &data)]);
+    assert_eq!(s.store.mem().file("f"), Some(&data[..]));
 }

@@ -36,6 +36,7 @@ const WORDS: &[&str] = &[
     "--max-partial-bytes",
     "--partial-ttl",
     "--idle-timeout",
+    "--header-timeout",
     "--timeout",
     "--blksize",
     "--windowsize",

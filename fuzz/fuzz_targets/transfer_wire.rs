@@ -52,7 +52,8 @@ fuzz_target!(|pieces: Vec<Vec<u8>>| {
         assert_eq!((&split, &e1), (&whole, &e2));
         for m in &split {
             let mut b = BytesMut::new();
-            m.encode_in(&mut b, version).expect("a parsed reply encodes");
+            m.encode_in(&mut b, version)
+                .expect("a parsed reply encodes");
             let back = reply_in(&b, version).expect("and parses back").1;
             if !matches!(m, wirekit_core::wire::transfer::Reply::Error { .. }) {
                 assert_eq!(&back, m);

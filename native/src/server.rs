@@ -32,6 +32,8 @@ pub struct Config {
     pub max_conns: usize,
     /// Close connections quiet for this long.
     pub idle_timeout: Duration,
+    /// A WKFT/1 request line begun must be whole within this (`ERR 408`).
+    pub header_deadline: Duration,
     /// The IO model.
     pub model: Model,
     /// The echo variant.
@@ -58,6 +60,7 @@ impl Config {
             space: crate::store::space::Limits::default(),
             max_conns: 1024,
             idle_timeout: Duration::from_secs(60),
+            header_deadline: wirekit_core::transfer::server::HEADER_DEADLINE,
             model: Model::Async,
             echo: EchoMode::Plain,
             tftp_write: false,
@@ -132,6 +135,7 @@ pub fn start(config: &Config) -> io::Result<Running> {
             ..Default::default()
         },
         max_tftp: config.max_tftp,
+        header_deadline: config.header_deadline,
         pool: crate::work::Pool::new(config.max_hashes)?,
     });
     let (bound, listening) = bind(config, &factory)?;

@@ -124,6 +124,8 @@ pub struct Factory {
     pub tftp: wirekit_core::tftp::server::ServerConfig,
     /// Most TFTP transfers at once.
     pub max_tftp: usize,
+    /// How long a WKFT/1 request line may take to arrive whole.
+    pub header_deadline: std::time::Duration,
     /// Where the transfer service's slow store work (hashing) runs.
     pub pool: crate::work::Pool,
 }
@@ -156,7 +158,8 @@ impl Factory {
             )),
             Service::Transfer | Service::Tftp => {
                 let session = WkftSession::with_pool(self.store.for_session(), self.pool.clone());
-                Box::new(Hosted::new(TransferServer::new(), session))
+                let server = TransferServer::new().with_header_deadline(self.header_deadline);
+                Box::new(Hosted::new(server, session))
             }
         }
     }

@@ -474,6 +474,20 @@ fn full_disk() -> Tally {
     t
 }
 
+/// A server of `model` whose root holds `f.txt` (6 bytes), tuned by `tune`.
+fn serving_f_txt(
+    model: Model,
+    tune: impl FnOnce(&mut wirekit::server::Config),
+) -> (tempfile::TempDir, wirekit::server::Running) {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("file");
+    let r = start_with(dir.path(), |c| {
+        c.model = model;
+        tune(c);
+    });
+    (dir, r)
+}
+
 /// A disk that is really full (ENOSPC): the server runs in a user and mount
 /// namespace of its own (`unshare -Urm`) with its root on a 4 MiB tmpfs. An
 /// upload too large for the free space is refused before `READY`; one that
@@ -610,12 +624,7 @@ fn slowloris() -> Tally {
     // The iterative model serves one client at a time by design: a
     // trickling peer holds it until the deadline (see the IO models chapter).
     for model in [Model::Async, Model::Threads, Model::Poll] {
-        let dir = tempfile::tempdir().expect("tmp");
-        std::fs::write(dir.path().join("f.txt"), b"hello\n").expect("file");
-        let r = start_with(dir.path(), |c| {
-            c.model = model;
-            c.idle_timeout = Duration::from_millis(700);
-        });
+        let (_dir, r) = serving_f_txt(model, |c| c.idle_timeout = Duration::from_millis(700));
         let a = addr(&r, Service::Transfer, Proto::Tcp);
         let mut slow: Vec<TcpStream> = (0..conns)
             .map(|i| {
@@ -666,6 +675,134 @@ fn slowloris() -> Tally {
         );
     }
     t.note = format!("{conns} trickling connections per model (async, threads, poll)");
+    t
+}
+
+/// Reads one reply line (up to its line end) from a blocking stream.
+fn reply_line(s: &mut TcpStream) -> String {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        match s.read(&mut b) {
+            Ok(1) => line.push(b[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&line).into_owned()
+}
+
+/// An upload whose `DATA` body trickles in, a byte every half second for
+/// longer than the header deadline: bodies are not headers, so it is
+/// stored. Returns the reply to its `DONE`.
+fn slow_body_upload(a: SocketAddr, name: &str, tick: Duration) -> String {
+    let body = b"trickled";
+    let mut s = greet(a).expect("a session");
+    s.write_all(format!("PUT {name} {}\r\n", body.len()).as_bytes())
+        .expect("PUT");
+    let ready = reply_line(&mut s);
+    assert_eq!(ready, "READY 0\n");
+    s.write_all(format!("DATA {}\r\n", body.len()).as_bytes())
+        .expect("DATA");
+    for b in body {
+        std::thread::sleep(tick);
+        s.write_all(&[*b]).expect("a byte of the body");
+    }
+    let digest = wirekit_core::wire::transfer::Digest::of(body);
+    s.write_all(format!("\r\nDONE {digest}\r\n").as_bytes())
+        .expect("DONE");
+    reply_line(&mut s)
+}
+
+/// Slowloris faster than the idle limit: peers that send a byte every half
+/// second, never a whole request line, are each closed with `ERR 408` once
+/// the header deadline (2 s here) has passed since the line began, while a
+/// normal client's requests succeed all along and an upload whose body
+/// trickles just as slowly is stored.
+fn trickled_headers() -> Tally {
+    let mut t = Tally::default();
+    let conns = 60;
+    let tick = Duration::from_millis(500);
+    let deadline = Duration::from_secs(2);
+    // The iterative model serves one client at a time by design: each
+    // trickler would hold it for the whole deadline in turn.
+    for model in [Model::Async, Model::Threads, Model::Poll] {
+        let (dir, r) = serving_f_txt(model, |c| {
+            // Longer than a tick: the idle limit alone never closes them.
+            c.idle_timeout = Duration::from_secs(5);
+            c.header_deadline = deadline;
+        });
+        let a = addr(&r, Service::Transfer, Proto::Tcp);
+        let upload = {
+            let name = format!("slow-{model:?}.bin");
+            std::thread::spawn(move || slow_body_upload(a, &name, tick))
+        };
+        let start = Instant::now();
+        let mut slow: Vec<(TcpStream, Vec<u8>, Option<Duration>)> = (0..conns)
+            .map(|i| {
+                let mut s = if i % 2 == 0 {
+                    TcpStream::connect(a).expect("connect")
+                } else {
+                    greet(a).expect("a session")
+                };
+                let half: &[u8] = if i % 2 == 0 { b"HEL" } else { b"GET f" };
+                s.write_all(half).expect("half a request");
+                s.set_nonblocking(true).expect("non-blocking");
+                (s, Vec::new(), None)
+            })
+            .collect();
+        t.faults += conns as u64;
+        let mut ticks = 0;
+        while start.elapsed() < Duration::from_secs(8) && slow.iter().any(|c| c.2.is_none()) {
+            for (s, got, closed) in slow.iter_mut().filter(|c| c.2.is_none()) {
+                let mut b = [0u8; 256];
+                match s.read(&mut b) {
+                    Ok(0) => *closed = Some(start.elapsed()),
+                    Ok(n) => got.extend_from_slice(&b[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => *closed = Some(start.elapsed()),
+                }
+            }
+            // A byte a tick, a quarter tick off the deadline's beat so the
+            // last one does not cross the server's close; none once the
+            // server has answered.
+            if start.elapsed() >= tick / 4 + tick * ticks {
+                ticks += 1;
+                for (s, _, _) in slow.iter_mut().filter(|c| c.2.is_none() && c.1.is_empty()) {
+                    let _ = s.write_all(b"x");
+                }
+                let got =
+                    transfer::get_to_sink(&opts(&r), "f.txt").expect("a normal client succeeds");
+                assert_eq!(got, 6);
+                t.files_checked += 1;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for (i, (_, got, closed)) in slow.iter().enumerate() {
+            let got = String::from_utf8_lossy(got);
+            let closed =
+                closed.unwrap_or_else(|| panic!("{model:?}: trickler {i} still open after 8 s"));
+            assert!(
+                got.contains("ERR 408 "),
+                "{model:?}: trickler {i} got {got:?}"
+            );
+            // The deadline, plus the time to connect them all and a loaded
+            // machine's slack.
+            assert!(
+                closed < deadline + Duration::from_secs(3),
+                "{model:?}: trickler {i} closed after {closed:?}"
+            );
+        }
+        let stored = upload.join().expect("the slow upload");
+        assert!(
+            stored.starts_with("STORED 8 "),
+            "{model:?}: slow body got {stored:?}"
+        );
+        t.files_checked += 1;
+        t.bytes_lost += exact(&dir.path().join(format!("slow-{model:?}.bin")), b"trickled");
+    }
+    t.note = format!(
+        "{conns} peers trickling a request line (a byte per 0.5 s, deadline 2 s) per model, and a body as slow"
+    );
     t
 }
 
@@ -1075,15 +1212,7 @@ fn greet(a: SocketAddr) -> Result<TcpStream, String> {
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
     let _ = s.write_all(b"HELLO 1\r\n");
-    let mut line = Vec::new();
-    let mut b = [0u8; 1];
-    while !line.ends_with(b"\n") {
-        match s.read(&mut b) {
-            Ok(1) => line.push(b[0]),
-            _ => break,
-        }
-    }
-    let line = String::from_utf8_lossy(&line).into_owned();
+    let line = reply_line(&mut s);
     match line.starts_with("HELLO 1") {
         true => Ok(s),
         false => Err(line),
@@ -1140,6 +1269,7 @@ const CHECKS: &[Check] = &[
     ("full_disk", full_disk),
     ("disk_full", disk_full),
     ("slowloris", slowloris),
+    ("trickled_headers", trickled_headers),
     ("peers_that_never_read", peers_that_never_read),
     ("udp_flood", udp_flood),
     ("hostile_names", hostile_names),

@@ -76,7 +76,9 @@ pub fn run(args: FuzzArgs) -> Result<()> {
     for target in &targets {
         tools::run(
             cargo_fuzz()
-                .args(["run", "-s", "none", target, "--"])
+                .args(["run", "-s", "none", target])
+                .args(corpus_dirs(target)?)
+                .arg("--")
                 .args(&budget),
         )?;
     }
@@ -86,6 +88,19 @@ pub fn run(args: FuzzArgs) -> Result<()> {
         budget.join(" ")
     );
     Ok(())
+}
+
+/// The folders libFuzzer reads a target's inputs from: its working corpus
+/// (`fuzz/corpus/TARGET`, not committed; what it finds is written there),
+/// then the seeds from real traffic (`fuzz/seeds/TARGET`, committed, written
+/// by `cargo xtask corpus`), which it only reads.
+fn corpus_dirs(target: &str) -> Result<Vec<PathBuf>> {
+    let corpus = crate::root().join("fuzz/corpus").join(target);
+    std::fs::create_dir_all(&corpus).context("create the corpus folder")?;
+    let seeds = crate::corpus::seeds(target);
+    Ok(std::iter::once(corpus)
+        .chain(seeds.is_dir().then_some(seeds))
+        .collect())
 }
 
 /// The targets named, or every target in fuzz/.
@@ -172,9 +187,16 @@ pub fn table_path() -> PathBuf {
 /// adds what it reached to the report of earlier runs.
 fn long(targets: &[String], budget: u64) -> Result<()> {
     let path = report_path();
+    // target/ is not committed: a fresh checkout picks up the figures
+    // from the book's table, so runs in different trees still add up.
     let mut report: Value = std::fs::read_to_string(&path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
+        .or_else(|| {
+            std::fs::read_to_string(table_path())
+                .ok()
+                .map(|t| from_table(&t))
+        })
         .unwrap_or_else(|| json!({ "targets": {} }));
     report["goal"] = json!(GOAL);
     // Every target at once first, so that each run's budget is all search.
@@ -189,14 +211,14 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
             eprintln!("==> {target}: {so_far} executions, the goal is reached");
             continue;
         }
-        let corpus = crate::root().join("fuzz/corpus").join(target);
-        std::fs::create_dir_all(&corpus).context("create the corpus folder")?;
+        let dirs = corpus_dirs(target)?;
+        let corpus = &dirs[0];
         // The machines this runs on are shared: the search yields to others.
         let mut cmd = Command::new("nice");
         cmd.args(["-n", "10"])
             .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args(["fuzz", "run", "-s", "none", target])
-            .arg(&corpus)
+            .args(&dirs)
             .arg("--")
             .arg(format!("-max_total_time={budget}"))
             .arg(format!("-runs={left}"))
@@ -222,7 +244,7 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
         }
         let artifacts = crate::root().join("fuzz/artifacts").join(target);
         let (crashes, _) = dir_size(&artifacts, &["crash-", "oom-", "timeout-", "leak-"]);
-        let (files, bytes) = dir_size(&corpus, &[]);
+        let (files, bytes) = dir_size(corpus, &[]);
         // A run that had only a few inputs left to the goal ends before
         // libFuzzer measures a rate: keep the last one measured.
         if reached.exec_per_sec == 0 {
@@ -267,6 +289,47 @@ fn long(targets: &[String], budget: u64) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The report as far as the book's table tells it: executions, rate,
+/// coverage, corpus and crashes per target (not the seconds or the runs).
+fn from_table(text: &str) -> Value {
+    let mut targets = serde_json::Map::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [
+            _,
+            name,
+            executions,
+            _,
+            rate,
+            _,
+            edges,
+            features,
+            files,
+            crashes,
+            _,
+        ] = cells[..]
+        else {
+            continue;
+        };
+        let Some(name) = name.strip_prefix('`').and_then(|n| n.strip_suffix('`')) else {
+            continue;
+        };
+        let n = |cell: &str| cell.replace(',', "").parse::<u64>().unwrap_or(0);
+        targets.insert(
+            name.to_owned(),
+            json!({
+                "executions": n(executions),
+                "exec_per_sec": n(rate),
+                "edges": n(edges),
+                "features": n(features),
+                "corpus_files": n(files),
+                "crashes": n(crashes),
+            }),
+        );
+    }
+    json!({ "targets": targets })
 }
 
 /// Writes the report and the book's table.
@@ -383,5 +446,10 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("60 s"), "{t}");
+        // And back: a tree without target/fuzz starts from the table.
+        let back = from_table(&t);
+        assert_eq!(back["targets"]["line"]["executions"], 2_500_000);
+        assert_eq!(back["targets"]["line"]["exec_per_sec"], 1000);
+        assert_eq!(back["targets"]["line"]["corpus_files"], 7);
     }
 }

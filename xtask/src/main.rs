@@ -9,6 +9,7 @@ use std::process::Command;
 mod bench;
 mod book;
 mod browser;
+mod corpus;
 mod fuzz;
 mod lab;
 mod serve;
@@ -36,6 +37,8 @@ enum Task {
     Book,
     /// Fuzz every parser and machine for a bounded time (installs cargo-fuzz).
     Fuzz(fuzz::FuzzArgs),
+    /// Capture the interop peers' traffic and write it as fuzz seeds (fuzz/seeds/).
+    Corpus(corpus::CorpusArgs),
     /// The fault tests at a larger count: more kills, floods and hostile peers.
     Soak(SoakArgs),
     /// Write the man page, wirekit.1, from the clap definition (target/man/).
@@ -48,6 +51,7 @@ fn main() -> Result<()> {
         Task::Lab(args) => lab::run(args),
         Task::Web => web::build().map(|_| ()),
         Task::Fuzz(args) => fuzz::run(args),
+        Task::Corpus(args) => corpus::run(&args),
         Task::Bench(args) => bench::run(args),
         Task::Book => book::build().map(|out| {
             println!("book: {}", out.join("index.html").display());

@@ -218,7 +218,7 @@ impl From<crate::transfer::StoreError> for Error {
             ErrorCode::InsufficientStorage => K::NoSpace,
             ErrorCode::Mismatch => K::Mismatch,
             ErrorCode::Busy | ErrorCode::Locked => K::Busy,
-            ErrorCode::BadOffset | ErrorCode::Cancelled => K::Invalid,
+            ErrorCode::BadOffset | ErrorCode::Cancelled | ErrorCode::RequestTimeout => K::Invalid,
             ErrorCode::Changed => K::Changed,
             ErrorCode::Other(n) if n < 500 => K::Invalid,
             ErrorCode::Internal

@@ -2,7 +2,7 @@
 //! targets and property tests: it feeds any machine a script of hostile
 //! network input and checks the rules every machine promises to keep.
 
-use crate::{Input, Machine, Now, PeerId, drain};
+use crate::{Input, Machine, Now, PeerId, Transmit, drain};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -51,38 +51,101 @@ where
     M: Machine,
     M::Error: Debug,
 {
-    let mut now = start;
-    let sink = |machine: &mut M, step: usize, input_len: usize| -> Result<(), Violation> {
+    let mut checker = Checker::new(machine, start)?;
+    for op in ops {
+        checker.step(op)?;
+    }
+    Ok(())
+}
+
+/// The checks of [`exercise`], one step at a time, for a peer that shapes
+/// its next message after what the machine just sent (the block a sender
+/// is at, the options it granted): a scripted peer rarely hits those.
+#[derive(Debug)]
+pub struct Checker<'a, M: Machine> {
+    machine: &'a mut M,
+    now: Now,
+    step: usize,
+    sent: Vec<Transmit>,
+}
+
+impl<'a, M> Checker<'a, M>
+where
+    M: Machine,
+    M::Error: Debug,
+{
+    /// Starts checking `machine` at `start`, taking what it sends first.
+    pub fn new(machine: &'a mut M, start: Now) -> Result<Self, Violation> {
+        let mut c = Checker {
+            machine,
+            now: start,
+            step: 0,
+            sent: Vec::new(),
+        };
+        c.sink(0, 0)?;
+        Ok(c)
+    }
+
+    /// What the machine sent in answer to the last step.
+    pub fn sent(&self) -> &[Transmit] {
+        &self.sent
+    }
+
+    /// The machine, for checks of its own between steps.
+    pub fn machine(&mut self) -> &mut M {
+        self.machine
+    }
+
+    /// The virtual time the steps have reached.
+    pub fn now(&self) -> Now {
+        self.now
+    }
+
+    fn sink(&mut self, step: usize, input_len: usize) -> Result<(), Violation> {
+        self.sent.clear();
         let mut bytes = 0usize;
-        drain(machine, |t| bytes += t.payload.len(), |_| {});
+        let sent = &mut self.sent;
+        drain(
+            self.machine,
+            |t| {
+                bytes += t.payload.len();
+                sent.push(t);
+            },
+            |_| {},
+        );
         let limit = output_limit(input_len);
         if bytes > limit {
             return Err(Violation::UnboundedOutput { step, bytes, limit });
         }
         Ok(())
-    };
-    sink(machine, 0, 0)?;
-    for (step, op) in ops.iter().enumerate() {
+    }
+
+    /// Applies one step and checks the rules.
+    pub fn step(&mut self, op: &Op) -> Result<(), Violation> {
+        let step = self.step;
+        self.step += 1;
+        let machine = &mut *self.machine;
+        let now = &mut self.now;
         let (result, len) = match op {
             Op::Data { from, bytes } => {
                 let input = Input::Data {
                     from: PeerId(u32::from(from % 4)),
                     bytes,
                 };
-                (machine.handle_input(now, input), bytes.len())
+                (machine.handle_input(*now, input), bytes.len())
             }
             Op::Eof { from } => {
                 let input = Input::Eof {
                     from: PeerId(u32::from(from % 4)),
                 };
-                (machine.handle_input(now, input), 0)
+                (machine.handle_input(*now, input), 0)
             }
-            Op::EarlyTimeout => (machine.handle_input(now, Input::Timeout), 0),
+            Op::EarlyTimeout => (machine.handle_input(*now, Input::Timeout), 0),
             Op::Advance { ms } => {
-                now = now.advanced(Duration::from_millis(u64::from(*ms)));
+                *now = now.advanced(Duration::from_millis(u64::from(*ms)));
                 match machine.poll_timeout() {
                     Some(at) if at <= now.mono => {
-                        let r = machine.handle_input(now, Input::Timeout);
+                        let r = machine.handle_input(*now, Input::Timeout);
                         if let Some(next) = machine.poll_timeout().filter(|n| *n <= now.mono)
                             && r.is_ok()
                         {
@@ -104,7 +167,6 @@ where
                 error: format!("{e:?}"),
             });
         }
-        sink(machine, step, len)?;
+        self.sink(step, len)
     }
-    Ok(())
 }

@@ -100,6 +100,9 @@ pub enum ProtocolError {
     BadOffer,
     /// `STORED` names another size or digest than the client sent.
     StoredMismatch,
+    /// A request line not complete within the server's header deadline
+    /// (answered `ERR 408`).
+    SlowRequest,
     /// WKFT/1.1: a client sent more (its `DATA`) after `PUT` before the
     /// server's `READY`.
     EarlyData,
@@ -116,6 +119,7 @@ impl fmt::Display for ProtocolError {
             ProtocolError::Version { theirs } => write!(f, "peer speaks version {theirs}"),
             ProtocolError::BadOffer => f.write_str("size or offset not as requested"),
             ProtocolError::StoredMismatch => f.write_str("server stored another size or digest"),
+            ProtocolError::SlowRequest => f.write_str("request line not complete in time"),
             ProtocolError::EarlyData => f.write_str("data before READY"),
         }
     }

@@ -28,14 +28,15 @@ use crate::machine::{Input, Machine, PeerId, Transmit};
 use crate::outbox::Outbox;
 use crate::time::{Instant, Now};
 use crate::wire::transfer::{
-    self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_NAME, MAX_PUT_NAME, Reply,
-    Request, Stat, VERSION, VERSION_1_1, Version, WireError,
+    self, Digest, Entry, ErrorCode, MAX_ENTRIES, MAX_FILE_SIZE, MAX_LINE, MAX_NAME, MAX_PUT_NAME,
+    Reply, Request, Stat, VERSION, VERSION_1_1, Version, WireError,
 };
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
+use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
 // ANCHOR: server_event
@@ -103,7 +104,8 @@ pub enum Event {
     /// (`keep_partial`: the connection ended or broke), or delete it (the
     /// digest or byte count did not match, so its contents are suspect).
     AbortUpload { keep_partial: bool },
-    /// The client broke the protocol; the machine sent `ERR 400` and is closing.
+    /// The client broke the protocol; the machine sent `ERR 400` (`ERR 408`
+    /// for [`ProtocolError::SlowRequest`]) and is closing.
     Protocol(ProtocolError),
 }
 // ANCHOR_END: server_event
@@ -205,10 +207,23 @@ pub const FEATURES: [&str; 8] = [
     "cancel", "delete", "escape", "noop", "pipeline", "replace", "restart", "versions",
 ];
 
+// ANCHOR: header_deadline
+/// How long a request line (or `HELLO`) may take from its first byte to its
+/// line end. The driver's idle limit restarts with every byte, so a peer
+/// that trickles one a second holds a session forever without this
+/// (slowloris); `DATA` bodies are not lines and are governed by the idle
+/// limit alone, so a slow upload is not cut.
+pub const HEADER_DEADLINE: Duration = Duration::from_secs(10);
+// ANCHOR_END: header_deadline
+
 /// One WKFT/1 session, server side.
 #[derive(Debug)]
 pub struct Server {
     state: State,
+    header_deadline: Duration,
+    /// When the request line now at the front of the input began, while it
+    /// has no line end.
+    header_since: Option<Instant>,
     /// The version `HELLO` settled: 1 (WKFT/1.0) or 2 (WKFT/1.1).
     version: u32,
     inbox: Inbox,
@@ -230,12 +245,42 @@ impl Server {
     pub fn new() -> Self {
         Server {
             state: State::Greeting,
+            header_deadline: HEADER_DEADLINE,
+            header_since: None,
             version: VERSION,
             inbox: Inbox::default(),
             outbox: Outbox::default(),
             events: VecDeque::new(),
             cancelling: false,
         }
+    }
+
+    /// The same with another [`HEADER_DEADLINE`].
+    #[must_use]
+    pub fn with_header_deadline(mut self, deadline: Duration) -> Self {
+        self.header_deadline = deadline;
+        self
+    }
+
+    /// Starts the header clock when a line begins, stops it when none is
+    /// half-read. A whole line waiting for the machine is no peer's delay.
+    fn watch_header(&mut self, now: Instant) {
+        let front = self
+            .inbox
+            .buf
+            .get(..MAX_LINE + 2)
+            .unwrap_or(&self.inbox.buf);
+        let pending = !front.is_empty() && !front.contains(&b'\n');
+        self.header_since = match self.header_since {
+            Some(t) if pending => Some(t),
+            _ if pending => Some(now),
+            _ => None,
+        };
+    }
+
+    fn header_overdue(&self, now: Instant) -> bool {
+        self.header_since
+            .is_some_and(|t| now >= t + self.header_deadline)
     }
 
     fn send(&mut self, reply: &Reply) {
@@ -316,6 +361,8 @@ impl Server {
             match parsed {
                 Ok((used, req)) => {
                     let _ = self.inbox.buf.split_to(used);
+                    // The next line's clock starts when it is watched.
+                    self.header_since = None;
                     self.on_request(req);
                 }
                 Err(e) => {
@@ -324,6 +371,7 @@ impl Server {
                         let used = transfer::line_len(&self.inbox.buf).unwrap_or(0);
                         if used > 0 {
                             let _ = self.inbox.buf.split_to(used);
+                            self.header_since = None;
                             let text = match code {
                                 ErrorCode::NotImplemented => String::from("unknown request"),
                                 _ => format!("{e}"),
@@ -566,11 +614,16 @@ impl Server {
     }
 
     fn protocol_error(&mut self, e: ProtocolError) {
+        self.close_with(ErrorCode::BadRequest, e);
+    }
+
+    fn close_with(&mut self, code: ErrorCode, e: ProtocolError) {
         self.release();
         let text = format!("{e}");
-        self.send_error(ErrorCode::BadRequest, &text);
+        self.send_error(code, &text);
         self.events.push_back(Event::Protocol(e));
         self.inbox.buf.clear();
+        self.header_since = None;
     }
 
     /// Asks for the next chunk when it is time.
@@ -655,7 +708,13 @@ impl Machine for Server {
     type Event = Event;
     type Error = Misuse;
 
-    fn handle_input(&mut self, _now: Now, input: Input<'_>) -> Result<(), Misuse> {
+    fn handle_input(&mut self, now: Now, input: Input<'_>) -> Result<(), Misuse> {
+        if self.header_overdue(now.mono) && !matches!(self.state, State::Closed) {
+            // Checked on bytes too: a driver may feed a late byte before
+            // it notices the timeout.
+            self.close_with(ErrorCode::RequestTimeout, ProtocolError::SlowRequest);
+            return Ok(());
+        }
         match input {
             Input::Data { bytes, .. } => {
                 let mut rest = bytes;
@@ -673,10 +732,11 @@ impl Machine for Server {
             }
             Input::Timeout => {}
         }
+        self.watch_header(now.mono);
         Ok(())
     }
 
-    fn handle_command(&mut self, _now: Now, cmd: Command) -> Result<(), Misuse> {
+    fn handle_command(&mut self, now: Now, cmd: Command) -> Result<(), Misuse> {
         if matches!(self.state, State::Closed) {
             // Answers to events raised before the session ended are moot.
             return Ok(());
@@ -795,6 +855,7 @@ impl Machine for Server {
             _ => return Err(Misuse::Unexpected),
         }
         self.pump();
+        self.watch_header(now.mono);
         Ok(())
     }
 
@@ -814,7 +875,8 @@ impl Machine for Server {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        None
+        let since = self.header_since.filter(|_| !self.is_done())?;
+        Some(since + self.header_deadline)
     }
 
     fn phase(&self) -> &'static str {

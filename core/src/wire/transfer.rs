@@ -198,6 +198,9 @@ pub enum ErrorCode {
     /// 501 (WKFT/1.1): a request this server does not implement; the
     /// session goes on.
     NotImplemented,
+    /// 408: a request line not complete within the server's deadline;
+    /// the session closes.
+    RequestTimeout,
     /// 505 (WKFT/1.1): a `HELLO` version this server does not speak; the
     /// session stays open for another `HELLO`.
     VersionNotSupported,
@@ -215,10 +218,11 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side knows, in numeric order.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::BadRequest,
         ErrorCode::Denied,
         ErrorCode::NotFound,
+        ErrorCode::RequestTimeout,
         ErrorCode::Exists,
         ErrorCode::Changed,
         ErrorCode::TooLarge,
@@ -239,6 +243,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::Denied => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::Exists => 409,
             ErrorCode::Changed => 412,
             ErrorCode::TooLarge => 413,
@@ -289,6 +294,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad request",
             ErrorCode::Denied => "denied",
             ErrorCode::NotFound => "not found",
+            ErrorCode::RequestTimeout => "request timeout",
             ErrorCode::Exists => "exists",
             ErrorCode::Changed => "file changed",
             ErrorCode::TooLarge => "too large",

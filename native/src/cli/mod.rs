@@ -339,6 +339,11 @@ struct ServeArgs {
     /// Close a connection after this many seconds without traffic.
     #[arg(long, default_value = "60", value_name = "SECONDS", value_parser = seconds)]
     idle_timeout: Duration,
+    /// Close a file-transfer session whose request line, once begun, is not
+    /// whole after this many seconds (ERR 408): a peer trickling bytes
+    /// defeats the idle timeout, not this.
+    #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = seconds)]
+    header_timeout: Duration,
     /// The IO model that drives the sockets.
     #[arg(long, value_enum, default_value_t = Model::Async)]
     model: Model,

@@ -586,6 +586,7 @@ fn serve(a: ServeArgs) -> Result<(), ClientError> {
     };
     config.max_conns = a.max_conns;
     config.idle_timeout = a.idle_timeout;
+    config.header_deadline = a.header_timeout;
     config.model = a.model;
     if let Some(rt) = crate::runtime::by_name(&a.runtime) {
         config.runtime = rt;
