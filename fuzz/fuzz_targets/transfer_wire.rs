@@ -7,12 +7,15 @@ use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use wirekit_core::wire::transfer::{VERSION, VERSION_1_1, WireError, reply_in, request_in};
 
+/// A version-aware streaming parser of requests or replies.
+type Parser<T> = fn(&[u8], u32) -> nom::IResult<&[u8], T, WireError>;
+
 /// Messages parsed from `pieces` fed one after another, keeping the
 /// unparsed tail, and the error that stopped parsing, if any.
 fn pieces_parse<T>(
     pieces: &[Vec<u8>],
     version: u32,
-    parse: fn(&[u8], u32) -> nom::IResult<&[u8], T, WireError>,
+    parse: Parser<T>,
 ) -> (Vec<T>, Option<WireError>) {
     let mut buf = Vec::new();
     let mut out = Vec::new();
