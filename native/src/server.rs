@@ -136,6 +136,7 @@ pub fn start(config: &Config) -> io::Result<Running> {
         },
         max_tftp: config.max_tftp,
         header_deadline: config.header_deadline,
+        idle_deadline: session_idle(config.idle_timeout),
         pool: crate::work::Pool::new(config.max_hashes)?,
     });
     let (bound, listening) = bind(config, &factory)?;
@@ -263,4 +264,11 @@ impl Running {
         }
         out
     }
+}
+
+/// The WKFT session's own idle limit: a little inside the connection's, so
+/// that the session's `ERR 408` leaves before the driver's limit (the same
+/// for every service, and silent) closes the socket.
+fn session_idle(idle: Duration) -> Duration {
+    idle - (idle / 10).min(Duration::from_secs(1))
 }

@@ -126,6 +126,9 @@ pub struct Factory {
     pub max_tftp: usize,
     /// How long a WKFT/1 request line may take to arrive whole.
     pub header_deadline: std::time::Duration,
+    /// How long a WKFT/1 session waits for its client before it says
+    /// `ERR 408` and closes.
+    pub idle_deadline: std::time::Duration,
     /// Where the transfer service's slow store work (hashing) runs.
     pub pool: crate::work::Pool,
 }
@@ -158,7 +161,9 @@ impl Factory {
             )),
             Service::Transfer | Service::Tftp => {
                 let session = WkftSession::with_pool(self.store.for_session(), self.pool.clone());
-                let server = TransferServer::new().with_header_deadline(self.header_deadline);
+                let server = TransferServer::new()
+                    .with_header_deadline(self.header_deadline)
+                    .with_idle_deadline(self.idle_deadline, now.mono);
                 Box::new(Hosted::new(server, session))
             }
         }

@@ -290,3 +290,34 @@ fn wirekit_get_resume_asks_for_the_version_its_partial_began_with() {
     assert_eq!(fresh.offset, 0);
     assert_eq!(fs::read(&local).unwrap(), other);
 }
+
+#[test]
+fn an_idle_session_hears_408_before_the_close() {
+    for model in MODELS {
+        let dir = tempfile::tempdir().unwrap();
+        let r = wirekit_tests::native::start_with(dir.path(), |c| {
+            c.model = model;
+            c.idle_timeout = std::time::Duration::from_secs(1);
+        });
+        let addr = opts(&r).addr;
+        // A client that connects and says nothing.
+        let s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut said = String::new();
+        std::io::Read::read_to_string(&mut &s, &mut said).unwrap();
+        assert_eq!(
+            said, "ERR 408 idle timeout: nothing came from the client\n",
+            "{model:?}"
+        );
+        drop(s);
+        // An upload that stalls: the same, and its partial is kept.
+        let mut up = Raw::speaking(addr, 2);
+        up.send(b"PUT stalled 10\r\n");
+        assert_eq!(up.line(), "READY 0", "{model:?}");
+        up.data(b"abc");
+        assert!(up.line().starts_with("ERR 408 idle timeout"), "{model:?}");
+        assert_eq!(up.line(), "", "{model:?}: the server closed");
+        partial_settles(dir.path(), "stalled", 3);
+    }
+}

@@ -103,6 +103,9 @@ pub enum ProtocolError {
     /// A request line not complete within the server's header deadline
     /// (answered `ERR 408`).
     SlowRequest,
+    /// The client sent nothing for the server's idle timeout while the
+    /// session waited for it (answered `ERR 408`).
+    Idle,
     /// WKFT/1.1: a client sent more (its `DATA`) after `PUT` before the
     /// server's `READY`.
     EarlyData,
@@ -120,6 +123,7 @@ impl fmt::Display for ProtocolError {
             ProtocolError::BadOffer => f.write_str("size or offset not as requested"),
             ProtocolError::StoredMismatch => f.write_str("server stored another size or digest"),
             ProtocolError::SlowRequest => f.write_str("request line not complete in time"),
+            ProtocolError::Idle => f.write_str("idle timeout: nothing came from the client"),
             ProtocolError::EarlyData => f.write_str("data before READY"),
         }
     }

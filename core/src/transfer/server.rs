@@ -224,6 +224,12 @@ pub struct Server {
     /// When the request line now at the front of the input began, while it
     /// has no line end.
     header_since: Option<Instant>,
+    /// How long the session waits for the client before it says `ERR 408`
+    /// and closes (`None`: it leaves that to its driver).
+    idle_deadline: Option<Duration>,
+    /// When the client last sent something, or the session last began to
+    /// wait for it.
+    quiet_since: Option<Instant>,
     /// The version `HELLO` settled: 1 (WKFT/1.0) or 2 (WKFT/1.1).
     version: u32,
     inbox: Inbox,
@@ -247,6 +253,8 @@ impl Server {
             state: State::Greeting,
             header_deadline: HEADER_DEADLINE,
             header_since: None,
+            idle_deadline: None,
+            quiet_since: None,
             version: VERSION,
             inbox: Inbox::default(),
             outbox: Outbox::default(),
@@ -260,6 +268,33 @@ impl Server {
     pub fn with_header_deadline(mut self, deadline: Duration) -> Self {
         self.header_deadline = deadline;
         self
+    }
+
+    /// The same, closing with `ERR 408` a session that waited `deadline`
+    /// for its client: the request it is due, or the next `DATA` of an
+    /// upload. A driver that also has an idle limit gives this one room to
+    /// speak first.
+    /// Its clock starts at `now`, the session's birth: a client that
+    /// connects and says nothing is closed too.
+    #[must_use]
+    pub fn with_idle_deadline(mut self, deadline: Duration, now: Instant) -> Self {
+        self.idle_deadline = Some(deadline);
+        self.quiet_since = Some(now);
+        self
+    }
+
+    /// Whether the session waits for its client (not for its store, nor
+    /// for the client to read what it sent).
+    fn waits_for_client(&self) -> bool {
+        matches!(
+            self.state,
+            State::Greeting | State::Idle | State::Receiving { .. } | State::Draining { .. }
+        ) && self.outbox.is_empty()
+    }
+
+    fn idle_until(&self) -> Option<Instant> {
+        let since = self.quiet_since.filter(|_| self.waits_for_client())?;
+        Some(since + self.idle_deadline?)
     }
 
     /// Starts the header clock when a line begins, stops it when none is
@@ -730,7 +765,15 @@ impl Machine for Server {
                 self.release();
                 self.inbox.buf.clear();
             }
-            Input::Timeout => {}
+            Input::Timeout => {
+                if self.idle_until().is_some_and(|t| now.mono >= t) {
+                    self.close_with(ErrorCode::RequestTimeout, ProtocolError::Idle);
+                    return Ok(());
+                }
+            }
+        }
+        if !matches!(input, Input::Timeout) {
+            self.quiet_since = Some(now.mono);
         }
         self.watch_header(now.mono);
         Ok(())
@@ -741,6 +784,9 @@ impl Machine for Server {
             // Answers to events raised before the session ended are moot.
             return Ok(());
         }
+        // The store's answer may end a wait for it: the client's turn, and
+        // its idle clock, start now.
+        self.quiet_since = Some(now.mono);
         if self.cancelling && matches!(cmd, Command::Chunk(_) | Command::ReadFailed(_)) {
             // The chunk a cancelled GET asked for: dropped, and the GET ends.
             self.end_cancelled();
@@ -875,8 +921,14 @@ impl Machine for Server {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        let since = self.header_since.filter(|_| !self.is_done())?;
-        Some(since + self.header_deadline)
+        if self.is_done() {
+            return None;
+        }
+        let header = self.header_since.map(|t| t + self.header_deadline);
+        match (header, self.idle_until()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn phase(&self) -> &'static str {
