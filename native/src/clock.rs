@@ -25,6 +25,11 @@ impl Clock {
         }
     }
 
+    /// A clock whose zero is `epoch`: what a server started then reads.
+    pub fn since(epoch: std::time::Instant) -> Self {
+        Clock { epoch }
+    }
+
     /// The monotonic and wall-clock time, as the machines want it.
     pub fn now(&self) -> Now {
         let mono = Instant::from_micros(self.epoch.elapsed().as_micros() as u64);

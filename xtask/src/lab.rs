@@ -183,7 +183,46 @@ pub fn check(lab: &Lab) -> Result<()> {
     println!("lab check: the lab answers at http://{addr}/ and the book at http://{addr}/book/");
     probe(&lab.running).context("the lab's servers do not answer")?;
     println!("lab check: echo, time, daytime and file transfer answer");
+    idle(lab)?;
     Ok(())
+}
+
+/// The lab left alone uses almost no CPU, and still answers (issue #30: a
+/// lab left running for an hour once spun both cores and stopped answering
+/// TCP). The servers run in this process, so its own CPU time is theirs.
+fn idle(lab: &Lab) -> Result<()> {
+    let window = Duration::from_secs(5);
+    let before = cpu_time()?;
+    std::thread::sleep(window);
+    let used = cpu_time()? - before;
+    let share = used.as_secs_f64() * 100.0 / window.as_secs_f64();
+    if used >= window / 100 {
+        bail!(
+            "the idle lab used {used:?} of CPU in {window:?} ({share:.1} % of a core; at most 1 %)"
+        );
+    }
+    probe(&lab.running).context("the lab's servers do not answer after idling")?;
+    println!("lab check: idle for {window:?}, {share:.2} % of a core, and still answering");
+    Ok(())
+}
+
+/// This process's user and system CPU time, from `/proc/self/stat` (in
+/// USER_HZ ticks: 100 a second on Linux).
+fn cpu_time() -> Result<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").context("read /proc/self/stat")?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let tick = |i: usize| -> Result<u64> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse().ok())
+            .context("an unexpected /proc/self/stat")
+    };
+    Ok(Duration::from_millis(10 * (tick(11)? + tick(12)?)))
 }
 
 /// A minimal HTTP/1.0 GET, enough to probe our own static server.

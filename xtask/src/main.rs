@@ -64,15 +64,25 @@ fn main() -> Result<()> {
 #[derive(clap::Args)]
 struct SoakArgs {
     /// How many times the counts of `cargo xtask test` (400 WKFT/1 and 200
-    /// TFTP transfers killed, 40 servers killed, ...).
+    /// TFTP transfers killed, 40 servers killed, the idle check's battery
+    /// of clients, ...).
     #[arg(long, default_value_t = 10)]
     times: u32,
 }
 
-/// `tests/tests/faults.rs` with its counts multiplied (`WIREKIT_SOAK`).
+/// `tests/tests/faults.rs` and the idle check (`idle_cpu.rs`) with their
+/// counts multiplied (`WIREKIT_SOAK`).
 fn soak(args: &SoakArgs) -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["test", "-p", "wirekit-tests", "--test", "faults"])
+        .args([
+            "test",
+            "-p",
+            "wirekit-tests",
+            "--test",
+            "faults",
+            "--test",
+            "idle_cpu",
+        ])
         .env("WIREKIT_SOAK", args.times.to_string())
         .current_dir(root())
         .status()

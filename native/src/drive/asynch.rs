@@ -5,7 +5,7 @@
 
 use super::blocking::{Ending, Until, run_child};
 use super::{BUF_SIZE, Bound, LINGER, PeerTable, Request, STOP_CHECK, Serve, Served, Shared};
-use super::{next_wake, request};
+use super::{fire_due, request, until_due};
 use crate::endpoint::{Dispatch, Endpoint};
 use crate::runtime::{self, TcpListener, TcpStream, UdpSocket};
 use futures_lite::io::AsyncWriteExt;
@@ -54,17 +54,31 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
                         None => {}
                     }
                 }
-                while !shared.stopping() {
-                    runtime::sleep(STOP_CHECK).await;
-                }
+                shared.until_stopped().await;
             }));
         })?;
     Ok(())
 }
 
+/// Runs `f` until it is done, `wait` has passed (`TimedOut`) or the server
+/// stops (`Interrupted`). The async model's every wait goes through here:
+/// a task is woken by its socket, its own deadline or the stop, never to
+/// look at a flag, so an idle server wakes for nothing (issue #30).
+async fn bounded<T>(
+    shared: &Shared,
+    wait: Duration,
+    f: impl Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    futures_lite::future::or(runtime::timeout(wait, f), async {
+        shared.until_stopped().await;
+        Err(io::ErrorKind::Interrupted.into())
+    })
+    .await
+}
+
 async fn accept_loop(listener: TcpListener, service: Arc<dyn Serve>, shared: Arc<Shared>) {
     while !shared.stopping() {
-        let accepted = runtime::timeout(STOP_CHECK, listener.accept()).await;
+        let accepted = bounded(&shared, Duration::MAX, listener.accept()).await;
         if shared.stopping() {
             // The connection that woke us is shutdown's own, not a client.
             break;
@@ -84,7 +98,7 @@ async fn accept_loop(listener: TcpListener, service: Arc<dyn Serve>, shared: Arc
                     drop(admission);
                 }));
             }
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 tracing::warn!(service = service.name(), "accept: {e}");
                 runtime::sleep(STOP_CHECK).await;
@@ -109,7 +123,7 @@ async fn serve_conn(
     service: &'static str,
     shared: &Shared,
 ) {
-    let ended = conn_loop(&mut stream, ep.as_mut(), shared).await;
+    let ended = conn_loop(&mut stream, ep.as_mut(), service, shared).await;
     match &ended {
         Ok(ending) => tracing::debug!(service, ?ending, "connection ended"),
         Err(e) => tracing::debug!(service, "connection broke: {e}"),
@@ -134,10 +148,9 @@ async fn linger(stream: &TcpStream, shared: &Shared) {
         if left.is_zero() || shared.stopping() {
             return;
         }
-        match runtime::timeout(left.min(STOP_CHECK), read_into(stream, |_| {})).await {
+        match bounded(shared, left, read_into(stream, |_| {})).await {
             Ok(0) => return,
             Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
             Err(_) => return,
         }
     }
@@ -148,13 +161,14 @@ async fn linger(stream: &TcpStream, shared: &Shared) {
 async fn local_work(ep: &mut dyn Endpoint, shared: &Shared, wait: Duration) {
     let clock = &shared.clock;
     let done = futures_lite::future::poll_fn(|cx| ep.poll_local(clock.now(), cx).map(Ok));
-    let _ = runtime::timeout(wait, done).await;
+    let _ = bounded(shared, wait, done).await;
 }
 
 // ANCHOR: conn_loop
 async fn conn_loop(
     stream: &mut TcpStream,
     ep: &mut dyn Endpoint,
+    service: &'static str,
     shared: &Shared,
 ) -> io::Result<Ending> {
     let (clock, idle) = (&shared.clock, shared.limits.idle);
@@ -176,7 +190,7 @@ async fn conn_loop(
             // Not reading meanwhile holds the client back (TCP), and the
             // wait is not the client's idleness.
             let far = std::time::Instant::now() + idle;
-            let wait = next_wake(clock, ep.poll_timeout(), far);
+            let wait = until_due(clock, ep.poll_timeout(), Some(far));
             local_work(ep, shared, wait).await;
             last = std::time::Instant::now();
         } else {
@@ -184,14 +198,12 @@ async fn conn_loop(
             if std::time::Instant::now() >= idle_deadline {
                 return Ok(Ending::Idle);
             }
-            let wait = next_wake(clock, ep.poll_timeout(), idle_deadline);
-            if read_or_sleep(stream, ep, clock, wait, &mut eof, &mut last).await? {
+            let wait = until_due(clock, ep.poll_timeout(), Some(idle_deadline));
+            if read_or_sleep(stream, ep, shared, wait, &mut eof, &mut last).await? {
                 continue;
             }
         }
-        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
-            ep.input(clock.now(), Input::Timeout);
-        }
+        fire_due(ep, clock, service);
     }
 }
 
@@ -199,20 +211,26 @@ async fn conn_loop(
 async fn read_or_sleep(
     stream: &mut TcpStream,
     ep: &mut dyn Endpoint,
-    clock: &crate::clock::Clock,
+    shared: &Shared,
     wait: Duration,
     eof: &mut bool,
     last: &mut std::time::Instant,
 ) -> io::Result<bool> {
+    let clock = &shared.clock;
     if *eof {
-        runtime::sleep(wait).await;
+        let _ = bounded(
+            shared,
+            wait,
+            futures_lite::future::pending::<io::Result<()>>(),
+        )
+        .await;
         return Ok(false);
     }
     let feed = |bytes: &[u8]| {
         let from = PeerId::FIRST;
         ep.input(clock.now(), Input::Data { from, bytes });
     };
-    match runtime::timeout(wait, read_into(stream, feed)).await {
+    match bounded(shared, wait, read_into(stream, feed)).await {
         Ok(0) => {
             *eof = true;
             let from = PeerId::FIRST;
@@ -277,7 +295,6 @@ async fn datagram_loop(
 ) {
     let clock = &shared.clock;
     let mut buf = vec![0; BUF_SIZE];
-    let far = std::time::Instant::now() + Duration::from_secs(3600);
     loop {
         while let Some(t) = ep.poll_transmit(clock.now()) {
             let Some(addr) = peers.addr(t.to) else {
@@ -290,21 +307,23 @@ async fn datagram_loop(
         if shared.stopping() || until.ends(ep.as_ref()) {
             break;
         }
-        let wait = next_wake(clock, ep.poll_timeout(), far);
-        match runtime::timeout(wait, socket.recv_from(&mut buf)).await {
+        let wait = until_due(clock, ep.poll_timeout(), None);
+        match bounded(&shared, wait, socket.recv_from(&mut buf)).await {
             Ok((n, addr)) => {
                 let from = peers.id(addr);
                 let bytes = buf.get(..n).unwrap_or_default();
                 ep.input(clock.now(), Input::Data { from, bytes });
             }
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) => {}
             Err(e) => tracing::debug!(service, "udp receive: {e}"),
         }
         // After every datagram too: a busy peer must not hold back a due
         // retransmission.
-        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
-            ep.input(clock.now(), Input::Timeout);
-        }
+        fire_due(ep.as_mut(), clock, service);
     }
     if until != Until::Stopped {
         ep.close(clock.now());
@@ -329,9 +348,9 @@ async fn per_request_loop(
         }
     };
     while !shared.stopping() {
-        let (n, from) = match runtime::timeout(STOP_CHECK, socket.recv_from(&mut buf)).await {
+        let (n, from) = match bounded(&shared, Duration::MAX, socket.recv_from(&mut buf)).await {
             Ok(x) => x,
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 tracing::debug!(service, "udp receive: {e}");
                 continue;

@@ -4,8 +4,8 @@
 //! client runs them too.
 
 use super::{
-    BUF_SIZE, Child, LINGER, PeerTable, ReadTimeout, Request, STOP_CHECK, Shared, next_wake,
-    request,
+    BUF_SIZE, Child, LINGER, PeerTable, ReadTimeout, Request, STOP_CHECK, Shared, fire_due,
+    next_wake, request,
 };
 use crate::clock::Clock;
 use crate::endpoint::{Dispatch, Endpoint};
@@ -107,15 +107,12 @@ impl Wake for Unpark {
 fn wait_local<E: Endpoint + ?Sized>(ep: &mut E, clock: &Clock, stop: &AtomicBool) {
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut cx = Context::from_waker(&waker);
-    let far = std::time::Instant::now() + Duration::from_secs(3600);
     while ep.poll_local(clock.now(), &mut cx).is_pending() {
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        std::thread::park_timeout(next_wake(clock, ep.poll_timeout(), far));
-        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
-            ep.input(clock.now(), Input::Timeout);
-        }
+        std::thread::park_timeout(next_wake(clock, ep.poll_timeout(), None));
+        fire_due(ep, clock, "");
     }
 }
 
@@ -158,7 +155,7 @@ fn stream_loop(
         if std::time::Instant::now() >= idle_deadline {
             return Ok(Ending::Idle);
         }
-        let wait = next_wake(clock, ep.poll_timeout(), idle_deadline);
+        let wait = next_wake(clock, ep.poll_timeout(), Some(idle_deadline));
         if eof {
             // Nothing more can be read: just wait for the next timeout.
             std::thread::sleep(wait);
@@ -191,9 +188,7 @@ fn stream_loop(
                 Err(e) => return Err(e),
             }
         }
-        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
-            ep.input(clock.now(), Input::Timeout);
-        }
+        fire_due(ep, clock, "");
     }
 }
 
@@ -254,14 +249,13 @@ pub fn datagram_loop<E: Endpoint + ?Sized>(
     mut ends: impl FnMut(&E) -> bool,
 ) -> io::Result<()> {
     let mut buf = vec![0; BUF_SIZE];
-    let far = std::time::Instant::now() + Duration::from_secs(3600);
     let mut read_timeout = ReadTimeout::default();
     loop {
         flush_datagrams(socket, ep, clock, &peers);
         if stop.load(Ordering::Relaxed) || ends(ep) {
             return Ok(());
         }
-        let wait = next_wake(clock, ep.poll_timeout(), far);
+        let wait = next_wake(clock, ep.poll_timeout(), None);
         read_timeout.set(socket, wait)?;
         match socket.recv_from(&mut buf) {
             Ok((n, addr)) => {
@@ -277,9 +271,7 @@ pub fn datagram_loop<E: Endpoint + ?Sized>(
         }
         // Checked after every datagram, not only when the socket is quiet: a
         // peer that keeps sending must not hold back a due retransmission.
-        if ep.poll_timeout().is_some_and(|t| clock.until(t).is_zero()) {
-            ep.input(clock.now(), Input::Timeout);
-        }
+        fire_due(ep, clock, "");
     }
 }
 // ANCHOR_END: datagram_loop

@@ -40,7 +40,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use wirekit_core::host::{Accepted, Load};
-use wirekit_core::{Instant, Now, PeerId};
+use wirekit_core::{Input, Instant, Now, PeerId};
 
 /// An IO model.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
@@ -60,7 +60,8 @@ pub enum Model {
 /// Largest datagram read, and the read buffer of stream connections.
 pub const BUF_SIZE: usize = 64 * 1024;
 
-/// How often a waiting loop looks at the stop flag.
+/// How often a blocking or poll loop looks at the stop flag (the async
+/// model is told: [`Shared::until_stopped`]).
 pub const STOP_CHECK: Duration = Duration::from_millis(200);
 
 /// How long a server's finished connection reads and drops what its peer
@@ -125,8 +126,11 @@ pub struct Shared {
     pub clock: Clock,
     /// The async model's runtime.
     pub runtime: Arc<dyn Runtime>,
-    /// Set to stop: loops notice within [`STOP_CHECK`].
+    /// Set to stop: the blocking and poll loops notice within [`STOP_CHECK`].
     pub stop: AtomicBool,
+    /// Notified when `stop` is set: the async model's tasks wait on it
+    /// rather than wake to look at the flag.
+    pub stopped: event_listener::Event,
     /// Connections (TCP, and per-request transfers) open now.
     pub open: AtomicUsize,
 }
@@ -135,6 +139,28 @@ impl Shared {
     /// True once shutdown was asked for.
     pub fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Asks every loop to stop.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.stopped.notify(usize::MAX);
+    }
+
+    /// Ready once shutdown was asked for.
+    pub async fn until_stopped(&self) {
+        loop {
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            // Listening first, then looking again: a stop between the two
+            // looks still wakes us.
+            let listener = self.stopped.listen();
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            listener.await;
+        }
     }
 
     /// Counts a new connection; `None` when over the limit.
@@ -215,17 +241,84 @@ impl PeerTable {
     }
 }
 
-/// When a connection's loop must next wake: the endpoint's timeout, the
-/// idle limit, or the stop check, whichever comes first.
+// ANCHOR: wake
+/// When a loop must next wake: the endpoint's timeout, the connection's
+/// idle limit if it has one, or the stop check, whichever comes first.
+///
+/// Every deadline here is one that moves: the idle limit is counted from
+/// the last byte, the endpoint's from its last input. A loop once passed a
+/// fixed "far" deadline (its start plus an hour) where it had no idle
+/// limit; an hour later every wait was zero, an async datagram task never
+/// yielded again, and four of them held both of the runtime's threads, so
+/// the lab stopped answering TCP (issue #30). `None` is the only way to say
+/// "no limit".
 pub fn next_wake(
     clock: &Clock,
     timeout: Option<Instant>,
-    idle_deadline: std::time::Instant,
+    idle_deadline: Option<std::time::Instant>,
 ) -> Duration {
-    let idle = idle_deadline.saturating_duration_since(std::time::Instant::now());
-    let machine = timeout.map_or(Duration::MAX, |t| clock.until(t));
-    machine.min(idle).min(STOP_CHECK)
+    until_due(clock, timeout, idle_deadline).min(STOP_CHECK)
 }
+
+/// The same without the stop check, for loops that are told when the
+/// server stops (the async model's, through [`Shared::until_stopped`]):
+/// [`Duration::MAX`] when nothing is due at all. An idle async server
+/// thus wakes for nothing.
+pub fn until_due(
+    clock: &Clock,
+    timeout: Option<Instant>,
+    idle_deadline: Option<std::time::Instant>,
+) -> Duration {
+    let idle = idle_deadline.map_or(Duration::MAX, |d| {
+        d.saturating_duration_since(std::time::Instant::now())
+    });
+    let machine = timeout.map_or(Duration::MAX, |t| clock.until(t));
+    machine.min(idle)
+}
+
+/// Feeds [`Input::Timeout`] when the endpoint's deadline has come; `true`
+/// when it did. Every loop of every model fires deadlines through here.
+///
+/// The driver rule: once a timeout at `t` is handled, the endpoint's next
+/// deadline is absent or later than `t`. One that is not would be due again
+/// at once, and the loop would wake without waiting, for ever: a spin. The
+/// contract checker finds such a machine in the property tests
+/// (`TimeoutNotAdvanced`); here a debug build stops on it, and a release
+/// build says so in the log.
+pub fn fire_due<E: Endpoint + ?Sized>(ep: &mut E, clock: &Clock, service: &str) -> bool {
+    let Some(due) = ep.poll_timeout() else {
+        return false;
+    };
+    if !clock.until(due).is_zero() {
+        return false;
+    }
+    let now = clock.now();
+    // The blocking loops serve clients too and know no service name; their
+    // threads are named for what they serve.
+    let thread = std::thread::current();
+    let service = match service {
+        "" => thread.name().unwrap_or_default(),
+        named => named,
+    };
+    tracing::debug!(service, at_us = due.as_micros(), "deadline fired");
+    ep.input(now, Input::Timeout);
+    let next = ep.poll_timeout();
+    if let Some(next) = next.filter(|n| *n <= now.mono) {
+        tracing::warn!(
+            service,
+            at_us = now.mono.as_micros(),
+            next_us = next.as_micros(),
+            "an endpoint's deadline did not move past its timeout: its loop would spin"
+        );
+        debug_assert!(
+            false,
+            "{service}: deadline {next:?} not past the timeout handled at {:?}",
+            now.mono
+        );
+    }
+    true
+}
+// ANCHOR_END: wake
 
 /// Sets a socket's read timeout only when it must change: to wake sooner,
 /// or after waking too early twice over. Each change is a system call, and a
@@ -395,6 +488,7 @@ pub fn serve(
         clock: Clock::new(),
         runtime,
         stop: AtomicBool::new(false),
+        stopped: event_listener::Event::new(),
         open: AtomicUsize::new(0),
     });
     spawn(model, bound, Arc::clone(&shared))?;
@@ -413,10 +507,11 @@ impl Serving {
         self.shared.open.load(Ordering::Acquire)
     }
 
-    /// Asks every loop to stop; they notice within [`STOP_CHECK`]. Uploads
+    /// Asks every loop to stop; they notice at once (async) or within
+    /// [`STOP_CHECK`]. Uploads
     /// in flight keep their partials, never a file under its final name.
     pub fn stop(&self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
+        self.shared.stop();
         // A blocking accept wakes only for a connection: give it one.
         for addr in &self.listeners {
             let _ = std::net::TcpStream::connect_timeout(addr, Duration::from_millis(200));
@@ -492,8 +587,93 @@ mod tests {
     fn next_wake_is_the_soonest_and_never_past_the_stop_check() {
         let clock = Clock::new();
         let far = std::time::Instant::now() + Duration::from_secs(3600);
-        assert_eq!(next_wake(&clock, None, far), STOP_CHECK);
+        assert_eq!(next_wake(&clock, None, Some(far)), STOP_CHECK);
+        assert_eq!(next_wake(&clock, None, None), STOP_CHECK);
         let soon = clock.now().mono;
-        assert!(next_wake(&clock, Some(soon), far) <= Duration::from_millis(1));
+        assert!(next_wake(&clock, Some(soon), None) <= Duration::from_millis(1));
+        let passed = std::time::Instant::now();
+        assert_eq!(next_wake(&clock, None, Some(passed)), Duration::ZERO);
+    }
+
+    /// The trigger of issue #30: a datagram loop with no idle limit was
+    /// given "its start plus an hour" in its place, so an hour after the
+    /// server started every wait was zero. A loop without a limit says
+    /// `None`, and waits the stop check however long it has run: here a
+    /// clock that started two hours ago (a server up since then).
+    #[test]
+    fn a_socket_served_for_over_an_hour_still_waits_between_datagrams() {
+        let Some(started) = std::time::Instant::now().checked_sub(Duration::from_secs(7200)) else {
+            // A machine up for less than two hours has no such instant.
+            return;
+        };
+        let clock = Clock::since(started);
+        assert_eq!(next_wake(&clock, None, None), STOP_CHECK);
+        // And a deadline an hour after the start is long past, as the old
+        // stand-in was: a loop given it would not wait at all.
+        let stale = started + Duration::from_secs(3600);
+        assert_eq!(next_wake(&clock, None, Some(stale)), Duration::ZERO);
+    }
+
+    /// A test endpoint whose deadline is `at`, moved to `then` by a timeout.
+    struct Deadline {
+        at: Option<Instant>,
+        then: Option<Instant>,
+        fired: usize,
+    }
+
+    impl Endpoint for Deadline {
+        fn input(&mut self, _now: Now, input: Input<'_>) {
+            if matches!(input, Input::Timeout) {
+                self.fired += 1;
+                self.at = self.then;
+            }
+        }
+        fn poll_transmit(&mut self, _now: Now) -> Option<wirekit_core::Transmit> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            self.at
+        }
+        fn is_done(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_due_deadline_is_fired_once_and_a_future_one_not_at_all() {
+        let clock = Clock::new();
+        let now = clock.now().mono;
+        let later = now + Duration::from_secs(60);
+        let mut ep = Deadline {
+            at: Some(now),
+            then: Some(later),
+            fired: 0,
+        };
+        assert!(fire_due(&mut ep, &clock, "test"));
+        assert!(!fire_due(&mut ep, &clock, "test"));
+        assert_eq!(ep.fired, 1);
+        let mut none = Deadline {
+            at: None,
+            then: None,
+            fired: 0,
+        };
+        assert!(!fire_due(&mut none, &clock, "test"));
+        assert_eq!(none.fired, 0);
+    }
+
+    /// The driver rule: a deadline that does not move past the timeout
+    /// just handled would be due again at once, for ever.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "not past the timeout handled")]
+    fn a_deadline_that_does_not_move_is_caught() {
+        let clock = Clock::new();
+        let now = clock.now().mono;
+        let mut ep = Deadline {
+            at: Some(now),
+            then: Some(now),
+            fired: 0,
+        };
+        fire_due(&mut ep, &clock, "test");
     }
 }

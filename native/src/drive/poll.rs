@@ -5,7 +5,7 @@
 
 use super::{
     Admission, BUF_SIZE, Bound, Child, LINGER, PeerTable, Request, STOP_CHECK, Serve, Served,
-    Shared, Slot, next_wake, request,
+    Shared, Slot, fire_due, next_wake, request,
 };
 use crate::endpoint::{Dispatch, Endpoint};
 use bytes::{Buf, Bytes};
@@ -220,18 +220,21 @@ impl Loop {
 
     fn next_wait(&self) -> Duration {
         let clock = &self.shared.clock;
-        let far = std::time::Instant::now() + STOP_CHECK;
         let conns = self.conns.values().map(|c| match c.linger {
             // A finished endpoint's timeouts are no longer fed.
-            Some(end) => next_wake(clock, None, end),
-            None if c.ep.waiting() => next_wake(clock, c.ep.poll_timeout(), far),
-            None => next_wake(clock, c.ep.poll_timeout(), c.last + self.shared.limits.idle),
+            Some(end) => next_wake(clock, None, Some(end)),
+            None if c.ep.waiting() => next_wake(clock, c.ep.poll_timeout(), None),
+            None => next_wake(
+                clock,
+                c.ep.poll_timeout(),
+                Some(c.last + self.shared.limits.idle),
+            ),
         });
         let dgrams = self
             .datagrams
             .iter()
             .chain(self.children.values())
-            .map(|d| next_wake(clock, d.ep.poll_timeout(), far));
+            .map(|d| next_wake(clock, d.ep.poll_timeout(), None));
         conns.chain(dgrams).fold(STOP_CHECK, Duration::min)
     }
 
@@ -489,11 +492,7 @@ impl Loop {
                 }
                 continue;
             }
-            if c.ep
-                .poll_timeout()
-                .is_some_and(|t| clock.until(t).is_zero())
-            {
-                c.ep.input(clock.now(), Input::Timeout);
+            if fire_due(c.ep.as_mut(), &clock, "") {
                 due.push(key);
             } else if now >= c.last + self.shared.limits.idle && !c.ep.waiting() {
                 idle.push(key);
@@ -510,11 +509,7 @@ impl Loop {
             self.close(key);
         }
         for d in self.datagrams.iter_mut().chain(self.children.values_mut()) {
-            if d.ep
-                .poll_timeout()
-                .is_some_and(|t| clock.until(t).is_zero())
-            {
-                d.ep.input(clock.now(), Input::Timeout);
+            if fire_due(d.ep.as_mut(), &clock, "") {
                 flush(d, &clock);
             }
         }
