@@ -544,6 +544,69 @@ fn destinations_urls_and_pipes_work_as_users_expect() {
     assert_eq!(left, ["into", "up.txt"]);
 }
 
+/// A URL names a file as curl would: `%20` is a space, the query and the
+/// fragment are no part of the name; over WKFT and TFTP alike.
+#[test]
+fn percent_escapes_in_urls_name_the_file_they_spell() {
+    let s = Server::start(&[]);
+    std::fs::write(s.root().join("with space.txt"), b"spaced\n").expect("write");
+    let (wkft, tftp) = (s.addr("transfer", "tcp"), s.addr("tftp", "udp"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for args in [
+        vec![
+            "get".to_owned(),
+            format!("wkft://{wkft}/with%20space.txt"),
+            "-".into(),
+        ],
+        vec![
+            "get".into(),
+            format!("wkft://{wkft}/with%20space.txt?v=1#top"),
+            "-".into(),
+        ],
+        vec![
+            "tftp".into(),
+            "get".into(),
+            format!("tftp://{tftp}/with%20space.txt"),
+            "-".into(),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run_in(dir.path(), &args, None);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.stdout, b"spaced\n", "{args:?}");
+    }
+    // Into a file, it takes the decoded name.
+    let o = run_in(
+        dir.path(),
+        &["get", &format!("wkft://{wkft}/with%20space.txt")],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(dir.path().join("with space.txt")).expect("kept"),
+        b"spaced\n"
+    );
+    // And an upload by URL is stored under the decoded name.
+    let o = run_in(
+        dir.path(),
+        &[
+            "put",
+            &format!("wkft://{wkft}/up%20load.txt"),
+            "with space.txt",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(s.root().join("up load.txt")).expect("stored"),
+        b"spaced\n"
+    );
+}
+
 fn signal(pid: u32, sig: &str) {
     let status = Command::new("kill")
         .args([sig, &pid.to_string()])
