@@ -32,7 +32,9 @@ pub fn pages() -> Result<Vec<Page>> {
         .iter()
         .map(|(cmd, parent)| -> Result<Page> {
             let mut roff = Vec::new();
+            // Every page's footer names the program, not the subcommand.
             clap_mangen::Man::new(cmd.clone())
+                .source(format!("wirekit {}", env!("CARGO_PKG_VERSION")))
                 .render(&mut roff)
                 .with_context(|| format!("render {}", name(cmd)))?;
             let mut roff = String::from_utf8(roff).context("clap_mangen wrote UTF-8")?;
