@@ -409,6 +409,97 @@ fn completions_for_every_shell_come_from_the_clap_definition() {
     );
 }
 
+/// What bash offers for `words` (the last one being completed), with the
+/// script `wirekit completions bash` prints loaded.
+fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let o = Command::new("bash")
+        .args([
+            "--norc",
+            "-c",
+            r#"source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
+               COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+               _wirekit wirekit "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+               printf '%s\n' "${COMPREPLY[@]}""#,
+            "bash",
+        ])
+        .arg(script)
+        .args(words)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run bash");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut offered: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    offered.retain(|w| !w.is_empty());
+    offered.sort();
+    offered
+}
+
+/// bash completes the simulator's presets and the subcommands, at every level.
+#[test]
+fn bash_completion_offers_preset_and_subcommand_names() {
+    let presets: Vec<String> = stdout(&wirekit(&["sim", "--list"]))
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    assert!(presets.len() > 5, "{presets:?}");
+    let o = wirekit(&["completions", "bash"]);
+    assert!(o.status.success(), "{o:?}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("wirekit.bash");
+    std::fs::write(&script, &o.stdout).expect("write");
+    let text = stdout(&o);
+    for name in &presets {
+        assert!(text.contains(name.as_str()), "{name} is not in the script");
+    }
+    // Every preset after `sim`, and those that match what is typed.
+    let offered = bash_completes(&script, &["wirekit", "sim", ""]);
+    for name in &presets {
+        assert!(offered.contains(name), "{name} not offered: {offered:?}");
+    }
+    let mut tcp: Vec<String> = presets
+        .iter()
+        .filter(|p| p.starts_with("tcp-"))
+        .cloned()
+        .collect();
+    tcp.sort();
+    assert!(!tcp.is_empty());
+    assert_eq!(bash_completes(&script, &["wirekit", "sim", "tcp-"]), tcp);
+    // Subcommands, nested ones included.
+    let top = bash_completes(&script, &["wirekit", ""]);
+    for sub in [
+        "serve",
+        "get",
+        "put",
+        "ls",
+        "tftp",
+        "sim",
+        "bench",
+        "completions",
+    ] {
+        assert!(top.contains(&sub.to_owned()), "{sub} not offered: {top:?}");
+    }
+    let tftp = bash_completes(&script, &["wirekit", "tftp", ""]);
+    for sub in ["get", "put"] {
+        assert!(
+            tftp.contains(&sub.to_owned()),
+            "{sub} not offered: {tftp:?}"
+        );
+    }
+    assert_eq!(bash_completes(&script, &["wirekit", "se"]), ["serve"]);
+}
+
+/// A scenario file is still a scenario, though the presets are the
+/// argument's possible values: clap takes any text there.
+#[test]
+fn sim_takes_a_file_where_presets_are_completed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let o = run_in(dir.path(), &["sim", "no-such-file.toml"], None);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("invalid value"), "clap refused it: {err}");
+}
+
 /// Output into a pipe whose reader went away (`| head -1`) ends the
 /// command quietly, as coreutils do: exit 0, no panic.
 #[test]
@@ -542,6 +633,69 @@ fn destinations_urls_and_pipes_work_as_users_expect() {
         .collect();
     left.sort();
     assert_eq!(left, ["into", "up.txt"]);
+}
+
+/// A URL names a file as curl would: `%20` is a space, the query and the
+/// fragment are no part of the name; over WKFT and TFTP alike.
+#[test]
+fn percent_escapes_in_urls_name_the_file_they_spell() {
+    let s = Server::start(&[]);
+    std::fs::write(s.root().join("with space.txt"), b"spaced\n").expect("write");
+    let (wkft, tftp) = (s.addr("transfer", "tcp"), s.addr("tftp", "udp"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for args in [
+        vec![
+            "get".to_owned(),
+            format!("wkft://{wkft}/with%20space.txt"),
+            "-".into(),
+        ],
+        vec![
+            "get".into(),
+            format!("wkft://{wkft}/with%20space.txt?v=1#top"),
+            "-".into(),
+        ],
+        vec![
+            "tftp".into(),
+            "get".into(),
+            format!("tftp://{tftp}/with%20space.txt"),
+            "-".into(),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run_in(dir.path(), &args, None);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.stdout, b"spaced\n", "{args:?}");
+    }
+    // Into a file, it takes the decoded name.
+    let o = run_in(
+        dir.path(),
+        &["get", &format!("wkft://{wkft}/with%20space.txt")],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(dir.path().join("with space.txt")).expect("kept"),
+        b"spaced\n"
+    );
+    // And an upload by URL is stored under the decoded name.
+    let o = run_in(
+        dir.path(),
+        &[
+            "put",
+            &format!("wkft://{wkft}/up%20load.txt"),
+            "with space.txt",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(s.root().join("up load.txt")).expect("stored"),
+        b"spaced\n"
+    );
 }
 
 fn signal(pid: u32, sig: &str) {

@@ -111,6 +111,37 @@ const CASES: &[Case] = &[
         2,
         "wkft:// URLs are not understood",
     ),
+    case(
+        "get wkft://bob@{wkft}/hello.txt",
+        2,
+        "no user name or password",
+    ),
+    case("tftp get tftp://bob:pw@{tftp}/hello.txt", 2, "no user name"),
+    case("get wkft://{wkft}/100%", 2, "is not a percent-escape"),
+    case("get wkft://{wkft}/a%zz", 2, "is not a percent-escape"),
+    case("get wkft://{wkft}/a%00b", 2, "NUL"),
+    case(
+        "get wkft://{wkft}/docs%2Fa.txt",
+        2,
+        "%2F is a / inside a name",
+    ),
+    case(
+        "tftp get tftp://{tftp}/a%2fb",
+        2,
+        "%2F is a / inside a name",
+    ),
+    case("get wkft://{wkft}/%FF", 2, "not UTF-8"),
+    case(
+        "get gopher://{wkft}/hello.txt",
+        2,
+        "gopher:// URLs are not understood",
+    ),
+    // The query is not part of the name, as curl leaves it out of a TFTP request.
+    case(
+        "get wkft://{wkft}/missing.txt?hello.txt",
+        4,
+        "404 not found (missing.txt)",
+    ),
     case("stat {wkft}", 2, "give the remote path"),
     case("rm {wkft}", 2, "give the remote path to delete"),
     case("ls wkft://{wkft}/docs extra", 2, "one argument too many"),

@@ -49,6 +49,23 @@ const SERVICES: [(&str, u16, &str); 6] = [
 const LAB_FILE: (&str, &str) = ("hello.txt", "Hello from the Wirekit lab!\n");
 const STEP: Duration = Duration::from_secs(20);
 
+/// A named check: how many things it looked at, or what was wrong.
+type Check = (&'static str, fn() -> Result<usize, String>);
+
+/// The checks, named as libtest would name them.
+const CHECKS: [Check; 4] = [
+    ("internal_links_and_anchors_resolve", links_and_anchors),
+    ("the_replayers_own_rules", rules),
+    (
+        "every_chapter_has_a_diagram_a_try_it_and_three_exercises",
+        chapter_parts,
+    ),
+    ("every_marked_transcript_replays", transcripts),
+];
+
+/// How many things each check that passed looked at, printed after them.
+static COUNTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 fn main() {
     let argv0 = std::env::args_os().next().unwrap_or_default();
     match Path::new(&argv0).file_name().and_then(|n| n.to_str()) {
@@ -56,30 +73,29 @@ fn main() {
         Some("wirekit-kv") => std::process::exit(wirekit_capstone::cli::main()),
         _ => {}
     }
-    let mut failed = 0;
-    for (name, check) in [
-        (
-            "internal links and anchors resolve",
-            links_and_anchors as fn() -> Result<usize, String>,
-        ),
-        ("the replayer's own rules", rules),
-        (
-            "every chapter has a diagram, a try-it and three exercises",
-            chapter_parts,
-        ),
-        ("every marked transcript replays", transcripts),
-    ] {
-        match check() {
-            Ok(n) => println!("test {name} ... ok ({n} checked)"),
-            Err(e) => {
-                println!("test {name} ... FAILED\n{e}");
-                failed += 1;
-            }
+    let mut args = libtest_mimic::Arguments::from_args();
+    // One at a time unless asked otherwise: each transcript starts its own
+    // servers and commands, and two would share the machine's two cores.
+    args.test_threads.get_or_insert(1);
+    let trials = CHECKS
+        .iter()
+        .map(|&(name, check)| {
+            libtest_mimic::Trial::test(name, move || {
+                let n = check()?;
+                if let Ok(mut counts) = COUNTS.lock() {
+                    counts.push(format!("{name}: {n} checked"));
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Ok(counts) = COUNTS.lock() {
+        for line in counts.iter() {
+            println!("{line}");
         }
     }
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    conclusion.exit();
 }
 
 fn book_src() -> PathBuf {

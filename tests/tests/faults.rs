@@ -4,10 +4,11 @@
 //! than allowed. Every check is bounded and on 127.0.0.1; only processes
 //! this test started are killed, by their own PIDs.
 //!
-//! No libtest harness: the clients and servers that get killed are this
-//! very executable called through a link named `wirekit`. Run one check
-//! with `cargo test -p wirekit-tests --test faults -- NAME`; `WIREKIT_SOAK=N`
-//! multiplies the counts (`cargo xtask soak`).
+//! Its own `main` (libtest-mimic for libtest's arguments): the clients and
+//! servers that get killed are this very executable called through a link
+//! named `wirekit`. `cargo test -p wirekit-tests --test faults -- --list`
+//! lists the checks, `-- NAME` runs the matching ones (`cargo nextest` works
+//! too); `WIREKIT_SOAK=N` multiplies the counts (`cargo xtask soak`).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -1277,48 +1278,53 @@ const CHECKS: &[Check] = &[
     ("connection_limit", connection_limit),
 ];
 
+/// What the checks that ran did, for the totals printed after them.
+static TALLIES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+static TOTAL: std::sync::Mutex<(u64, u64, u64)> = std::sync::Mutex::new((0, 0, 0));
+
+/// A check as a libtest trial: it fails if it panics or lost a byte.
+fn trial(&(name, check): &Check) -> libtest_mimic::Trial {
+    libtest_mimic::Trial::test(name, move || {
+        let start = Instant::now();
+        let t = check();
+        let line = format!(
+            "{name} ({:.1} s): {}; faults {}, files checked {}, bytes lost {}",
+            start.elapsed().as_secs_f64(),
+            t.note,
+            t.faults,
+            t.files_checked,
+            t.bytes_lost
+        );
+        if let Ok(mut total) = TOTAL.lock() {
+            total.0 += t.faults;
+            total.1 += t.files_checked;
+            total.2 += t.bytes_lost;
+        }
+        if let Ok(mut lines) = TALLIES.lock() {
+            lines.push(line.clone());
+        }
+        if t.bytes_lost > 0 {
+            return Err(line.into());
+        }
+        Ok(())
+    })
+}
+
 fn main() {
     be_wirekit_if_called_so();
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let mut failed = Vec::new();
-    let mut all = Tally::default();
-    for (name, check) in CHECKS {
-        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        let start = Instant::now();
-        match std::panic::catch_unwind(check) {
-            Ok(t) => {
-                println!(
-                    "test {name} ... ok ({:.1} s): {}; faults {}, files checked {}, bytes lost {}",
-                    start.elapsed().as_secs_f64(),
-                    t.note,
-                    t.faults,
-                    t.files_checked,
-                    t.bytes_lost
-                );
-                if t.bytes_lost > 0 {
-                    failed.push(*name);
-                }
-                all.faults += t.faults;
-                all.files_checked += t.files_checked;
-                all.bytes_lost += t.bytes_lost;
-            }
-            Err(_) => {
-                println!("test {name} ... FAILED");
-                failed.push(*name);
+    let mut args = libtest_mimic::Arguments::from_args();
+    // One check at a time unless asked otherwise: they count their own
+    // kills, descriptors and connections against the machine's limits.
+    args.test_threads.get_or_insert(1);
+    let conclusion = libtest_mimic::run(&args, CHECKS.iter().map(trial).collect());
+    if !args.list {
+        if let Ok(lines) = TALLIES.lock() {
+            for line in lines.iter() {
+                println!("{line}");
             }
         }
+        let (faults, files, lost) = TOTAL.lock().map(|t| *t).unwrap_or_default();
+        println!("faults injected {faults}, files checked {files}, bytes lost {lost}");
     }
-    println!(
-        "faults injected {}, files checked {}, bytes lost {}",
-        all.faults, all.files_checked, all.bytes_lost
-    );
-    if !failed.is_empty() {
-        println!("failed: {}", failed.join(", "));
-        std::process::exit(1);
-    }
+    conclusion.exit();
 }

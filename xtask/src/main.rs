@@ -12,6 +12,7 @@ mod browser;
 mod corpus;
 mod fuzz;
 mod lab;
+mod man;
 mod serve;
 mod tools;
 mod web;
@@ -41,7 +42,7 @@ enum Task {
     Corpus(corpus::CorpusArgs),
     /// The fault tests at a larger count: more kills, floods and hostile peers.
     Soak(SoakArgs),
-    /// Write the man page, wirekit.1, from the clap definition (target/man/).
+    /// Write a man page per command (wirekit.1, wirekit-get.1, ...) from the clap definition (target/man/).
     Man,
 }
 
@@ -57,7 +58,7 @@ fn main() -> Result<()> {
             println!("book: {}", out.join("index.html").display());
         }),
         Task::Soak(args) => soak(&args),
-        Task::Man => man().map(|out| println!("man page: {}", out.display())),
+        Task::Man => man::write().map(|out| println!("man pages: {}", out.display())),
     }
 }
 
@@ -91,20 +92,6 @@ fn soak(args: &SoakArgs) -> Result<()> {
         bail!("the soak failed ({status})");
     }
     Ok(())
-}
-
-/// Renders `wirekit(1)` with clap_mangen into target/man/wirekit.1; `man -l`
-/// reads it.
-fn man() -> Result<PathBuf> {
-    let dir = root().join("target/man");
-    std::fs::create_dir_all(&dir).context("create target/man")?;
-    let out = dir.join("wirekit.1");
-    let mut page = Vec::new();
-    clap_mangen::Man::new(wirekit::cli::definition())
-        .render(&mut page)
-        .context("render the man page")?;
-    std::fs::write(&out, page).with_context(|| format!("write {}", out.display()))?;
-    Ok(out)
 }
 
 /// The workspace root (the parent of this crate's folder).

@@ -564,7 +564,8 @@ struct NcArgs {
 #[derive(Debug, Args)]
 struct SimArgs {
     /// A preset's name, or a scenario file (.toml or .json).
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present = "list", value_parser = parse::PresetOrFile,
+          value_hint = clap::ValueHint::FilePath)]
     scenario: Option<String>,
     /// List the presets.
     #[arg(long)]

@@ -20,6 +20,48 @@ pub fn tftp_target(text: &str) -> Result<Target, String> {
     Target::parse_for(text, "tftp").map_err(|e| e.to_string())
 }
 
+/// `wirekit sim`'s scenario: a preset's name or a scenario file. Any text
+/// is taken here (`sim::load` tells a missing file from an unknown preset);
+/// the presets are its possible values only so that `--help`, the man page
+/// and the shell completions name them — bash falls back to file names
+/// where no preset matches (`-o default`).
+#[derive(Clone, Copy, Debug)]
+pub struct PresetOrFile;
+
+impl clap::builder::TypedValueParser for PresetOrFile {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        value
+            .to_str()
+            .map(str::to_owned)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8).with_cmd(cmd))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        // clap names possible values with `&'static str` (owned names need
+        // its `string` feature): the presets' names are made static once.
+        static PRESETS: std::sync::OnceLock<Vec<(&'static str, String)>> =
+            std::sync::OnceLock::new();
+        let presets = PRESETS.get_or_init(|| {
+            crate::sim::list()
+                .into_iter()
+                .map(|(name, about)| (&*name.leak(), about))
+                .collect()
+        });
+        Some(Box::new(presets.iter().map(|(name, about)| {
+            clap::builder::PossibleValue::new(*name).help(about.clone())
+        })))
+    }
+}
+
 /// A number of seconds, more than zero (fractions allowed).
 pub fn seconds(text: &str) -> Result<Duration, String> {
     let n: f64 = text
