@@ -3,9 +3,8 @@
 //! async-std, the default runtime, is discontinued upstream
 //! (RUSTSEC-2025-0052); smol must stay its equal. The suites are built with
 //! both runtimes (tests/Cargo.toml), and `WIREKIT_TEST_RUNTIME` picks the
-//! one their servers run on, so the second run recompiles nothing: it is
-//! the same test executables run again, the `cargo test --workspace` before
-//! it having built them with the same features.
+//! one their servers run on: a second run of the same suites, not a second
+//! build with other features.
 
 use anyhow::{Context, Result, bail};
 use std::process::Command;
@@ -28,8 +27,8 @@ pub const NATIVE_SUITES: &[&str] = &[
 /// Runs [`NATIVE_SUITES`] with their servers on smol.
 pub fn test_on_smol() -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // `--workspace`, as the run before: the same packages resolve the same
-    // features, so cargo finds every executable already built.
+    // `--workspace`, as the run before: the same packages resolve the
+    // features alike, so cargo can reuse the executables it built.
     let mut cmd = Command::new(&cargo);
     cmd.args(["test", "--workspace"]);
     for suite in NATIVE_SUITES {
