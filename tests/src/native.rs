@@ -13,6 +13,39 @@ use wirekit::services::{EchoMode, Proto, Service};
 /// Every IO model.
 pub const MODELS: [Model; 4] = [Model::Async, Model::Threads, Model::Poll, Model::Iterative];
 
+/// Picks the async model's runtime for every native suite: `async-std` (the
+/// default) or `smol`. The suites are built with both, so `cargo xtask test`
+/// runs them a second time with this set to `smol` and nothing recompiles.
+pub const RUNTIME_VAR: &str = "WIREKIT_TEST_RUNTIME";
+
+/// The runtime the servers of this run use ([`RUNTIME_VAR`], else the
+/// build's default). A name the build lacks stops the run: a suite that
+/// fell back to the default would pass without testing what was asked.
+pub fn runtime() -> &'static str {
+    match std::env::var(RUNTIME_VAR) {
+        Ok(name) => wirekit::runtime::available()
+            .into_iter()
+            .find(|&have| have == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{RUNTIME_VAR}={name}: this build has {:?}",
+                    wirekit::runtime::available()
+                )
+            }),
+        Err(_) => wirekit::runtime::DEFAULT,
+    }
+}
+
+/// `--runtime NAME` for a `wirekit serve` child when [`RUNTIME_VAR`] asks
+/// for one (nothing otherwise: a `WIREKIT_BIN` built with one runtime keeps
+/// its own default).
+pub fn runtime_args() -> Vec<&'static str> {
+    match std::env::var_os(RUNTIME_VAR) {
+        Some(_) => vec!["--runtime", runtime()],
+        None => Vec::new(),
+    }
+}
+
 /// A server on port 0 for every service, serving `root`.
 pub fn start(model: Model, root: &Path) -> Running {
     start_with(root, |c| c.model = model)
@@ -21,10 +54,7 @@ pub fn start(model: Model, root: &Path) -> Running {
 /// The same, after `tune` adjusted the configuration.
 pub fn start_with(root: &Path, tune: impl FnOnce(&mut Config)) -> Running {
     let mut config = Config::ephemeral(root.to_path_buf());
-    // `--features smol` runs every native suite on smol.
-    if cfg!(feature = "smol") {
-        config.runtime = wirekit::runtime::by_name("smol").expect("built with smol");
-    }
+    config.runtime = wirekit::runtime::by_name(runtime()).expect("a runtime of this build");
     tune(&mut config);
     server::start(&config).expect("start the server")
 }

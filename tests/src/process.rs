@@ -91,6 +91,7 @@ impl Served {
             .arg(script)
             .arg(bin)
             .args(args)
+            .args(crate::native::runtime_args())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

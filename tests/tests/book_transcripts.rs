@@ -264,6 +264,7 @@ impl Lab {
         let work = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
+            .args(wirekit_tests::native::runtime_args())
             .arg("--json")
             .arg("--root")
             .arg(root.path());

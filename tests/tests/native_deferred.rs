@@ -14,7 +14,7 @@ use wirekit_core::Now;
 use wirekit_core::store::mem::MemStore;
 use wirekit_core::transfer::server::{Command, Event, Server};
 use wirekit_core::transfer::store::Files;
-use wirekit_tests::native::{MODELS, addr, start_with};
+use wirekit_tests::native::{MODELS, addr, runtime, start_with};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -250,9 +250,7 @@ fn slow_answers_hold_up_no_other_session(model: Model, runtime: &str) {
 
 #[test]
 fn slow_answers_hold_up_no_other_session_async() {
-    for runtime in wirekit::runtime::available() {
-        slow_answers_hold_up_no_other_session(Model::Async, runtime);
-    }
+    slow_answers_hold_up_no_other_session(Model::Async, runtime());
 }
 
 #[test]
@@ -325,9 +323,7 @@ fn resumed_gets_hold_up_no_other_session(model: Model, runtime: &'static str) {
 /// design, so the probe waits there whatever the store does.
 #[test]
 fn resumed_gets_of_a_large_file_hold_up_no_other_session() {
-    for runtime in wirekit::runtime::available() {
-        resumed_gets_hold_up_no_other_session(Model::Async, runtime);
-    }
+    resumed_gets_hold_up_no_other_session(Model::Async, runtime());
     resumed_gets_hold_up_no_other_session(Model::Poll, wirekit::runtime::DEFAULT);
     resumed_gets_hold_up_no_other_session(Model::Threads, wirekit::runtime::DEFAULT);
 }

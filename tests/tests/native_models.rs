@@ -222,11 +222,8 @@ fn udp_client_backs_off_and_reports_the_server_down() {
 
 #[test]
 fn the_async_model_runs_on_the_runtime_asked_for() {
-    let expected = if cfg!(feature = "smol") {
-        "smol"
-    } else {
-        "async-std"
-    };
+    let expected = std::env::var(wirekit_tests::native::RUNTIME_VAR)
+        .unwrap_or_else(|_| "async-std".to_owned());
     let dir = tempfile::tempdir().unwrap();
     let r = start(Model::Async, dir.path());
     assert_eq!(r.runtime(), expected);

@@ -13,6 +13,7 @@ mod corpus;
 mod fuzz;
 mod lab;
 mod man;
+mod runtimes;
 mod serve;
 mod tools;
 mod web;
@@ -128,9 +129,9 @@ fn test() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace"])?;
-    // async-std is discontinued upstream: the same native tests must pass
-    // on smol (a build with smol alone, and the suites with the servers
-    // picking smol at run time).
+    // async-std is discontinued upstream: smol must pass every native suite
+    // and build alone.
+    runtimes::test_on_smol()?;
     cargo(&[
         "clippy",
         "-p",
@@ -142,19 +143,6 @@ fn test() -> Result<()> {
         "--",
         "-D",
         "warnings",
-    ])?;
-    cargo(&[
-        "test",
-        "-p",
-        "wirekit-tests",
-        "--features",
-        "smol",
-        "--test",
-        "native_models",
-        "--test",
-        "native_store",
-        "--test",
-        "native_robust",
     ])?;
     // The core must stay free of std, sockets and clocks: building it for a
     // target without an operating system is the proof.

@@ -5,8 +5,8 @@
 //! (wasm-bindgen's library, pinned at exactly the `wasm-bindgen` version the
 //! crate links, since the two must agree on the ABI), and the front-end
 //! packages from the npm registry, checked against their pinned integrity
-//! before a byte of them is copied. `wasm-opt` shrinks the module when it is
-//! installed and new enough; the build never needs it.
+//! before a byte of them is copied. `wasm-opt` (binaryen, from npm too)
+//! shrinks the module; without it the lab is over its size budget.
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
@@ -36,20 +36,39 @@ const UPLOT: NpmPackage = NpmPackage {
     ],
 };
 
-/// wasm-opt 108 (Debian 12's) turns the externref table wasm-bindgen
-/// 0.2.130 writes into one the engine refuses at start-up
-/// (`WebAssembly.Table.set(): Argument 1 is invalid`); newer ones do not.
-const MIN_WASM_OPT: u32 = 116;
+/// binaryen, for `wasm-opt`: the npm build, compiled to WebAssembly and run
+/// by node (which the browser tests need anyway). Chosen over the
+/// `wasm-opt` crate, which compiles binaryen's C++ from source: on this
+/// project's 2-core machine, shared with three other builds, it had
+/// compiled 12 of binaryen's 242 C++ files after 54 minutes, where this
+/// 23 MB package takes 14 s to fetch, once; and the crate is binaryen 116,
+/// this is 132. Debian's (108) turns wasm-bindgen 0.2.130's externref
+/// table into one the engine refuses at start-up (`WebAssembly.Table.set():
+/// Argument 1 is invalid`), so whatever `wasm-opt` is on PATH is not used.
+/// -Oz alone takes the module from 933 to 649 KB (296 to 251 KB gzipped):
+/// most of what keeps the lab within [`WASM_BUDGET`].
+const BINARYEN: NpmPackage = NpmPackage {
+    name: "binaryen",
+    version: "132.0.0",
+    integrity: "sha512-4Usg7yEvwO3FMso3Oov6qkOOHSod1IEv+boKkh77kTljM+eNBouqCTbqWswGzbG+vDNO/b/v2C4gfEh1WgB9Lg==",
+    files: &[],
+};
 
-fn wasm_opt_version() -> Option<u32> {
-    let out = Command::new("wasm-opt").arg("--version").output().ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .find_map(|w| w.parse().ok())
-}
+/// The WebAssembly features rustc enables for wasm32-unknown-unknown, and
+/// SIMD (.cargo/config.toml): wasm-opt may use these and no others, so
+/// the module runs wherever the unoptimised one did.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+    "--enable-simd",
+];
 
 /// Gzipped size budgets: what a learner on a slow link waits for.
-pub const WASM_BUDGET: usize = 300 * 1024;
+pub const WASM_BUDGET: usize = 250 * 1024;
 /// The whole page: every file the lab loads.
 pub const PAGE_BUDGET: usize = 500 * 1024;
 
@@ -105,33 +124,50 @@ fn bindgen(pkg: &Path) -> Result<PathBuf> {
         .generate(pkg)
         .context("wasm-bindgen")?;
     let wasm = pkg.join("wirekit_wasm_bg.wasm");
-    match wasm_opt_version() {
-        Some(v) if v >= MIN_WASM_OPT => {
-            let shrunk = pkg.join("wirekit_wasm_bg.opt.wasm");
-            crate::tools::run(
-                Command::new("wasm-opt")
-                    .args(["-Oz", "--all-features"])
-                    .arg(&wasm)
-                    .arg("-o")
-                    .arg(&shrunk),
-            )?;
-            std::fs::rename(&shrunk, &wasm)?;
-        }
-        Some(v) => eprintln!(
-            "web: wasm-opt {v} is older than {MIN_WASM_OPT} and breaks wasm-bindgen's \
-             externref table; the module is left as wasm-bindgen wrote it"
-        ),
-        None => eprintln!("web: no wasm-opt; the module is larger but works the same"),
-    }
+    let binaryen = fetch(&BINARYEN)?;
+    let shrunk = pkg.join("wirekit_wasm_bg.opt.wasm");
+    crate::tools::run(
+        Command::new("node")
+            .arg(binaryen.join("package/bin/wasm-opt"))
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&shrunk),
+    )
+    .context("wasm-opt (binaryen from npm, run by node)")?;
+    std::fs::rename(&shrunk, &wasm)?;
     Ok(wasm)
 }
 
 /// Fetches `pkg` from the npm registry (once, into target/npm), checks its
 /// integrity and copies the files the page uses.
 fn vendor(pkg: &NpmPackage, site: &Path) -> Result<()> {
+    let unpacked = fetch(pkg)?;
+    for (from, to) in pkg.files {
+        let dest = site.join(to);
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::copy(unpacked.join(from), &dest)
+            .with_context(|| format!("{} has no {from}", pkg.name))?;
+    }
+    Ok(())
+}
+
+/// `pkg` unpacked under target/npm, fetched once and checked against its
+/// pinned integrity; returns its folder.
+fn fetch(pkg: &NpmPackage) -> Result<PathBuf> {
     let cache = crate::root().join("target/npm");
     std::fs::create_dir_all(&cache)?;
     let tarball = cache.join(format!("{}-{}.tgz", pkg.name, pkg.version));
+    let unpacked = cache.join(format!("{}-{}", pkg.name, pkg.version));
+    // Unpacked only from a checked tarball, and the mark written last: a
+    // folder without it is from an interrupted run and is unpacked again.
+    let mark = unpacked.join(".intact");
+    if mark.exists() {
+        return Ok(unpacked);
+    }
     if !tarball.exists() || !intact(&tarball, pkg.integrity)? {
         crate::tools::run(
             Command::new("npm")
@@ -147,7 +183,6 @@ fn vendor(pkg: &NpmPackage, site: &Path) -> Result<()> {
             pkg.integrity
         );
     }
-    let unpacked = cache.join(format!("{}-{}", pkg.name, pkg.version));
     std::fs::create_dir_all(&unpacked)?;
     crate::tools::run(
         Command::new("tar")
@@ -156,15 +191,8 @@ fn vendor(pkg: &NpmPackage, site: &Path) -> Result<()> {
             .arg("-C")
             .arg(&unpacked),
     )?;
-    for (from, to) in pkg.files {
-        let dest = site.join(to);
-        if let Some(dir) = dest.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::copy(unpacked.join(from), &dest)
-            .with_context(|| format!("{} has no {from}", pkg.name))?;
-    }
-    Ok(())
+    std::fs::write(&mark, pkg.integrity)?;
+    Ok(unpacked)
 }
 
 /// True if the file's SHA-512 is the `sha512-…` integrity string.

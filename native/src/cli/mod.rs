@@ -347,7 +347,14 @@ struct ServeArgs {
     /// The IO model that drives the sockets.
     #[arg(long, value_enum, default_value_t = Model::Async)]
     model: Model,
-    /// The async model's runtime: async-std or smol, each a cargo feature.
+    /// The async model's runtime: async-std (the default) or smol, each a
+    /// cargo feature.
+    ///
+    /// async-std is the runtime Wirekit was specified on, and the default;
+    /// its authors have discontinued it (RUSTSEC-2025-0052), so it gets no
+    /// more fixes. smol is maintained and of the same lineage (async-std
+    /// runs on smol's reactor and executor), and every native test suite
+    /// passes on both: pick smol for a server you keep running.
     #[arg(long, default_value = crate::runtime::DEFAULT, value_parser = runtime_name)]
     runtime: String,
     /// The echo variant.
