@@ -87,6 +87,7 @@ pub fn build() -> Result<PathBuf> {
 /// The façade for wasm32 (the `wasm` profile: optimised for size, whole
 /// program), then its glue for ES modules.
 fn bindgen(pkg: &Path) -> Result<PathBuf> {
+    crate::tools::ensure_wasm_target()?;
     crate::cargo(&[
         "build",
         "-q",
