@@ -10,8 +10,10 @@ mod bench;
 mod book;
 mod browser;
 mod corpus;
+mod deny;
 mod fuzz;
 mod lab;
+mod peers;
 mod serve;
 mod tools;
 mod web;
@@ -121,6 +123,8 @@ pub fn cargo(args: &[&str]) -> Result<()> {
 }
 
 fn test() -> Result<()> {
+    tools::ensure_for_test()?;
+    deny::check()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
         "clippy",
