@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 /// broken test machine, not a reason to pass quietly.
 pub fn require(tool: &str) -> PathBuf {
     // Peers that are not Debian packages of their own are unpacked or built
-    // under target/peers by `.ci/run` (atftpd conflicts with tftpd-hpa; the
-    // Rust tftpd comes from crates.io).
+    // under target/peers by `cargo xtask test` (xtask/src/peers.rs: atftpd
+    // conflicts with tftpd-hpa; the Rust tftpd comes from crates.io).
     let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers");
     let path = std::env::var("PATH").unwrap_or_default();
     // Ours first (a `tftpd` on PATH may be another program), atftpd's last

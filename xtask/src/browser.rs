@@ -20,13 +20,18 @@ pub const WASM_BINDGEN_CLI: CargoTool = CargoTool {
     bin: "wasm-bindgen-test-runner",
     krate: "wasm-bindgen-cli",
     version: "0.2.130",
-    // A yanked dependency makes `--locked` fail for this one.
-    locked: false,
+    // The lock wasm-bindgen-cli 0.2.130 ships names webpki-roots 1.0.11,
+    // which is yanked, so `cargo install --locked` fails to resolve it.
+    // Ours is that lock with webpki-roots 1.0.10 instead (the one change;
+    // `diff` it against the published Cargo.lock). The version must be
+    // exactly the `wasm-bindgen` the façade links.
+    lock: Some(include_str!("../locks/wasm-bindgen-cli-0.2.130.lock")),
 };
 
 /// The façade's bindings, compiled to wasm32 and run under node.
 pub fn wasm_tests() -> Result<()> {
     WASM_BINDGEN_CLI.ensure()?;
+    tools::ensure_wasm_target()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     tools::run(
         Command::new(cargo)

@@ -19,7 +19,7 @@ pub const CARGO_FUZZ: CargoTool = CargoTool {
     bin: "cargo-fuzz",
     krate: "cargo-fuzz",
     version: "0.13.2",
-    locked: true,
+    lock: None,
 };
 
 #[derive(clap::Args, Clone, Debug)]

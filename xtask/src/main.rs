@@ -10,9 +10,11 @@ mod bench;
 mod book;
 mod browser;
 mod corpus;
+mod deny;
 mod fuzz;
 mod lab;
 mod man;
+mod peers;
 mod runtimes;
 mod serve;
 mod tools;
@@ -119,6 +121,8 @@ pub fn cargo(args: &[&str]) -> Result<()> {
 }
 
 fn test() -> Result<()> {
+    tools::ensure_for_test()?;
+    deny::check()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
         "clippy",

@@ -2,9 +2,11 @@
 //! README's two commands work on a fresh machine.
 
 use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A tool installed with `cargo install`, pinned so every machine builds alike.
+/// A tool installed with `cargo install --locked`, pinned so every machine
+/// builds it from the same sources.
 pub struct CargoTool {
     /// The binary it provides.
     pub bin: &'static str,
@@ -12,53 +14,201 @@ pub struct CargoTool {
     pub krate: &'static str,
     /// The exact version.
     pub version: &'static str,
-    /// Whether `--locked` works for it (not for every crate).
-    pub locked: bool,
+    /// Our own lock file for the crate, used instead of the one it ships
+    /// when that one cannot be built from the registry (see
+    /// `browser::WASM_BINDGEN_CLI`). `None`: the crate's own lock.
+    pub lock: Option<&'static str>,
 }
 
 pub const MDBOOK: CargoTool = CargoTool {
     bin: "mdbook",
     krate: "mdbook",
     version: "0.5.4",
-    locked: true,
+    lock: None,
 };
 
 pub const MDBOOK_MERMAID: CargoTool = CargoTool {
     bin: "mdbook-mermaid",
     krate: "mdbook-mermaid",
     version: "0.17.1",
-    locked: true,
+    lock: None,
 };
 
 impl CargoTool {
     /// Installs the tool unless the pinned version is already on PATH.
     pub fn ensure(&self) -> Result<()> {
-        let installed = Command::new(self.bin)
+        if self.installed(Path::new(self.bin)) {
+            return Ok(());
+        }
+        self.install(None)
+    }
+
+    /// The same into `ROOT/bin`, a folder only this writes: the binary
+    /// being there is enough (some tools, tftpd among them, have no
+    /// `--version`).
+    pub fn ensure_in(&self, root: &Path) -> Result<()> {
+        if root.join("bin").join(self.bin).is_file() {
+            return Ok(());
+        }
+        self.install(Some(root))
+    }
+
+    fn installed(&self, bin: &Path) -> bool {
+        Command::new(bin)
             .arg("--version")
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-        if installed
-            .as_deref()
-            .is_some_and(|v| v.contains(self.version))
-        {
-            return Ok(());
-        }
-        eprintln!("==> installing {} {} (once)", self.krate, self.version);
-        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.args(["install", self.krate, "--version", self.version]);
-        if self.locked {
-            cmd.arg("--locked");
-        }
-        let status = cmd
-            .status()
-            .with_context(|| format!("could not run cargo install {}", self.krate))?;
-        if !status.success() {
-            bail!("cargo install {} {} failed", self.krate, self.version);
-        }
-        Ok(())
+            .is_some_and(|o| String::from_utf8_lossy(&o.stdout).contains(self.version))
     }
+
+    fn install(&self, root: Option<&Path>) -> Result<()> {
+        eprintln!("==> installing {} {} (once)", self.krate, self.version);
+        let mut cmd = Command::new(cargo_bin());
+        cmd.args(["install", "--locked"]);
+        match self.lock {
+            None => cmd.args([self.krate, "--version", self.version]),
+            Some(lock) => cmd.arg("--path").arg(self.source_with(lock)?),
+        };
+        if let Some(root) = root {
+            cmd.arg("--root").arg(root);
+        }
+        run(&mut cmd).with_context(|| format!("cargo install {} {}", self.krate, self.version))
+    }
+
+    /// The crate's published source with `lock` as its Cargo.lock, in a
+    /// folder outside the workspace (cargo would take it for a member).
+    /// Cargo downloads the source itself: a throwaway package depending on
+    /// exactly this version, asked for its metadata, says where it is.
+    fn source_with(&self, lock: &str) -> Result<PathBuf> {
+        let dir =
+            std::env::temp_dir().join(format!("wirekit-tools/{}-{}", self.krate, self.version));
+        let probe = dir.join("probe");
+        std::fs::create_dir_all(probe.join("src"))?;
+        std::fs::write(probe.join("src/lib.rs"), "")?;
+        std::fs::write(
+            probe.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"probe\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
+                 [dependencies]\n{} = {{ version = \"={}\", default-features = false }}\n\n\
+                 [workspace]\n",
+                self.krate, self.version
+            ),
+        )?;
+        let out = Command::new(cargo_bin())
+            .args(["metadata", "--format-version", "1", "--manifest-path"])
+            .arg(probe.join("Cargo.toml"))
+            .output()
+            .context("could not run cargo metadata")?;
+        if !out.status.success() {
+            bail!(
+                "cargo metadata for {} {}: {}",
+                self.krate,
+                self.version,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let manifest = meta["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == self.krate && p["version"] == self.version)
+            .and_then(|p| p["manifest_path"].as_str())
+            .with_context(|| {
+                format!(
+                    "cargo metadata does not list {} {}",
+                    self.krate, self.version
+                )
+            })?;
+        let published = Path::new(manifest)
+            .parent()
+            .context("a manifest path has a folder")?;
+        let source = dir.join("source");
+        if source.exists() {
+            std::fs::remove_dir_all(&source)?;
+        }
+        crate::web::copy_tree(published, &source)?;
+        std::fs::write(source.join("Cargo.lock"), lock)?;
+        Ok(source)
+    }
+}
+
+/// The cargo that runs xtask (rustup's proxy sets `CARGO`).
+pub fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// The target the browser lab and the core's no-std proof build for.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Adds the wasm32 target when this toolchain has no standard library for
+/// it. `rust-toolchain.toml` names the target, but rustup installs it by
+/// itself only where automatic installs are on, which many CI images (and
+/// these machines) turn off.
+pub fn ensure_wasm_target() -> Result<()> {
+    if has_std(WASM_TARGET)? {
+        return Ok(());
+    }
+    eprintln!("==> the {WASM_TARGET} target is not installed: adding it with rustup (once)");
+    run(Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .current_dir(crate::root()))
+    .with_context(|| {
+        format!("without rustup, install the {WASM_TARGET} standard library for this toolchain")
+    })?;
+    if !has_std(WASM_TARGET)? {
+        bail!("rustup added {WASM_TARGET} but rustc still has no std for it");
+    }
+    Ok(())
+}
+
+/// Whether the toolchain the workspace uses has a compiled `std` for
+/// `target` (rustc prints the folder whether or not anything is in it).
+fn has_std(target: &str) -> Result<bool> {
+    let out = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", target])
+        .current_dir(crate::root())
+        .output()
+        .context("could not run rustc")?;
+    if !out.status.success() {
+        return Ok(false);
+    }
+    let libdir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    Ok(std::fs::read_dir(libdir).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("libstd-") && name.ends_with(".rlib")
+        })
+    }))
+}
+
+/// rustfmt and clippy, which `cargo xtask test` runs; like the wasm32
+/// target, the toolchain file names them but need not bring them.
+pub fn ensure_components() -> Result<()> {
+    for (component, subcommand) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
+        let present = Command::new(cargo_bin())
+            .args([subcommand, "--version"])
+            .current_dir(crate::root())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !present {
+            eprintln!("==> {component} is not installed: adding it with rustup (once)");
+            run(Command::new("rustup")
+                .args(["component", "add", component])
+                .current_dir(crate::root()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Everything `cargo xtask test` needs before its first cargo command:
+/// the toolchain's parts and the TFTP peers kept under target/peers.
+pub fn ensure_for_test() -> Result<()> {
+    ensure_components()?;
+    ensure_wasm_target()?;
+    crate::peers::ensure_tftp()
 }
 
 /// Runs a command to completion, failing with its name if it fails.

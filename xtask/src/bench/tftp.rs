@@ -11,53 +11,14 @@ use std::time::{Duration, Instant};
 const SERVERS: [&str; 4] = ["wirekit", "tftpd-hpa", "atftpd", "tftpd-rs"];
 const CLIENTS: [&str; 4] = ["curl", "curl-1468", "atftp-1468-w16", "wirekit-1468-w16"];
 
-/// Installs the peers as `.ci/run` does when they are missing: the clients
-/// and tftpd-hpa from Debian; atftpd, whose package conflicts with
-/// tftpd-hpa's, unpacked under target/peers; the Rust tftpd built there.
+/// Installs the peers when they are missing: the clients and tftpd-hpa
+/// from Debian, then atftpd and the Rust tftpd under target/peers.
 fn ensure_peers() -> Result<()> {
     crate::tools::ensure_debian(&[
         ("/usr/bin/atftp", "atftp"),
         ("/usr/sbin/in.tftpd", "tftpd-hpa"),
     ])?;
-    let peers = crate::root().join("target/peers");
-    std::fs::create_dir_all(&peers)?;
-    if !peers.join("atftpd/usr/sbin/atftpd").is_file() {
-        crate::tools::run(
-            Command::new("apt-get")
-                .args(["download", "atftpd"])
-                .current_dir(&peers)
-                .stdin(Stdio::null()),
-        )?;
-        let deb = std::fs::read_dir(&peers)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("atftpd_"))
-            })
-            .context("apt-get download atftpd left no package")?;
-        crate::tools::run(
-            Command::new("dpkg")
-                .arg("-x")
-                .arg(&deb)
-                .arg(peers.join("atftpd")),
-        )?;
-    }
-    if !peers.join("bin/tftpd").is_file() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        crate::tools::run(
-            Command::new(cargo)
-                .args([
-                    "install",
-                    "tftpd",
-                    "--version",
-                    "1.0.0",
-                    "--locked",
-                    "--root",
-                ])
-                .arg(&peers),
-        )?;
-    }
-    Ok(())
+    crate::peers::ensure_tftp()
 }
 
 /// A peer built or unpacked under target/peers, else on PATH.
