@@ -60,6 +60,25 @@ pub fn spawn(bound: Bound, shared: Arc<Shared>) -> io::Result<()> {
     Ok(())
 }
 
+/// A socket that always has input never makes its task wait: its reads
+/// are ready at once, and the task would keep the executor's thread for
+/// ever (smol runs its tasks on one thread by default, so a flooded UDP
+/// socket held every other service). Every [`Fair::EVERY`] inputs the task
+/// steps aside once.
+#[derive(Default)]
+struct Fair(u32);
+
+impl Fair {
+    const EVERY: u32 = 64;
+
+    async fn served(&mut self) {
+        self.0 = self.0.wrapping_add(1);
+        if self.0.is_multiple_of(Self::EVERY) {
+            futures_lite::future::yield_now().await;
+        }
+    }
+}
+
 /// Runs `f` until it is done, `wait` has passed (`TimedOut`) or the server
 /// stops (`Interrupted`). The async model's every wait goes through here:
 /// a task is woken by its socket, its own deadline or the stop, never to
@@ -174,6 +193,7 @@ async fn conn_loop(
     let (clock, idle) = (&shared.clock, shared.limits.idle);
     let mut eof = false;
     let mut last = std::time::Instant::now();
+    let mut fair = Fair::default();
     loop {
         while let Some(t) = ep.poll_transmit(clock.now()) {
             runtime::timeout(idle, stream.write_all(&t.payload)).await?;
@@ -200,6 +220,7 @@ async fn conn_loop(
             }
             let wait = until_due(clock, ep.poll_timeout(), Some(idle_deadline));
             if read_or_sleep(stream, ep, shared, wait, &mut eof, &mut last).await? {
+                fair.served().await;
                 continue;
             }
         }
@@ -295,6 +316,7 @@ async fn datagram_loop(
 ) {
     let clock = &shared.clock;
     let mut buf = vec![0; BUF_SIZE];
+    let mut fair = Fair::default();
     loop {
         while let Some(t) = ep.poll_transmit(clock.now()) {
             let Some(addr) = peers.addr(t.to) else {
@@ -313,6 +335,7 @@ async fn datagram_loop(
                 let from = peers.id(addr);
                 let bytes = buf.get(..n).unwrap_or_default();
                 ep.input(clock.now(), Input::Data { from, bytes });
+                fair.served().await;
             }
             Err(e)
                 if matches!(
@@ -339,6 +362,7 @@ async fn per_request_loop(
     shared: Arc<Shared>,
 ) {
     let mut buf = vec![0; BUF_SIZE];
+    let mut fair = Fair::default();
     let running = Arc::new(AtomicUsize::new(0));
     let ip = match socket.get_ref().local_addr() {
         Ok(a) => a.ip(),
@@ -356,6 +380,7 @@ async fn per_request_loop(
                 continue;
             }
         };
+        fair.served().await;
         let datagram = buf.get(..n).unwrap_or_default();
         match request(dispatch.as_mut(), &shared, &running, ip, datagram, from) {
             Request::Child(child) => {
