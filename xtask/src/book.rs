@@ -23,7 +23,7 @@ pub fn build() -> Result<PathBuf> {
     if copy.exists() {
         std::fs::remove_dir_all(&copy)?;
     }
-    crate::web::copy_tree(&site, &copy)?;
+    crate::tools::copy_tree(&site, &copy)?;
     let out = crate::root().join("target/book");
     let mut cmd = Command::new(MDBOOK.bin);
     cmd.arg("build").arg(&book).arg("--dest-dir").arg(&out);

@@ -121,7 +121,11 @@ pub fn cargo(args: &[&str]) -> Result<()> {
 }
 
 fn test() -> Result<()> {
-    tools::ensure_for_test()?;
+    // Everything the checks need before the first cargo command: the
+    // toolchain's parts and the TFTP peers kept under target/peers.
+    tools::ensure_components()?;
+    tools::ensure_wasm_target()?;
+    peers::ensure_tftp()?;
     deny::check()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[

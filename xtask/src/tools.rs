@@ -128,7 +128,7 @@ impl CargoTool {
         if source.exists() {
             std::fs::remove_dir_all(&source)?;
         }
-        crate::web::copy_tree(published, &source)?;
+        copy_tree(published, &source)?;
         std::fs::write(source.join("Cargo.lock"), lock)?;
         Ok(source)
     }
@@ -203,14 +203,6 @@ pub fn ensure_components() -> Result<()> {
     Ok(())
 }
 
-/// Everything `cargo xtask test` needs before its first cargo command:
-/// the toolchain's parts and the TFTP peers kept under target/peers.
-pub fn ensure_for_test() -> Result<()> {
-    ensure_components()?;
-    ensure_wasm_target()?;
-    crate::peers::ensure_tftp()
-}
-
 /// Runs a command to completion, failing with its name if it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
@@ -253,4 +245,23 @@ pub fn ensure_debian(wanted: &[(&str, &str)]) -> Result<()> {
         .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive")
         .stdin(std::process::Stdio::null()))
+}
+
+/// Copies a folder's files (not its hidden ones) into `to`.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("create {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("read {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if src.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).with_context(|| format!("copy {}", src.display()))?;
+        }
+    }
+    Ok(())
 }

@@ -99,7 +99,7 @@ pub fn build() -> Result<PathBuf> {
     if out.exists() {
         std::fs::remove_dir_all(&out).with_context(|| format!("clear {}", out.display()))?;
     }
-    copy_tree(&root.join("wasm/web"), &out)?;
+    crate::tools::copy_tree(&root.join("wasm/web"), &out)?;
     let wasm = bindgen(&out.join("pkg"))?;
     vendor(&UPLOT, &out)?;
     let wasm_gz = gzipped(&std::fs::read(&wasm)?)?;
@@ -253,25 +253,6 @@ fn files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
-}
-
-/// Copies a folder's files (not its hidden ones) into `to`.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("create {}", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("read {}", from.display()))? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(&name));
-        if src.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else {
-            std::fs::copy(&src, &dst).with_context(|| format!("copy {}", src.display()))?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
