@@ -25,8 +25,10 @@ impl Clock {
         }
     }
 
-    /// A clock whose zero is `epoch`: what a server started then reads.
-    pub fn since(epoch: std::time::Instant) -> Self {
+    /// A clock whose zero is `epoch`: what a server started then reads
+    /// (tests of long-running loops, without running them that long).
+    #[cfg(test)]
+    pub(crate) fn since(epoch: std::time::Instant) -> Self {
         Clock { epoch }
     }
 
